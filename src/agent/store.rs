@@ -1,0 +1,459 @@
+//! The snapshot store: the latest values and instances of every source, indexed for the fetch
+//! path. Owned by the PCP thread; sources never touch it (they send [`Update`]s).
+
+use crate::catalogue::{self, Metric, Type, agent as cat};
+use crate::sources::scheduler::{SourceInfo, Update};
+use crate::sources::{MetricId, SINGULAR, Value};
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::ffi::CString;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+/// A value ready to hand to PCP (strings are kept NUL-terminated so a fetch copies nothing).
+#[derive(Debug)]
+pub enum Stored {
+    U32(u32),
+    I32(i32),
+    U64(u64),
+    I64(i64),
+    F64(f64),
+    Str(CString),
+}
+
+/// Owner of a value or instance: a source index, or the agent itself.
+const AGENT: usize = usize::MAX;
+
+/// One instance as the store keeps it.
+#[derive(Debug, Clone)]
+pub struct InstanceEntry {
+    pub name: String,
+    /// Labels rendered as a JSON object, ready for `pmdaAddLabels`.
+    pub labels_json: Option<String>,
+    owner: usize,
+}
+
+/// The instances of one instance domain; `generation` changes whenever the set changes, so the
+/// PMDA layer knows when to rebuild its C table.
+#[derive(Debug, Default)]
+pub struct IndomTable {
+    pub instances: BTreeMap<u32, InstanceEntry>,
+    pub generation: u64,
+}
+
+#[derive(Debug, Default, Clone)]
+struct SourceStatus {
+    up: bool,
+    last_error: String,
+    last_success: f64,
+    last_attempt: f64,
+    duration: f64,
+    samples: u64,
+    errors: u64,
+    /// Last error text written to the log, to log a persisting failure once, not every second.
+    logged_error: Option<String>,
+}
+
+/// Configuration facts reported through `llm.agent.config.*`.
+#[derive(Debug, Default, Clone)]
+pub struct ConfigStatus {
+    pub file: String,
+    pub errors: Vec<String>,
+}
+
+pub struct Store {
+    metrics: Vec<&'static Metric>,
+    by_pmid: HashMap<u32, usize>,
+    values: Vec<BTreeMap<u32, Stored>>,
+    owned: HashMap<usize, Vec<(usize, u32)>>,
+    indoms: BTreeMap<u32, IndomTable>,
+    sources: Vec<SourceInfo>,
+    status: Vec<SourceStatus>,
+    config: ConfigStatus,
+    started: Instant,
+    fetches: u64,
+    warned: HashSet<String>,
+}
+
+fn now_secs(t: SystemTime) -> f64 {
+    t.duration_since(UNIX_EPOCH)
+        .unwrap_or(Duration::ZERO)
+        .as_secs_f64()
+}
+
+fn to_stored(ty: Type, v: Value) -> Option<Stored> {
+    Some(match (ty, v) {
+        (Type::U32, Value::U32(x)) => Stored::U32(x),
+        (Type::I32, Value::I32(x)) => Stored::I32(x),
+        (Type::U64, Value::U64(x)) => Stored::U64(x),
+        (Type::U64, Value::U32(x)) => Stored::U64(x as u64),
+        (Type::I64, Value::I64(x)) => Stored::I64(x),
+        (Type::Double, Value::F64(x)) => Stored::F64(x),
+        (Type::Double, Value::U64(x)) => Stored::F64(x as f64),
+        (Type::String, Value::Str(s)) => Stored::Str(CString::new(s.replace('\0', " ")).ok()?),
+        _ => return None,
+    })
+}
+
+fn labels_json(labels: &[(String, String)]) -> Option<String> {
+    if labels.is_empty() {
+        return None;
+    }
+    let map: serde_json::Map<String, serde_json::Value> = labels
+        .iter()
+        .map(|(k, v)| (k.clone(), serde_json::Value::String(v.clone())))
+        .collect();
+    Some(serde_json::Value::Object(map).to_string())
+}
+
+impl Store {
+    pub fn new(sources: Vec<SourceInfo>, config: ConfigStatus) -> Store {
+        let metrics: Vec<&'static Metric> = catalogue::metrics().collect();
+        let by_pmid = metrics
+            .iter()
+            .enumerate()
+            .map(|(i, m)| (m.local_pmid(), i))
+            .collect();
+        let mut indoms: BTreeMap<u32, IndomTable> = catalogue::indoms()
+            .map(|i| (i.serial, IndomTable::default()))
+            .collect();
+        let sources_table = indoms.entry(cat::SOURCES.serial).or_default();
+        for (i, s) in sources.iter().enumerate() {
+            sources_table.instances.insert(
+                i as u32,
+                InstanceEntry {
+                    name: s.name.clone(),
+                    labels_json: None,
+                    owner: AGENT,
+                },
+            );
+        }
+        sources_table.generation += 1;
+        let n = metrics.len();
+        let status = vec![SourceStatus::default(); sources.len()];
+        let mut store = Store {
+            metrics,
+            by_pmid,
+            values: (0..n).map(|_| BTreeMap::new()).collect(),
+            owned: HashMap::new(),
+            indoms,
+            sources,
+            status,
+            config,
+            started: Instant::now(),
+            fetches: 0,
+            warned: HashSet::new(),
+        };
+        store.refresh_agent_metrics();
+        store
+    }
+
+    pub fn metrics(&self) -> &[&'static Metric] {
+        &self.metrics
+    }
+
+    pub fn index_of(&self, local_pmid: u32) -> Option<usize> {
+        self.by_pmid.get(&local_pmid).copied()
+    }
+
+    /// The value of metric `index` for instance `inst` (`SINGULAR` for singular metrics).
+    pub fn value(&self, index: usize, inst: u32) -> Option<&Stored> {
+        self.values.get(index)?.get(&inst)
+    }
+
+    pub fn indom(&self, serial: u32) -> Option<&IndomTable> {
+        self.indoms.get(&serial)
+    }
+
+    pub fn indom_serials(&self) -> impl Iterator<Item = u32> + '_ {
+        self.indoms.keys().copied()
+    }
+
+    /// Called once per fetch PDU before values are read.
+    pub fn count_fetch(&mut self) {
+        self.fetches += 1;
+        self.refresh_agent_metrics();
+    }
+
+    /// Applies one source update; returns lines for the log (rate-limited: a failure that
+    /// persists with the same text is logged once, and recovery is logged once).
+    pub fn apply(&mut self, update: Update) -> Vec<String> {
+        let mut log = Vec::new();
+        let src = update.source;
+        let name = self
+            .sources
+            .get(src)
+            .map(|s| s.name.clone())
+            .unwrap_or_default();
+        self.withdraw(src);
+        let at = now_secs(update.at);
+        let st = &mut self.status[src];
+        st.last_attempt = at;
+        st.duration = update.duration.as_secs_f64();
+        match update.result {
+            Ok(snapshot) => {
+                st.up = true;
+                st.samples += 1;
+                st.last_success = at;
+                if st.logged_error.take().is_some() {
+                    log.push(format!("source {name}: recovered"));
+                }
+                self.install(src, &name, snapshot, &mut log);
+            }
+            Err(e) => {
+                st.up = false;
+                st.errors += 1;
+                st.last_error = e.0.clone();
+                if st.logged_error.as_deref() != Some(e.0.as_str()) {
+                    log.push(format!("source {name}: {}", e.0));
+                    st.logged_error = Some(e.0);
+                }
+            }
+        }
+        self.refresh_agent_metrics();
+        log
+    }
+
+    fn withdraw(&mut self, src: usize) {
+        for (idx, inst) in self.owned.remove(&src).unwrap_or_default() {
+            self.values[idx].remove(&inst);
+        }
+        for table in self.indoms.values_mut() {
+            let before = table.instances.len();
+            table.instances.retain(|_, e| e.owner != src);
+            if table.instances.len() != before {
+                table.generation += 1;
+            }
+        }
+    }
+
+    fn install(
+        &mut self,
+        src: usize,
+        name: &str,
+        snapshot: crate::sources::Snapshot,
+        log: &mut Vec<String>,
+    ) {
+        for group in snapshot.indoms {
+            let Some(table) = self.indoms.get_mut(&group.indom_serial) else {
+                self.warn_once(
+                    log,
+                    format!(
+                        "source {name}: unknown instance domain {}",
+                        group.indom_serial
+                    ),
+                );
+                continue;
+            };
+            for inst in group.instances {
+                let entry = InstanceEntry {
+                    labels_json: labels_json(&inst.labels),
+                    name: inst.name,
+                    owner: src,
+                };
+                table.instances.insert(inst.id, entry);
+            }
+            table.generation += 1;
+        }
+        let mut owned = Vec::with_capacity(snapshot.values.len());
+        for (MetricId { cluster, item }, inst, value) in snapshot.values {
+            let local = ((cluster & 0xfff) << 10) | (item & 0x3ff);
+            let Some(&idx) = self.by_pmid.get(&local) else {
+                self.warn_once(
+                    log,
+                    format!("source {name}: no catalogued metric at cluster {cluster} item {item}"),
+                );
+                continue;
+            };
+            let metric = self.metrics[idx];
+            let Some(stored) = to_stored(metric.ty, value) else {
+                self.warn_once(
+                    log,
+                    format!("source {name}: value of the wrong type for {}", metric.name),
+                );
+                continue;
+            };
+            if (metric.indom.is_none()) != (inst == SINGULAR) {
+                self.warn_once(
+                    log,
+                    format!("source {name}: wrong instance {inst} for {}", metric.name),
+                );
+                continue;
+            }
+            self.values[idx].insert(inst, stored);
+            owned.push((idx, inst));
+        }
+        self.owned.insert(src, owned);
+    }
+
+    fn warn_once(&mut self, log: &mut Vec<String>, msg: String) {
+        if self.warned.insert(msg.clone()) {
+            log.push(msg);
+        }
+    }
+
+    fn set(&mut self, cluster: u32, item: u32, inst: u32, v: Stored) {
+        if let Some(&idx) = self
+            .by_pmid
+            .get(&(((cluster & 0xfff) << 10) | (item & 0x3ff)))
+        {
+            self.values[idx].insert(inst, v);
+        }
+    }
+
+    fn refresh_agent_metrics(&mut self) {
+        use cat::*;
+        let c = CLUSTER_AGENT;
+        self.set(
+            c,
+            ITEM_VERSION,
+            SINGULAR,
+            Stored::Str(CString::new(env!("CARGO_PKG_VERSION")).unwrap()),
+        );
+        self.set(
+            c,
+            ITEM_UPTIME,
+            SINGULAR,
+            Stored::U64(self.started.elapsed().as_secs()),
+        );
+        self.set(c, ITEM_FETCHES, SINGULAR, Stored::U64(self.fetches));
+        let file = CString::new(self.config.file.replace('\0', "")).unwrap_or_default();
+        self.set(c, ITEM_CONFIG_FILE, SINGULAR, Stored::Str(file));
+        self.set(
+            c,
+            ITEM_CONFIG_ERRORS,
+            SINGULAR,
+            Stored::U32(self.config.errors.len() as u32),
+        );
+        let last = self.config.errors.last().cloned().unwrap_or_default();
+        self.set(
+            c,
+            ITEM_CONFIG_LAST_ERROR,
+            SINGULAR,
+            Stored::Str(CString::new(last.replace('\0', "")).unwrap_or_default()),
+        );
+        let c = CLUSTER_SOURCES;
+        for i in 0..self.status.len() {
+            let st = self.status[i].clone();
+            let inst = i as u32;
+            let interval = self.sources[i].interval.as_secs_f64();
+            self.set(c, ITEM_SRC_UP, inst, Stored::U32(st.up as u32));
+            self.set(
+                c,
+                ITEM_SRC_LAST_ERROR,
+                inst,
+                Stored::Str(CString::new(st.last_error.replace('\0', "")).unwrap_or_default()),
+            );
+            self.set(c, ITEM_SRC_LAST_SUCCESS, inst, Stored::F64(st.last_success));
+            self.set(c, ITEM_SRC_LAST_ATTEMPT, inst, Stored::F64(st.last_attempt));
+            self.set(c, ITEM_SRC_DURATION, inst, Stored::F64(st.duration));
+            self.set(c, ITEM_SRC_SAMPLES, inst, Stored::U64(st.samples));
+            self.set(c, ITEM_SRC_ERRORS, inst, Stored::U64(st.errors));
+            self.set(c, ITEM_SRC_INTERVAL, inst, Stored::F64(interval));
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sources::{IndomInstances, Instance, Snapshot, SourceError};
+
+    fn store() -> Store {
+        let info = vec![SourceInfo {
+            name: "test".into(),
+            interval: Duration::from_secs(1),
+        }];
+        Store::new(
+            info,
+            ConfigStatus {
+                file: "x.conf".into(),
+                errors: vec![],
+            },
+        )
+    }
+    fn idx(s: &Store, name: &str) -> usize {
+        s.index_of(catalogue::find(name).unwrap().local_pmid())
+            .unwrap()
+    }
+    fn ok(snapshot: Snapshot) -> Update {
+        Update {
+            source: 0,
+            at: SystemTime::now(),
+            duration: Duration::from_millis(3),
+            result: Ok(snapshot),
+        }
+    }
+
+    #[test]
+    fn agent_metrics_have_values_from_the_start() {
+        let s = store();
+        assert!(matches!(
+            s.value(idx(&s, "llm.agent.version"), SINGULAR),
+            Some(Stored::Str(_))
+        ));
+        assert!(matches!(
+            s.value(idx(&s, "llm.agent.source.up"), 0),
+            Some(Stored::U32(0))
+        ));
+        assert_eq!(s.indom(0).unwrap().instances[&0].name, "test");
+    }
+
+    #[test]
+    fn errors_are_reported_once_and_withdraw_values() {
+        let mut s = store();
+        let up = idx(&s, "llm.agent.source.up");
+        let mut snap = Snapshot::default();
+        snap.indoms.push(IndomInstances {
+            indom_serial: 0,
+            instances: vec![Instance {
+                id: 7,
+                name: "extra".into(),
+                labels: vec![("k".into(), "v".into())],
+            }],
+        });
+        snap.put(
+            MetricId::new(cat::CLUSTER_SOURCES, cat::ITEM_SRC_SAMPLES),
+            7,
+            Value::U64(42),
+        );
+        assert!(s.apply(ok(snap)).is_empty());
+        assert!(matches!(s.value(up, 0), Some(Stored::U32(1))));
+        assert_eq!(
+            s.indom(0).unwrap().instances[&7].labels_json.as_deref(),
+            Some(r#"{"k":"v"}"#)
+        );
+        let fail = || Update {
+            source: 0,
+            at: SystemTime::now(),
+            duration: Duration::ZERO,
+            result: Err(SourceError("boom".into())),
+        };
+        assert_eq!(s.apply(fail()), vec!["source test: boom".to_string()]);
+        assert!(
+            s.apply(fail()).is_empty(),
+            "a persisting error is logged once"
+        );
+        assert!(matches!(s.value(up, 0), Some(Stored::U32(0))));
+        assert!(
+            !s.indom(0).unwrap().instances.contains_key(&7),
+            "instances are withdrawn"
+        );
+        let errors = idx(&s, "llm.agent.source.errors");
+        assert!(matches!(s.value(errors, 0), Some(Stored::U64(2))));
+        let last = idx(&s, "llm.agent.source.last_error");
+        assert!(matches!(s.value(last, 0), Some(Stored::Str(t)) if t.to_str().unwrap() == "boom"));
+    }
+
+    #[test]
+    fn wrong_types_and_unknown_metrics_are_dropped_with_a_warning() {
+        let mut s = store();
+        let mut snap = Snapshot::default();
+        snap.put_singular(
+            MetricId::new(cat::CLUSTER_AGENT, cat::ITEM_UPTIME),
+            Value::Str("x".into()),
+        );
+        snap.put_singular(MetricId::new(4000, 1), Value::U32(1));
+        let log = s.apply(ok(snap));
+        assert_eq!(log.len(), 2, "{log:?}");
+        assert!(log[0].contains("wrong type for llm.agent.uptime"));
+    }
+}

@@ -1,0 +1,206 @@
+//! The metric catalogue: the single source of truth for every metric `pmdallm` exports.
+//!
+//! One file per source declares its metrics (`agent.rs`, `gpu.rs`, `vllm.rs`, ...). Every
+//! declaration carries the PMID (cluster, item), type, semantics, units, instance domain and
+//! help text. The PMDA's tables, the `pmda/pmns`, `pmda/help`, `pmda/domain.h`, pmlogconf
+//! groups and the metric table of the man page are all generated from here (`generate.rs`); a
+//! test regenerates them and fails when the committed copies drift.
+//!
+//! To find a metric's declaration from its name: `llm.<source>.…` lives in `<source>.rs`.
+
+pub mod agent;
+pub mod generate;
+
+use crate::pcp::Units;
+
+/// Default PMDA domain number, from the end-user range (385-509); `Install` may override it.
+pub const DOMAIN: u32 = 505;
+/// Root of our namespace.
+pub const ROOT: &str = "llm";
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Type {
+    U32,
+    I32,
+    U64,
+    I64,
+    Double,
+    String,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Semantics {
+    /// Cumulative, monotonic: `pmrep` rate-converts it.
+    Counter,
+    /// A value at an instant, continuous domain (a level, a percentage).
+    Instant,
+    /// A value that rarely changes (versions, names, configuration).
+    Discrete,
+}
+
+/// An instance domain: its serial number within our domain and its help text.
+#[derive(Debug)]
+pub struct Indom {
+    pub serial: u32,
+    /// Short symbolic name, used in generated files (`LLM_INDOM_<NAME>`).
+    pub name: &'static str,
+    pub oneline: &'static str,
+    pub help: &'static str,
+}
+
+/// One metric.
+#[derive(Debug)]
+pub struct Metric {
+    /// Full name, starting with `llm.`.
+    pub name: &'static str,
+    pub cluster: u32,
+    pub item: u32,
+    pub ty: Type,
+    pub sem: Semantics,
+    pub units: Units,
+    pub indom: Option<&'static Indom>,
+    pub oneline: &'static str,
+    pub help: &'static str,
+}
+
+impl Metric {
+    /// PMID without the domain, as `PMDA_PMID(cluster, item)` builds it.
+    pub const fn local_pmid(&self) -> u32 {
+        ((self.cluster & 0xfff) << 10) | (self.item & 0x3ff)
+    }
+}
+
+/// A pmlogconf group generated for one source.
+#[derive(Debug)]
+pub struct LogGroup {
+    /// File name under `pmda/pmlogconf/` (installed as `$PCP_VAR_DIR/config/pmlogconf/llm/<file>`).
+    pub file: &'static str,
+    pub ident: &'static str,
+    /// A *leaf* metric that has values when the source is present (pmlogconf only enables a
+    /// group whose probe answers; a subtree never does).
+    pub probe: &'static str,
+    /// `exists` (enabled whenever the metric has a value) or `values`.
+    pub probe_kind: &'static str,
+    pub interval: &'static str,
+    /// Metric name prefixes logged by the group.
+    pub metrics: &'static [&'static str],
+}
+
+/// Everything one source contributes to the catalogue.
+pub struct Section {
+    pub metrics: &'static [Metric],
+    pub indoms: &'static [&'static Indom],
+    pub groups: &'static [LogGroup],
+}
+
+/// The whole catalogue, in PMNS order.
+pub fn sections() -> Vec<&'static Section> {
+    vec![&agent::SECTION]
+}
+
+pub fn metrics() -> impl Iterator<Item = &'static Metric> {
+    sections().into_iter().flat_map(|s| s.metrics.iter())
+}
+
+pub fn indoms() -> impl Iterator<Item = &'static Indom> {
+    sections()
+        .into_iter()
+        .flat_map(|s| s.indoms.iter().copied())
+}
+
+pub fn groups() -> impl Iterator<Item = &'static LogGroup> {
+    sections().into_iter().flat_map(|s| s.groups.iter())
+}
+
+/// Looks a metric up by name (used by tests and the generic mapping code).
+pub fn find(name: &str) -> Option<&'static Metric> {
+    metrics().find(|m| m.name == name)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::{HashMap, HashSet};
+
+    #[test]
+    fn names_and_pmids_are_unique_and_well_formed() {
+        let mut names = HashSet::new();
+        let mut pmids = HashMap::new();
+        for m in metrics() {
+            assert!(m.name.starts_with("llm."), "{} is not under llm.", m.name);
+            assert!(
+                m.name.bytes().all(|b| b.is_ascii_lowercase()
+                    || b.is_ascii_digit()
+                    || b == b'.'
+                    || b == b'_'),
+                "{}: PCP names are lower case, digits, '.' and '_'",
+                m.name
+            );
+            assert!(names.insert(m.name), "duplicate name {}", m.name);
+            if let Some(other) = pmids.insert(m.local_pmid(), m.name) {
+                panic!(
+                    "{} and {} share cluster {} item {}",
+                    m.name, other, m.cluster, m.item
+                );
+            }
+            assert!(
+                m.item < 1024 && m.cluster < 4096,
+                "{}: pmid out of range",
+                m.name
+            );
+            assert!(
+                !m.oneline.is_empty() && !m.help.is_empty(),
+                "{}: no help text",
+                m.name
+            );
+            assert!(
+                !m.oneline.contains('\n'),
+                "{}: one-line help has a newline",
+                m.name
+            );
+        }
+    }
+
+    #[test]
+    fn no_name_is_both_leaf_and_subtree() {
+        let names: HashSet<&str> = metrics().map(|m| m.name).collect();
+        for n in &names {
+            let prefix = format!("{n}.");
+            assert!(
+                !names.iter().any(|o| o.starts_with(&prefix)),
+                "{n} is a leaf and a subtree"
+            );
+        }
+    }
+
+    #[test]
+    fn indom_serials_are_unique_and_every_used_indom_is_declared() {
+        let mut serials = HashSet::new();
+        for i in indoms() {
+            assert!(
+                serials.insert(i.serial),
+                "duplicate indom serial {}",
+                i.serial
+            );
+        }
+        for m in metrics() {
+            if let Some(i) = m.indom {
+                assert!(
+                    serials.contains(&i.serial),
+                    "{} uses undeclared indom {}",
+                    m.name,
+                    i.name
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn counters_are_numeric() {
+        for m in metrics() {
+            if m.sem == Semantics::Counter {
+                assert!(m.ty != Type::String, "{} is a string counter", m.name);
+            }
+        }
+    }
+}

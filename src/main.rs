@@ -1,0 +1,112 @@
+//! `pmdallm`: the PCP agent. Started by pmcd (see pmda/Install); `--generate DIR` writes the
+//! files generated from the metric catalogue, `--check-config FILE` validates a configuration.
+
+use pcp_pmda_llm::agent::{self, config::Config, store};
+use pcp_pmda_llm::catalogue::{self, generate};
+use pcp_pmda_llm::pcp::{self, pmda};
+use pcp_pmda_llm::sources::scheduler;
+use std::path::{Path, PathBuf};
+use std::process::exit;
+
+const USAGE: &str = "Usage: pmdallm [options]
+
+Options (PCP's standard PMDA options, see pmda(3) and pmdallm(1)):
+  -c FILE   configuration file (default $PCP_SYSCONF_DIR/llm/llm.conf)
+  -d NUM    domain number of the agent
+  -D DBG    PCP debugging options
+  -l FILE   log file (default llm.log in pmcd's log directory)
+  -U USER   run as USER after start-up (default: PCP's user, normally pcp)
+  -i PORT   expect pmcd on an inet socket   -6 PORT  on an IPv6 socket
+  -u FILE   expect pmcd on a unix socket    -p       on a pipe (the default)
+
+Other modes:
+  pmdallm --check-config FILE    report errors in FILE, exit 1 if there are any
+  pmdallm --generate DIR         write pmns, help, domain.h, pmlogconf groups under DIR
+  pmdallm --version";
+
+fn default_config_path() -> PathBuf {
+    let dir = pcp::config_var("PCP_SYSCONF_DIR").unwrap_or_else(|| "/etc/pcp".into());
+    Path::new(&dir).join("llm/llm.conf")
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    match args.get(1).map(String::as_str) {
+        Some("--generate") => {
+            let Some(dir) = args.get(2) else {
+                fail_usage("--generate needs a directory")
+            };
+            match generate::write_all(Path::new(dir)) {
+                Ok(n) => println!("pmdallm: wrote {n} generated files under {dir}"),
+                Err(e) => {
+                    eprintln!("pmdallm: --generate {dir}: {e}");
+                    exit(1)
+                }
+            }
+            return;
+        }
+        Some("--check-config") => {
+            let Some(file) = args.get(2) else {
+                fail_usage("--check-config needs a file")
+            };
+            let cfg = Config::load(Some(Path::new(file)), &default_config_path());
+            for e in &cfg.errors {
+                eprintln!("pmdallm: {e}");
+            }
+            if cfg.errors.is_empty() {
+                println!("pmdallm: {file}: configuration is valid");
+            }
+            exit(if cfg.errors.is_empty() { 0 } else { 1 });
+        }
+        Some("--version") => {
+            println!("pmdallm {}", env!("CARGO_PKG_VERSION"));
+            return;
+        }
+        Some("--help") | Some("-?") => {
+            println!("{USAGE}");
+            return;
+        }
+        _ => {}
+    }
+    run_agent(&args)
+}
+
+fn fail_usage(msg: &str) -> ! {
+    eprintln!("pmdallm: {msg}\n{USAGE}");
+    exit(2)
+}
+
+fn run_agent(args: &[String]) -> ! {
+    let pmdas_dir = pcp::config_var("PCP_PMDAS_DIR").unwrap_or_else(|| "/var/lib/pcp/pmdas".into());
+    let helpfile = format!("{pmdas_dir}/llm/help");
+    let mut agent = match pmda::connect(args, catalogue::DOMAIN, &helpfile) {
+        Ok(a) => a,
+        Err(e) => fail_usage(&e),
+    };
+    if let Err(e) = agent::single_instance::check() {
+        eprintln!("pmdallm: {e}");
+        exit(1);
+    }
+    if let Err(e) = agent.open() {
+        eprintln!("pmdallm: {e}");
+        exit(1);
+    }
+    let config_path = agent.options.config.as_ref().map(PathBuf::from);
+    let config = Config::load(config_path.as_deref(), &default_config_path());
+    for e in &config.errors {
+        pmda::log("Warning", e);
+    }
+    let sources = agent::sources_for(&config);
+    // Privileged set-up (perf counters) happens while creating sources; then drop root.
+    if let Err(e) = agent.drop_privileges() {
+        pmda::log("Error", &e);
+        exit(1);
+    }
+    let (infos, updates) = scheduler::start(sources);
+    let status = store::ConfigStatus {
+        file: config.source.clone(),
+        errors: config.errors.clone(),
+    };
+    let store = store::Store::new(infos, status);
+    agent.serve(store, updates)
+}

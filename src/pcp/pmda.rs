@@ -1,0 +1,508 @@
+//! A daemon PMDA over libpcp_pmda, answering every request from the [`Store`].
+//!
+//! libpcp_pmda is not thread-safe, so everything here runs on the one thread that called
+//! [`run`]; its state lives in a `thread_local`. Each PDU first drains the source updates that
+//! arrived since the last one (never waiting), then answers from the store. Callbacks catch
+//! panics so that none unwinds into C.
+
+use super::ffi::*;
+use crate::agent::store::{Store, Stored};
+use crate::catalogue::{self, Semantics, Type};
+use crate::sources::SINGULAR;
+use crate::sources::scheduler::Update;
+use crossbeam_channel::Receiver;
+use libc::{c_char, c_int, c_uint};
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::ffi::{CStr, CString};
+use std::panic::{AssertUnwindSafe, catch_unwind};
+
+unsafe extern "C" {
+    fn pmdaSetFlags(dispatch: *mut pmdaInterface, flags: c_int);
+}
+const PMDA_EXT_FLAG_HASHED: c_int = 1 << 1;
+
+/// Options of the agent, after PCP's standard ones were given to libpcp_pmda.
+#[derive(Debug, Clone, Default)]
+pub struct Options {
+    pub config: Option<String>,
+    pub username: Option<String>,
+    pub domain: u32,
+}
+
+/// Writes one line to the agent's log (stderr, which `pmdaOpenLog` points at the log file) in
+/// PCP's format: `[Tue Nov 24 11:19:39] pmdallm(1234) Info: message`.
+pub fn log(level: &str, msg: &str) {
+    let mut t: libc::time_t = 0;
+    let mut tm: libc::tm = unsafe { std::mem::zeroed() };
+    let mut buf = [0u8; 64];
+    // SAFETY: time/localtime_r/strftime write into the local buffers given.
+    let n = unsafe {
+        libc::time(&mut t);
+        libc::localtime_r(&t, &mut tm);
+        libc::strftime(
+            buf.as_mut_ptr() as *mut c_char,
+            buf.len(),
+            c"%a %b %e %H:%M:%S".as_ptr(),
+            &tm,
+        )
+    };
+    let stamp = String::from_utf8_lossy(&buf[..n]);
+    eprintln!("[{stamp}] pmdallm({}) {level}: {msg}", std::process::id());
+}
+
+struct State {
+    store: Store,
+    updates: Receiver<Update>,
+    indoms: &'static mut [pmdaIndom],
+    /// indom serial -> (position in `indoms`, generation installed, storage for names)
+    indom_slots: HashMap<u32, (usize, u64, Vec<pmdaInstid>, Vec<CString>)>,
+    help: HashMap<(c_int, c_int), CString>,
+}
+
+thread_local! {
+    static STATE: RefCell<Option<State>> = const { RefCell::new(None) };
+}
+
+fn with_state<R>(f: impl FnOnce(&mut State) -> R) -> Option<R> {
+    STATE.with(|s| s.borrow_mut().as_mut().map(f))
+}
+
+impl State {
+    /// Applies pending source updates and brings the C instance tables up to date.
+    fn refresh(&mut self) {
+        while let Ok(update) = self.updates.try_recv() {
+            for line in self.store.apply(update) {
+                log("Info", &line);
+            }
+        }
+        self.sync_indoms();
+    }
+
+    fn sync_indoms(&mut self) {
+        for (serial, slot) in self.indom_slots.iter_mut() {
+            let Some(table) = self.store.indom(*serial) else {
+                continue;
+            };
+            if table.generation == slot.1 {
+                continue;
+            }
+            let names: Vec<CString> = table
+                .instances
+                .values()
+                .map(|e| CString::new(e.name.replace('\0', "")).unwrap_or_default())
+                .collect();
+            let set: Vec<pmdaInstid> = table
+                .instances
+                .keys()
+                .zip(names.iter())
+                .map(|(id, n)| pmdaInstid {
+                    i_inst: *id as c_int,
+                    i_name: n.as_ptr() as *mut c_char,
+                })
+                .collect();
+            slot.1 = table.generation;
+            slot.3 = names;
+            slot.2 = set;
+            let entry = &mut self.indoms[slot.0];
+            entry.it_numinst = slot.2.len() as c_int;
+            entry.it_set = if slot.2.is_empty() {
+                std::ptr::null_mut()
+            } else {
+                slot.2.as_mut_ptr()
+            };
+        }
+    }
+}
+
+fn guarded<R>(fallback: R, f: impl FnOnce() -> R) -> R {
+    catch_unwind(AssertUnwindSafe(f)).unwrap_or_else(|_| {
+        log("Error", "internal error: a callback panicked");
+        fallback
+    })
+}
+
+unsafe extern "C" fn fetch_cb(
+    metric: *mut pmdaMetric,
+    inst: c_uint,
+    atom: *mut pmAtomValue,
+) -> c_int {
+    guarded(PM_ERR_GENERIC, || {
+        // SAFETY: libpcp_pmda passes an entry of the metric table we built, and a valid atom.
+        let (index, atom) = unsafe { ((*metric).m_user as usize, &mut *atom) };
+        let inst = if inst == PM_IN_NULL { SINGULAR } else { inst };
+        with_state(|st| match st.store.value(index, inst) {
+            None => PMDA_FETCH_NOVALUES,
+            Some(v) => {
+                match v {
+                    Stored::U32(x) => atom.ul = *x,
+                    Stored::I32(x) => atom.l = *x,
+                    Stored::U64(x) => atom.ull = *x,
+                    Stored::I64(x) => atom.ll = *x,
+                    Stored::F64(x) => atom.d = *x,
+                    // The store keeps the string alive until the next PDU is processed.
+                    Stored::Str(s) => atom.cp = s.as_ptr() as *mut c_char,
+                }
+                PMDA_FETCH_STATIC
+            }
+        })
+        .unwrap_or(PM_ERR_PMID)
+    })
+}
+
+unsafe extern "C" fn fetch(
+    n: c_int,
+    pmids: *mut pmID,
+    resp: *mut *mut pmResult,
+    ext: *mut pmdaExt,
+) -> c_int {
+    guarded(PM_ERR_GENERIC, || {
+        with_state(|st| {
+            st.refresh();
+            st.store.count_fetch();
+        });
+        // SAFETY: arguments come straight from libpcp_pmda; no RefCell borrow is held here, so
+        // the fetch callback can borrow the state.
+        unsafe { pmdaFetch(n, pmids, resp, ext) }
+    })
+}
+
+unsafe extern "C" fn instance(
+    indom: pmInDom,
+    inst: c_int,
+    name: *mut c_char,
+    result: *mut *mut pmInResult,
+    ext: *mut pmdaExt,
+) -> c_int {
+    guarded(PM_ERR_GENERIC, || {
+        with_state(State::refresh);
+        // SAFETY: as for fetch.
+        unsafe { pmdaInstance(indom, inst, name, result, ext) }
+    })
+}
+
+unsafe extern "C" fn text(
+    ident: c_int,
+    kind: c_int,
+    buffer: *mut *mut c_char,
+    _ext: *mut pmdaExt,
+) -> c_int {
+    guarded(PM_ERR_GENERIC, || {
+        with_state(|st| {
+            let key = (ident, kind);
+            if !st.help.contains_key(&key) {
+                let Some(s) = help_text(ident as u32, kind) else {
+                    return PM_ERR_TEXT;
+                };
+                st.help
+                    .insert(key, CString::new(s.replace('\0', "")).unwrap_or_default());
+            }
+            // SAFETY: buffer is a valid out-pointer; the CString lives as long as the state.
+            unsafe { *buffer = st.help[&key].as_ptr() as *mut c_char };
+            0
+        })
+        .unwrap_or(PM_ERR_TEXT)
+    })
+}
+
+fn help_text(ident: u32, kind: c_int) -> Option<String> {
+    let local = ident & 0x3f_ffff;
+    let oneline = kind & PM_TEXT_ONELINE != 0;
+    if kind & PM_TEXT_PMID != 0 {
+        let m = catalogue::metrics().find(|m| m.local_pmid() == local)?;
+        Some(if oneline {
+            m.oneline.to_string()
+        } else {
+            m.help.to_string()
+        })
+    } else if kind & PM_TEXT_INDOM != 0 {
+        let i = catalogue::indoms().find(|i| i.serial == local)?;
+        Some(if oneline {
+            i.oneline.to_string()
+        } else {
+            i.help.to_string()
+        })
+    } else {
+        None
+    }
+}
+
+unsafe extern "C" fn label(
+    ident: c_int,
+    kind: c_int,
+    sets: *mut *mut pmLabelSet,
+    ext: *mut pmdaExt,
+) -> c_int {
+    guarded(PM_ERR_GENERIC, || {
+        if kind == PM_LABEL_INSTANCES {
+            with_state(State::refresh);
+        }
+        // SAFETY: as for fetch.
+        unsafe { pmdaLabel(ident, kind, sets, ext) }
+    })
+}
+
+unsafe extern "C" fn instance_labels(
+    indom: pmInDom,
+    inst: c_uint,
+    sets: *mut *mut pmLabelSet,
+) -> c_int {
+    guarded(0, || {
+        let json = with_state(|st| {
+            let table = st.store.indom(indom & 0x3f_ffff)?;
+            table.instances.get(&inst)?.labels_json.clone()
+        })
+        .flatten();
+        let Some(json) = json.and_then(|j| CString::new(j).ok()) else {
+            return 0;
+        };
+        // SAFETY: "%s" with one NUL-terminated string argument.
+        unsafe { pmdaAddLabels(sets, c"%s".as_ptr(), json.as_ptr()) }
+    })
+}
+
+fn c_type(t: Type) -> c_int {
+    match t {
+        Type::U32 => PM_TYPE_U32,
+        Type::I32 => PM_TYPE_32,
+        Type::U64 => PM_TYPE_U64,
+        Type::I64 => PM_TYPE_64,
+        Type::Double => PM_TYPE_DOUBLE,
+        Type::String => PM_TYPE_STRING,
+    }
+}
+
+fn c_sem(s: Semantics) -> c_int {
+    match s {
+        Semantics::Counter => PM_SEM_COUNTER,
+        Semantics::Instant => PM_SEM_INSTANT,
+        Semantics::Discrete => PM_SEM_DISCRETE,
+    }
+}
+
+fn leak_cstring(s: &str) -> *mut c_char {
+    CString::new(s).unwrap_or_default().into_raw()
+}
+
+/// Where the agent is started from: the parsed command line and the pmcd connection.
+pub struct Agent {
+    dispatch: &'static mut pmdaInterface,
+    pub options: Options,
+}
+
+/// Parses the command line (PCP's standard PMDA options plus ours), opens the log and connects
+/// to pmcd. Returns `Err(message)` for usage errors; the caller prints it and exits.
+pub fn connect(args: &[String], default_domain: u32, helpfile: &str) -> Result<Agent, String> {
+    let mut options = Options {
+        domain: default_domain,
+        ..Default::default()
+    };
+    let mut pcp_args: Vec<String> = vec![args.first().cloned().unwrap_or_else(|| "pmdallm".into())];
+    let mut it = args.iter().skip(1);
+    while let Some(a) = it.next() {
+        let mut take = |flag: &str| -> Result<Option<String>, String> {
+            if a == flag {
+                it.next()
+                    .cloned()
+                    .map(Some)
+                    .ok_or_else(|| format!("option {flag} needs an argument"))
+            } else if let Some(v) = a.strip_prefix(flag) {
+                Ok(Some(v.to_string()))
+            } else {
+                Ok(None)
+            }
+        };
+        if let Some(v) = take("-c")? {
+            options.config = Some(v);
+        } else if let Some(v) = take("-U")? {
+            options.username = Some(v);
+        } else {
+            pcp_args.push(a.clone());
+        }
+    }
+    let c_args: Vec<*mut c_char> = pcp_args.iter().map(|a| leak_cstring(a)).collect();
+    let argv: &'static mut [*mut c_char] = Box::leak(
+        c_args
+            .into_iter()
+            .chain(std::iter::once(std::ptr::null_mut()))
+            .collect::<Vec<_>>()
+            .into_boxed_slice(),
+    );
+    // SAFETY: an all-zero pmdaInterface is what the C agents start from (static storage); it
+    // never moves after pmdaDaemon because it is leaked.
+    let dispatch: &'static mut pmdaInterface = Box::leak(Box::new(unsafe { std::mem::zeroed() }));
+    let helpfile = leak_cstring(helpfile);
+    let mut username: *mut c_char = std::ptr::null_mut();
+    // SAFETY: plain calls with valid, leaked ('static) strings, in the order simple.c uses.
+    unsafe {
+        pmSetProgname(c"pmdallm".as_ptr());
+        pmGetUsername(&mut username);
+        pmdaDaemon(
+            dispatch,
+            PMDA_INTERFACE_7,
+            c"llm".as_ptr(),
+            default_domain as c_int,
+            c"llm.log".as_ptr(),
+            helpfile,
+        );
+        let mut errors: c_int = 0;
+        loop {
+            let c = pmdaGetOpt(
+                (argv.len() - 1) as c_int,
+                argv.as_ptr(),
+                c"D:d:h:i:l:pu:6:".as_ptr(),
+                dispatch,
+                &mut errors,
+            );
+            if c == -1 {
+                break;
+            }
+            errors += 1;
+        }
+        if errors > 0 {
+            return Err("bad command line".into());
+        }
+        options.domain = dispatch.domain as u32;
+        if options.username.is_none() && !username.is_null() {
+            options.username = Some(CStr::from_ptr(username).to_string_lossy().into_owned());
+        }
+    }
+    Ok(Agent { dispatch, options })
+}
+
+impl Agent {
+    /// Opens the log file and connects to pmcd (pmcd allows 3 s for this handshake, so it
+    /// happens before anything slow), then drops root privileges.
+    pub fn open(&mut self) -> Result<(), String> {
+        // SAFETY: dispatch was set up by pmdaDaemon and does not move.
+        unsafe {
+            pmdaOpenLog(self.dispatch);
+            pmdaConnect(self.dispatch);
+        }
+        if self.dispatch.status < 0 {
+            return Err(format!(
+                "cannot connect to pmcd: {}",
+                super::err_str(self.dispatch.status)
+            ));
+        }
+        Ok(())
+    }
+
+    /// Switches to the configured user (normally `pcp`) once privileged set-up is done.
+    pub fn drop_privileges(&self) -> Result<(), String> {
+        if unsafe { libc::geteuid() } != 0 {
+            return Ok(());
+        }
+        let Some(user) = self.options.username.as_deref() else {
+            return Ok(());
+        };
+        let cuser = CString::new(user).map_err(|e| e.to_string())?;
+        // SAFETY: valid C string.
+        let rc = unsafe { pmSetProcessIdentity(cuser.as_ptr()) };
+        if rc < 0 {
+            return Err(format!("cannot run as user {user}: {}", super::err_str(rc)));
+        }
+        Ok(())
+    }
+
+    /// Builds the tables from the catalogue, installs the callbacks and serves pmcd until it
+    /// closes the connection. Never returns.
+    pub fn serve(self, store: Store, updates: Receiver<Update>) -> ! {
+        let metrics: Vec<pmdaMetric> = store
+            .metrics()
+            .iter()
+            .enumerate()
+            .map(|(i, m)| pmdaMetric {
+                m_user: i as *mut libc::c_void,
+                m_desc: pmDesc {
+                    pmid: m.local_pmid(),
+                    type_: c_type(m.ty),
+                    indom: m.indom.map_or(PM_INDOM_NULL, |d| d.serial),
+                    sem: c_sem(m.sem),
+                    units: m.units.0,
+                },
+            })
+            .collect();
+        let serials: Vec<u32> = store.indom_serials().collect();
+        let indoms: Vec<pmdaIndom> = serials
+            .iter()
+            .map(|s| pmdaIndom {
+                it_indom: *s,
+                it_numinst: 0,
+                it_set: std::ptr::null_mut(),
+            })
+            .collect();
+        let metrics: &'static mut [pmdaMetric] = Box::leak(metrics.into_boxed_slice());
+        let indoms: &'static mut [pmdaIndom] = Box::leak(indoms.into_boxed_slice());
+        let d = self.dispatch;
+        // SAFETY: the tables are 'static and mutable as libpcp_pmda requires (it stamps the
+        // domain into them); callbacks are registered before pmdaInit.
+        unsafe {
+            d.version.fetch = Some(fetch);
+            d.version.instance = Some(instance);
+            d.version.text = Some(text);
+            d.version.label = Some(label);
+            pmdaSetFetchCallBack(d, Some(fetch_cb));
+            pmdaSetLabelCallBack(d, Some(instance_labels));
+            pmdaSetFlags(d, PMDA_EXT_FLAG_HASHED);
+            pmdaInit(
+                d,
+                indoms.as_mut_ptr(),
+                indoms.len() as c_int,
+                metrics.as_mut_ptr(),
+                metrics.len() as c_int,
+            );
+        }
+        let indom_slots = serials
+            .iter()
+            .enumerate()
+            .map(|(pos, s)| (*s, (pos, 0, Vec::new(), Vec::new())))
+            .collect();
+        let state = State {
+            store,
+            updates,
+            indoms,
+            indom_slots,
+            help: HashMap::new(),
+        };
+        STATE.with(|s| *s.borrow_mut() = Some(state));
+        with_state(State::refresh);
+        log(
+            "Info",
+            &format!(
+                "serving domain {} with {} metrics",
+                self.options.domain,
+                metrics.len()
+            ),
+        );
+        main_loop(d)
+    }
+}
+
+/// `pmdaMain`, but with a timeout so source updates are applied even when no client asks.
+fn main_loop(d: &'static mut pmdaInterface) -> ! {
+    // SAFETY: dispatch is connected; __pmdaInFd returns its input descriptor.
+    let fd = unsafe { __pmdaInFd(d) };
+    loop {
+        let mut pfd = libc::pollfd {
+            fd,
+            events: libc::POLLIN,
+            revents: 0,
+        };
+        // SAFETY: one valid pollfd.
+        let rc = unsafe { libc::poll(&mut pfd, 1, 1000) };
+        if rc < 0 && std::io::Error::last_os_error().kind() != std::io::ErrorKind::Interrupted {
+            break;
+        }
+        if rc > 0 {
+            // SAFETY: a PDU is waiting on the pmcd channel.
+            if unsafe { __pmdaMainPDU(d) } < 0 {
+                break;
+            }
+        } else {
+            with_state(State::refresh);
+        }
+    }
+    log("Info", "pmcd closed the connection; exiting");
+    std::process::exit(0)
+}
