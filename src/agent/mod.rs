@@ -8,6 +8,13 @@ use crate::sources::scheduler::Scheduled;
 use config::Config;
 
 /// The sources to run for a configuration. Each source module adds its own here.
-pub fn sources_for(_config: &Config) -> Vec<Scheduled> {
-    Vec::new()
+pub fn sources_for(config: &Config) -> Vec<Scheduled> {
+    let mut sources = Vec::new();
+    if config.gpu.enabled {
+        sources.push(crate::sources::gpu::GpuSource::scheduled(
+            config.gpu.interval.0,
+            config.gpu.library.clone(),
+        ));
+    }
+    sources
 }

@@ -10,6 +10,7 @@
 
 pub mod agent;
 pub mod generate;
+pub mod gpu;
 
 use crate::pcp::Units;
 
@@ -95,7 +96,7 @@ pub struct Section {
 
 /// The whole catalogue, in PMNS order.
 pub fn sections() -> Vec<&'static Section> {
-    vec![&agent::SECTION]
+    vec![&agent::SECTION, &gpu::SECTION]
 }
 
 pub fn metrics() -> impl Iterator<Item = &'static Metric> {
