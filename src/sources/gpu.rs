@@ -962,6 +962,20 @@ mod tests {
         assert!(!e.0.contains('\n'));
     }
 
+    /// The source never changes GPU state: no nvml-wrapper setter is called (they are the
+    /// `set_*`, `clear_*`, `reset_*` methods and `Nvml::discover_gpus`; `Device::remove` is not called either).
+    #[test]
+    fn the_source_is_read_only() {
+        let code = include_str!("gpu.rs");
+        let code = &code[..code.find("#[cfg(test)]").unwrap()];
+        for forbidden in [".set_", ".clear_", ".reset_", ".discover_gpus"] {
+            assert!(
+                !code.contains(forbidden),
+                "the GPU source calls {forbidden}"
+            );
+        }
+    }
+
     #[test]
     fn instance_ids_do_not_collide() {
         assert_ne!(mig_instance_id(0, 0), 0);

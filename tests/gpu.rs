@@ -1,0 +1,428 @@
+//! The GPU source without a GPU: a stand-in `libnvidia-ml.so` (tests/nvml-stub/nvml_stub.c,
+//! compiled here with `cc`) over three fake GPUs, loaded through `[gpu] library = ...`, and the
+//! agent run under a private pmcd. Checks the values and units `pminfo` reports, the rate of the
+//! energy counter in `pmrep`, and the fault cases (no library, no driver, unsupported calls, a
+//! lost GPU, exiting processes, XID events).
+
+mod common;
+
+use common::{PrivatePmcd, TempDir, parse_pminfo_values, repo, run};
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+/// A compiled stand-in NVML whose control file is `dir/control`.
+struct Stub {
+    dir: TempDir,
+    lib: PathBuf,
+}
+
+impl Stub {
+    fn build(tag: &str) -> Stub {
+        let dir = TempDir::new(tag);
+        let lib = dir.path().join("libnvidia-ml.so.1");
+        Self::compile(dir.path(), &lib);
+        Stub { dir, lib }
+    }
+
+    fn compile(dir: &Path, lib: &Path) {
+        let control = dir.join("control");
+        let out = run(Command::new("cc")
+            .args(["-shared", "-fPIC", "-O1", "-o"])
+            .arg(lib)
+            .arg(format!("-DCONTROL_FILE=\"{}\"", control.display()))
+            .arg(repo().join("tests/nvml-stub/nvml_stub.c")));
+        assert!(
+            out.status.success(),
+            "cc failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+
+    /// Replaces the control file atomically (the stub re-reads it at the next sample).
+    fn control(&self, text: &str) {
+        let tmp = self.dir.path().join("control.tmp");
+        std::fs::write(&tmp, text).unwrap();
+        std::fs::rename(&tmp, self.dir.path().join("control")).unwrap();
+    }
+
+    fn config(&self) -> String {
+        config_for(&self.lib)
+    }
+}
+
+fn config_for(lib: &Path) -> String {
+    format!(
+        "[gpu]\ninterval = \"100ms\"\nlibrary = \"{}\"\n",
+        lib.display()
+    )
+}
+
+/// `pminfo -f` output of several metrics: metric -> [(instance or "-", value)].
+fn values_by_metric(text: &str) -> BTreeMap<String, Vec<(String, String)>> {
+    let mut out: BTreeMap<String, Vec<(String, String)>> = BTreeMap::new();
+    let mut current = String::new();
+    for line in text.lines() {
+        if line.starts_with("llm.") {
+            current = line.trim().to_string();
+            out.entry(current.clone()).or_default();
+        } else if !current.is_empty() {
+            for (inst, v) in parse_pminfo_values(line) {
+                let inst = if inst.is_empty() { "-".into() } else { inst };
+                out.get_mut(&current).unwrap().push((inst, v));
+            }
+        }
+    }
+    out
+}
+
+fn expected() -> BTreeMap<String, Vec<(String, String)>> {
+    let text = std::fs::read_to_string(repo().join("tests/nvml-stub/expected.txt")).unwrap();
+    let mut out: BTreeMap<String, Vec<(String, String)>> = BTreeMap::new();
+    for line in text
+        .lines()
+        .filter(|l| !l.starts_with('#') && !l.is_empty())
+    {
+        let mut parts = line.splitn(3, ' ');
+        let (m, i, v) = (
+            parts.next().unwrap(),
+            parts.next().unwrap(),
+            parts.next().unwrap(),
+        );
+        out.entry(m.to_string())
+            .or_default()
+            .push((i.to_string(), v.to_string()));
+    }
+    out
+}
+
+/// The value of `metric` for instance `inst` ("-" for singular), if any.
+fn value(p: &PrivatePmcd, metric: &str, inst: &str) -> Option<String> {
+    p.values(metric)
+        .into_iter()
+        .find(|(i, _)| i == inst || (inst == "-" && i.is_empty()))
+        .map(|(_, v)| v)
+}
+
+fn wait_until(what: &str, p: &PrivatePmcd, timeout: Duration, mut cond: impl FnMut() -> bool) {
+    let deadline = Instant::now() + timeout;
+    while Instant::now() < deadline {
+        if cond() {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    panic!("timed out waiting for {what}; agent log:\n{}", p.log());
+}
+
+fn gpu_source_error(p: &PrivatePmcd) -> String {
+    value(p, "llm.agent.source.last_error", "gpu").unwrap_or_default()
+}
+
+#[test]
+fn pminfo_reports_the_stub_table_with_units_and_labels() {
+    let stub = Stub::build("gpu-table");
+    let p = PrivatePmcd::start("gpu-table", &stub.config());
+    wait_until("GPU values", &p, Duration::from_secs(10), || {
+        value(&p, "llm.gpu.count", "-").is_some()
+    });
+    let got = values_by_metric(&p.pminfo(&["-f", "llm.gpu"]));
+    let want = expected();
+    for (metric, vals) in &want {
+        let mut g = got.get(metric).cloned().unwrap_or_default();
+        let mut w = vals.clone();
+        g.sort();
+        w.sort();
+        assert_eq!(g, w, "values of {metric}");
+    }
+    // Everything else reported is either the energy counter or has no value.
+    for (metric, vals) in &got {
+        if !want.contains_key(metric) {
+            match metric.as_str() {
+                "llm.gpu.energy" => {
+                    let insts: Vec<&str> = vals.iter().map(|(i, _)| i.as_str()).collect();
+                    assert_eq!(insts, ["gpu0", "gpu1", "gpu2"]);
+                    let e0: u64 = vals[0].1.parse().unwrap();
+                    assert!(e0 >= 123_456_789_000, "energy of gpu0 starts at its base");
+                }
+                _ => assert!(vals.is_empty(), "{metric} has unexpected values {vals:?}"),
+            }
+        }
+    }
+    // Every catalogued metric exists.
+    let names = p.pminfo(&["llm.gpu"]);
+    let catalogued = pcp_pmda_llm::catalogue::metrics()
+        .filter(|m| m.name.starts_with("llm.gpu."))
+        .count();
+    assert_eq!(names.lines().count(), catalogued, "{names}");
+
+    // Semantics and units.
+    let desc = p.pminfo(&[
+        "-d",
+        "llm.gpu.energy",
+        "llm.gpu.power.usage",
+        "llm.gpu.fb.used",
+        "llm.gpu.violation.power",
+        "llm.gpu.pcie.tx_throughput",
+        "llm.gpu.pcie.tx_bytes",
+        "llm.gpu.nvlink.tx",
+        "llm.gpu.ecc.uncorrected_volatile",
+        "llm.gpu.util.gpu",
+    ]);
+    for want in [
+        "llm.gpu.energy\n    Data Type: 64-bit unsigned int  InDom: 505.10 0x7e40000a\n    Semantics: counter  Units: count x 10^-3",
+        "llm.gpu.power.usage\n    Data Type: 32-bit unsigned int  InDom: 505.10 0x7e40000a\n    Semantics: instant  Units: count x 10^-3",
+        "llm.gpu.fb.used\n    Data Type: 64-bit unsigned int  InDom: 505.10 0x7e40000a\n    Semantics: instant  Units: byte",
+        "llm.gpu.violation.power\n    Data Type: 64-bit unsigned int  InDom: 505.10 0x7e40000a\n    Semantics: counter  Units: nanosec",
+        "llm.gpu.pcie.tx_throughput\n    Data Type: 32-bit unsigned int  InDom: 505.10 0x7e40000a\n    Semantics: instant  Units: Kbyte / sec",
+        "llm.gpu.pcie.tx_bytes\n    Data Type: 64-bit unsigned int  InDom: 505.10 0x7e40000a\n    Semantics: counter  Units: byte",
+        "llm.gpu.nvlink.tx\n    Data Type: 64-bit unsigned int  InDom: 505.10 0x7e40000a\n    Semantics: counter  Units: Kbyte",
+        "llm.gpu.ecc.uncorrected_volatile\n    Data Type: 64-bit unsigned int  InDom: 505.10 0x7e40000a\n    Semantics: counter  Units: count",
+        "llm.gpu.util.gpu\n    Data Type: 32-bit unsigned int  InDom: 505.10 0x7e40000a\n    Semantics: instant  Units: none",
+    ] {
+        assert!(desc.contains(want), "missing:\n{want}\nin:\n{desc}");
+    }
+
+    // Instance labels.
+    let labels = p.pminfo(&["-l", "llm.gpu.name"]);
+    for want in [
+        r#""driver_version":"550.54.15""#,
+        r#""index":"0""#,
+        r#""model":"NVIDIA H100 80GB HBM3""#,
+        r#""pci_bus_id":"00000000:17:00.0""#,
+        r#""uuid":"GPU-11111111-2222-3333-4444-000000000000""#,
+        r#"inst [3002 or "gpu2/mig2"] labels {"#,
+        r#""parent":"gpu2""#,
+        r#""uuid":"MIG-aaaaaaaa-0000-0000-0000-000000000002""#,
+    ] {
+        assert!(labels.contains(want), "missing {want} in:\n{labels}");
+    }
+    // Help text names the NVML source.
+    let help = p.pminfo(&["-T", "llm.gpu.energy"]);
+    assert!(
+        help.contains("nvmlDeviceGetTotalEnergyConsumption"),
+        "{help}"
+    );
+    // The source is healthy.
+    assert_eq!(
+        value(&p, "llm.agent.source.up", "gpu").as_deref(),
+        Some("1")
+    );
+}
+
+/// pmrep rate-converts the energy counter (mJ, "count x 10^-3") to watts with `-q count`.
+#[test]
+fn energy_rate_in_pmrep_is_the_power_draw_in_watts() {
+    let stub = Stub::build("gpu-energy");
+    let p = PrivatePmcd::start("gpu-energy", &stub.config());
+    wait_until("GPU values", &p, Duration::from_secs(10), || {
+        value(&p, "llm.gpu.energy", "gpu0").is_some()
+    });
+    // Samples 2 s apart give rates; the agent samples every 100 ms, so the rate is
+    // within a few percent of the stub's slope (its power draw) whatever the phase.
+    let out = p.client(
+        "pmrep",
+        &[
+            "-s",
+            "2",
+            "-t",
+            "3",
+            "-q",
+            "count",
+            "-o",
+            "csv",
+            "-P",
+            "3",
+            "llm.gpu.energy",
+        ],
+    );
+    let header = out.lines().next().unwrap();
+    assert!(header.contains("llm.gpu.energy-gpu0"), "{out}");
+    // The first row has no rate (it needs two samples); take the last row that has them.
+    let watts: Vec<f64> = out
+        .lines()
+        .skip(1)
+        .filter_map(|l| {
+            let v: Vec<f64> = l
+                .split(',')
+                .skip(1)
+                .take(3)
+                .filter_map(|f| f.parse().ok())
+                .collect();
+            (v.len() == 3).then_some(v)
+        })
+        .last()
+        .unwrap_or_else(|| panic!("no rates in pmrep output:\n{out}"));
+    for (w, want) in watts.iter().zip([350.123, 98.765, 75.0]) {
+        assert!(
+            (w - want).abs() / want < 0.06,
+            "energy rate {w} W, want ~{want} W (power draw): {out}"
+        );
+    }
+    // And the unit pmrep shows for it.
+    let out = p.client(
+        "pmrep",
+        &["-s", "2", "-t", "1", "-q", "count", "llm.gpu.energy"],
+    );
+    assert!(out.contains("count/s"), "{out}");
+}
+
+#[test]
+fn without_a_library_every_metric_exists_without_values_and_the_agent_retries() {
+    let dir = TempDir::new("gpu-nolib");
+    let lib = dir.path().join("lib/libnvidia-ml.so.1");
+    let p = PrivatePmcd::start("gpu-nolib", &config_for(&lib));
+    wait_until("the gpu source error", &p, Duration::from_secs(10), || {
+        gpu_source_error(&p).contains("not found")
+    });
+    let err = gpu_source_error(&p);
+    assert!(
+        err.starts_with(&format!(
+            "\"NVML: library {} not found or not loadable",
+            lib.display()
+        )),
+        "{err}"
+    );
+    assert_eq!(
+        value(&p, "llm.agent.source.up", "gpu").as_deref(),
+        Some("0")
+    );
+    let names = p.pminfo(&["llm.gpu"]);
+    assert!(names.lines().count() > 70, "{names}");
+    let all = p.pminfo(&["-f", "llm.gpu"]);
+    assert!(!all.contains(" value "), "no values expected:\n{all}");
+    // The library appears: the agent finds it at a retry (back-off at most 30 x 100 ms).
+    std::fs::create_dir_all(lib.parent().unwrap()).unwrap();
+    Stub::compile(dir.path(), &lib);
+    wait_until("recovery", &p, Duration::from_secs(20), || {
+        value(&p, "llm.gpu.count", "-").as_deref() == Some("3")
+    });
+    assert_eq!(
+        value(&p, "llm.agent.source.up", "gpu").as_deref(),
+        Some("1")
+    );
+    assert!(
+        p.log().contains("gpu: NVML initialised from"),
+        "{}",
+        p.log()
+    );
+}
+
+#[test]
+fn driver_not_loaded_is_reported_and_recovers() {
+    let stub = Stub::build("gpu-nodriver");
+    stub.control("init 9\n");
+    let p = PrivatePmcd::start("gpu-nodriver", &stub.config());
+    wait_until("the gpu source error", &p, Duration::from_secs(10), || {
+        gpu_source_error(&p).contains("driver is not loaded")
+    });
+    assert!(p.values("llm.gpu.name").is_empty());
+    stub.control("");
+    wait_until("recovery", &p, Duration::from_secs(20), || {
+        value(&p, "llm.gpu.name", "gpu0").is_some()
+    });
+    // last_error keeps the last failure; up says it recovered.
+    assert_eq!(
+        value(&p, "llm.agent.source.up", "gpu").as_deref(),
+        Some("1")
+    );
+}
+
+#[test]
+fn unsupported_calls_lost_gpus_exiting_processes_and_xids() {
+    let stub = Stub::build("gpu-faults");
+    let p = PrivatePmcd::start("gpu-faults", &stub.config());
+    wait_until("GPU values", &p, Duration::from_secs(10), || {
+        value(&p, "llm.gpu.power.usage", "gpu1").is_some()
+    });
+
+    // A call one GPU does not support: that metric loses that GPU's value only, logged once.
+    stub.control("unsupported 1 nvmlDeviceGetPowerUsage\n");
+    wait_until("power of gpu1 to go", &p, Duration::from_secs(10), || {
+        value(&p, "llm.gpu.power.usage", "gpu1").is_none()
+    });
+    std::thread::sleep(Duration::from_millis(500)); // several more samples
+    let power = p.values("llm.gpu.power.usage");
+    assert_eq!(
+        power,
+        vec![
+            ("gpu0".to_string(), "350123".to_string()),
+            ("gpu2".to_string(), "75000".to_string())
+        ]
+    );
+    assert_eq!(
+        value(&p, "llm.gpu.temperature.gpu", "gpu1").as_deref(),
+        Some("41")
+    );
+    let log = p.log();
+    assert_eq!(
+        log.matches("gpu1: nvmlDeviceGetPowerUsage: not supported")
+            .count(),
+        1,
+        "logged once:\n{log}"
+    );
+
+    // A GPU falls off the bus: its instance goes, the others go on.
+    stub.control("lost 1\n");
+    wait_until("gpu1 to go", &p, Duration::from_secs(10), || {
+        !p.values("llm.gpu.name").iter().any(|(i, _)| i == "gpu1")
+    });
+    let names: Vec<String> = p
+        .values("llm.gpu.name")
+        .into_iter()
+        .map(|(i, _)| i)
+        .collect();
+    assert_eq!(
+        names,
+        ["gpu0", "gpu1", "gpu2", "gpu2/mig0", "gpu2/mig2"]
+            .iter()
+            .filter(|n| **n != "gpu1")
+            .map(|s| s.to_string())
+            .collect::<Vec<_>>()
+    );
+    let insts = p.pminfo(&["-f", "llm.gpu.process.pid"]);
+    assert!(!insts.contains("gpu1/"), "{insts}");
+    assert_eq!(value(&p, "llm.gpu.util.gpu", "gpu0").as_deref(), Some("87"));
+    assert_eq!(
+        value(&p, "llm.agent.source.up", "gpu").as_deref(),
+        Some("1")
+    );
+    assert!(p.log().contains("gpu1: GPU is lost"), "{}", p.log());
+    // ... and comes back.
+    stub.control("");
+    wait_until("gpu1 to return", &p, Duration::from_secs(10), || {
+        value(&p, "llm.gpu.name", "gpu1").is_some()
+    });
+
+    // A process exits: its instance is purged.
+    assert!(value(&p, "llm.gpu.process.memory", "gpu0/pid4242").is_some());
+    stub.control("hide_pid 4242\n");
+    wait_until("pid 4242 to go", &p, Duration::from_secs(10), || {
+        value(&p, "llm.gpu.process.memory", "gpu0/pid4242").is_none()
+    });
+    let pids = p.pminfo(&["-f", "llm.gpu.process.pid"]);
+    assert!(
+        !pids.contains("pid4242"),
+        "purged from the instance domain: {pids}"
+    );
+    assert_eq!(
+        value(&p, "llm.gpu.process.memory", "gpu0/pid4343").as_deref(),
+        Some("1048576")
+    );
+
+    // XID events: a counter and the last XID, per GPU.
+    assert_eq!(value(&p, "llm.gpu.xid.count", "gpu0").as_deref(), Some("0"));
+    stub.control("xid 0 79\n");
+    wait_until("the XID", &p, Duration::from_secs(10), || {
+        value(&p, "llm.gpu.xid.count", "gpu0").as_deref() == Some("1")
+    });
+    stub.control("xid 0 79\nxid 0 48\nxid 2 13\n");
+    wait_until("more XIDs", &p, Duration::from_secs(10), || {
+        value(&p, "llm.gpu.xid.count", "gpu0").as_deref() == Some("2")
+            && value(&p, "llm.gpu.xid.count", "gpu2").as_deref() == Some("1")
+    });
+    assert_eq!(value(&p, "llm.gpu.xid.last", "gpu0").as_deref(), Some("48"));
+    assert_eq!(value(&p, "llm.gpu.xid.last", "gpu2").as_deref(), Some("13"));
+    assert_eq!(value(&p, "llm.gpu.xid.count", "gpu1").as_deref(), Some("0"));
+}
