@@ -16,7 +16,8 @@
  *   xid GPU NUMBER       a critical XID event for GPU; xid lines are a log: append new ones,
  *                        each is delivered once (the n-th xid line after n-1 were delivered)
  *   hide_pid PID         process PID is no longer listed (it "exited")
- *   count N              nvmlDeviceGetCount_v2 reports N GPUs (default 3)
+ *   count N              nvmlDeviceGetCount_v2 reports N GPUs (default 3, at most 16; GPU N
+ *                        for N >= 3 repeats the values of GPU N mod 3, for benchmarks)
  *
  * Energy grows at the GPU's power draw: energy(t) = base + power_mW * (t - t0) in mJ, t0 the
  * time the library was loaded, so the rate of llm.gpu.energy equals the power draw.
@@ -98,7 +99,9 @@ struct gpu {
     int mig_slot;
 };
 
-static struct gpu gpus[3] = {
+/* The table; GPUs 3 and up (see `count`) are copies of gpu (N mod 3) with index N. */
+#define MAXGPU 16
+static struct gpu gpus[MAXGPU] = {
     {
         .index = 0, .name = "NVIDIA H100 80GB HBM3",
         .uuid = "GPU-11111111-2222-3333-4444-000000000000", .bus_id = "00000000:17:00.0",
@@ -160,7 +163,15 @@ static struct gpu gpus[3] = {
     },
 };
 
-static struct gpu mig_handles[3][7];
+static struct gpu mig_handles[MAXGPU][7];
+
+static void fill_table(void)
+{
+    for (int i = 3; i < MAXGPU; i++) {
+        gpus[i] = gpus[i % 3];
+        gpus[i].index = i;
+    }
+}
 
 /* ---- control file */
 #define MAXRULES 64
@@ -214,6 +225,8 @@ static void load_control(void)
             init_code = atoi(a);
         } else if (strcmp(kind, "count") == 0) {
             ngpus = atoi(a);
+            if (ngpus < 0 || ngpus > MAXGPU)
+                ngpus = MAXGPU;
         } else if (strcmp(kind, "xid") == 0) {
             if (nevents < 64) {
                 events[nevents].gpu = atoi(a);
@@ -278,8 +291,10 @@ static nvmlReturn_t copy_str(char *dst, unsigned len, const char *src)
 /* ---- system */
 nvmlReturn_t nvmlInit_v2(void)
 {
-    if (!t0.tv_sec)
+    if (!t0.tv_sec) {
         clock_gettime(CLOCK_MONOTONIC, &t0);
+        fill_table();
+    }
     load_control();
     if (init_code)
         return init_code;
@@ -302,7 +317,7 @@ nvmlReturn_t nvmlDeviceGetHandleByIndex_v2(unsigned i, nvmlDevice_t *d)
 {
     if (!initialised)
         return NVML_ERROR_UNINITIALIZED;
-    if (i >= (unsigned)ngpus || i >= 3)
+    if (i >= (unsigned)ngpus || i >= MAXGPU)
         return NVML_ERROR_INVALID_ARGUMENT;
     if (rule("lost", i, NULL))
         return NVML_ERROR_GPU_IS_LOST;
@@ -631,7 +646,7 @@ nvmlReturn_t nvmlEventSetWait_v2(struct eventset *set, nvmlEventData_t *data, un
     while (set->delivered < nevents) {
         int i = set->delivered++;
         int gi = events[i].gpu;
-        if (gi < 0 || gi >= 3 || !(set->registered & (1u << gi)))
+        if (gi < 0 || gi >= MAXGPU || !(set->registered & (1u << gi)))
             continue;
         memset(data, 0, sizeof(*data));
         data->device = &gpus[gi];

@@ -1,0 +1,56 @@
+//! What one full GPU sample costs: CPU time of the sampling thread per sample and per GPU,
+//! against the stand-in NVML of tests/nvml-stub (whose own time is negligible, so this is the
+//! agent's share: nvml-wrapper, building the snapshot, the per-process /proc reads).
+//!
+//! usage: cargo run --release --example gpu_sample_cost -- LIBRARY [SAMPLES]
+//! (bench/gpu-bench.sh builds the stand-in library and sets its GPU count.)
+
+use pcp_pmda_llm::sources::Source;
+use pcp_pmda_llm::sources::gpu::GpuSource;
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+/// CPU time of the calling thread in ns (first field of /proc/thread-self/schedstat).
+fn thread_cpu_ns() -> u64 {
+    std::fs::read_to_string("/proc/thread-self/schedstat")
+        .ok()
+        .and_then(|s| s.split_whitespace().next()?.parse().ok())
+        .expect("/proc/thread-self/schedstat")
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    let Some(lib) = args.get(1) else {
+        eprintln!("usage: gpu_sample_cost LIBRARY [SAMPLES]");
+        std::process::exit(2);
+    };
+    let n: u32 = args.get(2).and_then(|s| s.parse().ok()).unwrap_or(2000);
+    let mut source = GpuSource::new(Duration::from_secs(1), Some(PathBuf::from(lib)));
+    let first = source
+        .sample()
+        .unwrap_or_else(|e| panic!("first sample: {e}"));
+    let gpus = first
+        .indoms
+        .iter()
+        .find(|i| i.indom_serial == pcp_pmda_llm::catalogue::gpu::GPUS.serial)
+        .map_or(0, |i| i.instances.iter().filter(|i| i.id < 1000).count());
+    let values = first.values.len();
+    for _ in 0..50 {
+        std::hint::black_box(source.sample().unwrap());
+    }
+    let cpu0 = thread_cpu_ns();
+    let wall0 = Instant::now();
+    for _ in 0..n {
+        std::hint::black_box(source.sample().unwrap());
+    }
+    let cpu = (thread_cpu_ns() - cpu0) as f64 / n as f64 / 1000.0;
+    let wall = wall0.elapsed().as_secs_f64() * 1e6 / n as f64;
+    let per_gpu = cpu / gpus.max(1) as f64;
+    // 8 GPUs sampled once a second: per-GPU CPU time x 8 per second, as a share of one core.
+    let core_pct_8 = per_gpu * 8.0 / 1e6 * 100.0;
+    println!(
+        "SUMMARY gpus={gpus} values_per_sample={values} samples={n} cpu_us_per_sample={cpu:.1} \
+         cpu_us_per_gpu={per_gpu:.1} wall_us_per_sample={wall:.1} \
+         core_pct_for_8_gpus_at_1hz={core_pct_8:.4}"
+    );
+}
