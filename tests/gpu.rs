@@ -124,8 +124,9 @@ fn gpu_source_error(p: &PrivatePmcd) -> String {
 fn pminfo_reports_the_stub_table_with_units_and_labels() {
     let stub = Stub::build("gpu-table");
     let p = PrivatePmcd::start("gpu-table", &stub.config());
+    // GPM values need two samples: wait for those.
     wait_until("GPU values", &p, Duration::from_secs(10), || {
-        value(&p, "llm.gpu.count", "-").is_some()
+        value(&p, "llm.gpu.prof.sm_active", "gpu0").is_some()
     });
     let got = values_by_metric(&p.pminfo(&["-f", "llm.gpu"]));
     let want = expected();

@@ -15,6 +15,7 @@ pub const CLUSTER_PCIE: u32 = 14;
 pub const CLUSTER_NVLINK: u32 = 15;
 pub const CLUSTER_RELIABILITY: u32 = 16;
 pub const CLUSTER_PROCESS: u32 = 17;
+pub const CLUSTER_PROFILE: u32 = 18;
 
 pub static GPUS: Indom = Indom {
     serial: 10,
@@ -151,6 +152,19 @@ pub const PR_MEMORY: u32 = 0;
 pub const PR_PID: u32 = 1;
 pub const PR_GPU: u32 = 2;
 pub const PR_TYPE: u32 = 3;
+// GPU performance monitoring (cluster 18): (item, NVML GPM metric id). The wrapper's enum is
+// mapped in the source.
+pub const GPM_SM_ACTIVE: u32 = 0;
+pub const GPM_SM_OCCUPANCY: u32 = 1;
+pub const GPM_GRAPHICS_ACTIVE: u32 = 2;
+pub const GPM_TENSOR_ACTIVE: u32 = 3;
+pub const GPM_DRAM_ACTIVE: u32 = 4;
+pub const GPM_FP64_ACTIVE: u32 = 5;
+pub const GPM_FP32_ACTIVE: u32 = 6;
+pub const GPM_FP16_ACTIVE: u32 = 7;
+pub const GPM_INTEGER_ACTIVE: u32 = 8;
+pub const GPM_PCIE_TX: u32 = 9;
+pub const GPM_PCIE_RX: u32 = 10;
 
 #[allow(clippy::too_many_arguments)]
 const fn m(
@@ -181,6 +195,8 @@ const G: Option<&'static Indom> = Some(&GPUS);
 const L: Option<&'static Indom> = Some(&NVLINKS);
 const P: Option<&'static Indom> = Some(&PROCESSES);
 const NONE: Units = Units::NONE;
+const MBYTES_PER_SEC: Units =
+    Units::new(1, -1, 0, crate::pcp::SPACE_MBYTE, crate::pcp::TIME_SEC, 0);
 
 const METRICS: &[Metric] = &[
     // ---- identity
@@ -1170,5 +1186,148 @@ containers or under MIG without privileges).",
         "compute, graphics or compute+graphics",
         "Whether the process has a compute context (nvmlDeviceGetComputeRunningProcesses_v3), \
 a graphics context (nvmlDeviceGetGraphicsRunningProcesses_v3) or both on the GPU.",
+    ),
+    // ---- GPU performance monitoring (Hopper and newer)
+    m(
+        "llm.gpu.prof.sm_active",
+        CLUSTER_PROFILE,
+        GPM_SM_ACTIVE,
+        Double,
+        Instant,
+        NONE,
+        G,
+        "percent of time SMs had at least one warp assigned",
+        "Percent of time each streaming multiprocessor had at least one warp assigned, averaged \
+over all SMs and over the last sampling interval, from NVML GPU performance monitoring \
+(nvmlGpmSampleGet at each sample, nvmlGpmMetricsGet over the last two: \
+NVML_GPM_METRIC_SM_UTIL; dcgm-exporter's DCGM_FI_PROF_SM_ACTIVE, as a percentage). Hopper and \
+newer (nvmlGpmQueryDeviceSupport); no value on older GPUs and at the first sample.",
+    ),
+    m(
+        "llm.gpu.prof.sm_occupancy",
+        CLUSTER_PROFILE,
+        GPM_SM_OCCUPANCY,
+        Double,
+        Instant,
+        NONE,
+        G,
+        "percent of the maximum resident warps that were resident",
+        "Resident warps as a percentage of the theoretical maximum, averaged over all SMs and the \
+last sampling interval, from nvmlGpmMetricsGet (NVML_GPM_METRIC_SM_OCCUPANCY; \
+DCGM_FI_PROF_SM_OCCUPANCY). Hopper and newer.",
+    ),
+    m(
+        "llm.gpu.prof.graphics_active",
+        CLUSTER_PROFILE,
+        GPM_GRAPHICS_ACTIVE,
+        Double,
+        Instant,
+        NONE,
+        G,
+        "percent of time the graphics/compute engine was active",
+        "Percent of time any warp was active on an SM, averaged over all SMs and the last sampling \
+interval, from nvmlGpmMetricsGet (NVML_GPM_METRIC_GRAPHICS_UTIL; dcgm-exporter's \
+DCGM_FI_PROF_GR_ENGINE_ACTIVE). Hopper and newer.",
+    ),
+    m(
+        "llm.gpu.prof.tensor_active",
+        CLUSTER_PROFILE,
+        GPM_TENSOR_ACTIVE,
+        Double,
+        Instant,
+        NONE,
+        G,
+        "percent of time a tensor pipe was active",
+        "Percent of time any tensor core pipe was active, averaged over all SMs and the last \
+sampling interval, from nvmlGpmMetricsGet (NVML_GPM_METRIC_ANY_TENSOR_UTIL; \
+DCGM_FI_PROF_PIPE_TENSOR_ACTIVE). The best single indicator of how busy an LLM keeps the GPU. \
+Hopper and newer.",
+    ),
+    m(
+        "llm.gpu.prof.dram_active",
+        CLUSTER_PROFILE,
+        GPM_DRAM_ACTIVE,
+        Double,
+        Instant,
+        NONE,
+        G,
+        "device memory bandwidth used, percent of peak",
+        "Device memory bandwidth in use as a percentage of the peak, over the last sampling \
+interval, from nvmlGpmMetricsGet (NVML_GPM_METRIC_DRAM_BW_UTIL; DCGM_FI_PROF_DRAM_ACTIVE). \
+LLM decoding is usually bound by it. Hopper and newer.",
+    ),
+    m(
+        "llm.gpu.prof.fp64_active",
+        CLUSTER_PROFILE,
+        GPM_FP64_ACTIVE,
+        Double,
+        Instant,
+        NONE,
+        G,
+        "percent of time the FP64 pipe was active",
+        "From nvmlGpmMetricsGet (NVML_GPM_METRIC_FP64_UTIL; DCGM_FI_PROF_PIPE_FP64_ACTIVE), over \
+the last sampling interval. Hopper and newer.",
+    ),
+    m(
+        "llm.gpu.prof.fp32_active",
+        CLUSTER_PROFILE,
+        GPM_FP32_ACTIVE,
+        Double,
+        Instant,
+        NONE,
+        G,
+        "percent of time the FP32 pipe was active",
+        "From nvmlGpmMetricsGet (NVML_GPM_METRIC_FP32_UTIL; DCGM_FI_PROF_PIPE_FP32_ACTIVE), over \
+the last sampling interval. Hopper and newer.",
+    ),
+    m(
+        "llm.gpu.prof.fp16_active",
+        CLUSTER_PROFILE,
+        GPM_FP16_ACTIVE,
+        Double,
+        Instant,
+        NONE,
+        G,
+        "percent of time the FP16 pipe was active",
+        "From nvmlGpmMetricsGet (NVML_GPM_METRIC_FP16_UTIL; DCGM_FI_PROF_PIPE_FP16_ACTIVE), over \
+the last sampling interval. Hopper and newer.",
+    ),
+    m(
+        "llm.gpu.prof.integer_active",
+        CLUSTER_PROFILE,
+        GPM_INTEGER_ACTIVE,
+        Double,
+        Instant,
+        NONE,
+        G,
+        "percent of time the integer pipe was active",
+        "From nvmlGpmMetricsGet (NVML_GPM_METRIC_INTEGER_UTIL), over the last sampling interval. \
+Hopper and newer.",
+    ),
+    m(
+        "llm.gpu.prof.pcie_tx",
+        CLUSTER_PROFILE,
+        GPM_PCIE_TX,
+        Double,
+        Instant,
+        MBYTES_PER_SEC,
+        G,
+        "PCIe transmit rate over the last sampling interval",
+        "PCIe traffic from the GPU in MiB/s averaged over the whole last sampling interval, from \
+nvmlGpmMetricsGet (NVML_GPM_METRIC_PCIE_TX_PER_SEC; DCGM_FI_PROF_PCIE_TX_BYTES as a rate). \
+Unlike llm.gpu.pcie.tx_throughput it covers the whole interval, not 20 ms. Hopper and newer.",
+    ),
+    m(
+        "llm.gpu.prof.pcie_rx",
+        CLUSTER_PROFILE,
+        GPM_PCIE_RX,
+        Double,
+        Instant,
+        MBYTES_PER_SEC,
+        G,
+        "PCIe receive rate over the last sampling interval",
+        "PCIe traffic to the GPU in MiB/s averaged over the last sampling interval, from \
+nvmlGpmMetricsGet (NVML_GPM_METRIC_PCIE_RX_PER_SEC; DCGM_FI_PROF_PCIE_RX_BYTES as a rate). \
+Hopper and newer.",
     ),
 ];

@@ -21,7 +21,9 @@ use nvml_wrapper::enum_wrappers::device::{
 use nvml_wrapper::enum_wrappers::nv_link::ErrorCounter;
 use nvml_wrapper::enums::device::{SampleValue, UsedGpuMemory};
 use nvml_wrapper::enums::event::XidError;
+use nvml_wrapper::enums::gpm::GpmMetricId;
 use nvml_wrapper::error::NvmlError;
+use nvml_wrapper::gpm::{GpmSample, gpm_metrics_get};
 use nvml_wrapper::structs::device::FieldId;
 use nvml_wrapper::sys_exports::field_id::*;
 use nvml_wrapper::{Device, EventSet, Nvml, bitmasks::event::EventTypes};
@@ -97,6 +99,65 @@ const FIELDS: &[(u32, u32, u32, &str)] = &[
     ),
 ];
 
+/// GPU performance monitoring metrics: (item in CLUSTER_PROFILE, GPM metric, NVML name).
+const GPM_METRICS: &[(u32, GpmMetricId, &str)] = &[
+    (
+        GPM_SM_ACTIVE,
+        GpmMetricId::SmUtil,
+        "NVML_GPM_METRIC_SM_UTIL",
+    ),
+    (
+        GPM_SM_OCCUPANCY,
+        GpmMetricId::SmOccupancy,
+        "NVML_GPM_METRIC_SM_OCCUPANCY",
+    ),
+    (
+        GPM_GRAPHICS_ACTIVE,
+        GpmMetricId::GraphicsUtil,
+        "NVML_GPM_METRIC_GRAPHICS_UTIL",
+    ),
+    (
+        GPM_TENSOR_ACTIVE,
+        GpmMetricId::AnyTensorUtil,
+        "NVML_GPM_METRIC_ANY_TENSOR_UTIL",
+    ),
+    (
+        GPM_DRAM_ACTIVE,
+        GpmMetricId::DramBwUtil,
+        "NVML_GPM_METRIC_DRAM_BW_UTIL",
+    ),
+    (
+        GPM_FP64_ACTIVE,
+        GpmMetricId::Fp64Util,
+        "NVML_GPM_METRIC_FP64_UTIL",
+    ),
+    (
+        GPM_FP32_ACTIVE,
+        GpmMetricId::Fp32Util,
+        "NVML_GPM_METRIC_FP32_UTIL",
+    ),
+    (
+        GPM_FP16_ACTIVE,
+        GpmMetricId::Fp16Util,
+        "NVML_GPM_METRIC_FP16_UTIL",
+    ),
+    (
+        GPM_INTEGER_ACTIVE,
+        GpmMetricId::IntegerUtil,
+        "NVML_GPM_METRIC_INTEGER_UTIL",
+    ),
+    (
+        GPM_PCIE_TX,
+        GpmMetricId::PcieTxPerSec,
+        "NVML_GPM_METRIC_PCIE_TX_PER_SEC",
+    ),
+    (
+        GPM_PCIE_RX,
+        GpmMetricId::PcieRxPerSec,
+        "NVML_GPM_METRIC_PCIE_RX_PER_SEC",
+    ),
+];
+
 /// The GPU source.
 pub struct GpuSource {
     interval: Duration,
@@ -124,6 +185,10 @@ struct State {
     ident: HashMap<u32, Ident>,
     /// Per GPU index: NVLink links found at the first sample of that GPU.
     links: HashMap<u32, Vec<u32>>,
+    /// Per GPU index: whether it supports GPU performance monitoring (asked once).
+    gpm_supported: HashMap<u32, bool>,
+    /// Per GPU index: the GPM sample of the previous sampling round.
+    gpm_prev: HashMap<u32, GpmSample<'static>>,
 }
 
 #[derive(Clone)]
@@ -266,6 +331,8 @@ impl GpuSource {
             xid: BTreeMap::new(),
             ident: HashMap::new(),
             links: HashMap::new(),
+            gpm_supported: HashMap::new(),
+            gpm_prev: HashMap::new(),
         };
         state.register_xid_events();
         log(
@@ -439,6 +506,7 @@ impl GpuSource {
                         );
                     }
                     st.ident.remove(&index);
+                    st.gpm_prev.remove(&index);
                 }
             }
         }
@@ -890,6 +958,42 @@ impl GpuSource {
                 _ => "compute",
             };
             out.put_at(c, PR_TYPE, id, Value::Str(kind.into()));
+        }
+
+        // GPU performance monitoring: metrics over the interval between this sample and the
+        // previous one (none at the first).
+        let gpm = match st.gpm_supported.get(&index) {
+            Some(&b) => b,
+            None => {
+                let b = Self::check(w, index, "nvmlGpmQueryDeviceSupport", dev.gpm_support())?
+                    .unwrap_or(false);
+                st.gpm_supported.insert(index, b);
+                b
+            }
+        };
+        if gpm {
+            let prev = st.gpm_prev.remove(&index);
+            if let Some(cur) = Self::check(w, index, "nvmlGpmSampleGet", dev.gpm_sample())? {
+                if let Some(prev) = prev {
+                    let ids: Vec<GpmMetricId> = GPM_METRICS.iter().map(|m| m.1).collect();
+                    let results = Self::check(
+                        w,
+                        index,
+                        "nvmlGpmMetricsGet",
+                        gpm_metrics_get(st.nvml, &prev, &cur, &ids),
+                    )?;
+                    for (r, &(item, _, name)) in
+                        results.unwrap_or_default().into_iter().zip(GPM_METRICS)
+                    {
+                        if let Some(v) = Self::check(w, index, name, r)? {
+                            if v.value.is_finite() {
+                                out.put(CLUSTER_PROFILE, item, Value::F64(v.value));
+                            }
+                        }
+                    }
+                }
+                st.gpm_prev.insert(index, cur);
+            }
         }
 
         // MIG devices: identity and framebuffer.

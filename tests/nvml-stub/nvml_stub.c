@@ -94,6 +94,8 @@ struct gpu {
     struct proc procs[3];
     int mig_mode;
     struct mig migs[7];
+    int gpm;                                           /* GPU performance monitoring */
+    double gpm_value[22];                              /* by NVML_GPM_METRIC_* id */
     int is_mig;                                        /* for MIG device handles */
     struct gpu *parent;
     int mig_slot;
@@ -119,6 +121,10 @@ static struct gpu gpus[MAXGPU] = {
         .ecc = {{2, 17}, {0, 1}}, .ecc_supported = 1,
         .remap_cor = 1, .remap_unc = 0, .remap_pending = 0, .remap_failed = 0,
         .procs = {{4242, 40000000000ULL, 0}, {4343, 1048576ULL, 1}, {0, 0, 0}},
+        .gpm = 1,
+        .gpm_value = {[1] = 88.5, [2] = 71.5, [3] = 33.25, [4] = 5.5, [5] = 42.75,
+                      [10] = 55.25, [11] = 0.5, [12] = 12.25, [13] = 30.0, [20] = 1234.5,
+                      [21] = 2345.25},
     },
     {
         .index = 1, .name = "NVIDIA A100-SXM4-40GB",
@@ -657,3 +663,76 @@ nvmlReturn_t nvmlEventSetWait_v2(struct eventset *set, nvmlEventData_t *data, un
     return NVML_ERROR_TIMEOUT;
 }
 nvmlReturn_t nvmlEventSetFree(struct eventset *set) { (void)set; return NVML_SUCCESS; }
+
+/* ---- GPU performance monitoring (gpu0 only, like a Hopper next to Amperes) */
+typedef struct { unsigned version, isSupportedDevice; } nvmlGpmSupport_t;
+struct gpmsample { struct gpu *g; int filled; };
+typedef struct {
+    unsigned metricId;
+    nvmlReturn_t nvmlReturn;
+    double value;
+    struct { char *shortName, *longName, *unit; } metricInfo;
+} nvmlGpmMetric_t;
+typedef struct {
+    unsigned version, numMetrics;
+    struct gpmsample *sample1, *sample2;
+    nvmlGpmMetric_t metrics[210];
+} nvmlGpmMetricsGet_t;
+static int gpm_live_samples;
+
+nvmlReturn_t nvmlGpmQueryDeviceSupport(nvmlDevice_t g, nvmlGpmSupport_t *s)
+{
+    CHECK(g);
+    FULL_GPU(g);
+    if (s->version != 1)
+        return NVML_ERROR_INVALID_ARGUMENT;
+    s->isSupportedDevice = g->gpm;
+    return NVML_SUCCESS;
+}
+nvmlReturn_t nvmlGpmSampleAlloc(struct gpmsample **s)
+{
+    if (!initialised)
+        return NVML_ERROR_UNINITIALIZED;
+    *s = calloc(1, sizeof(**s));
+    gpm_live_samples++;
+    return *s ? NVML_SUCCESS : NVML_ERROR_INVALID_ARGUMENT;
+}
+nvmlReturn_t nvmlGpmSampleFree(struct gpmsample *s)
+{
+    free(s);
+    gpm_live_samples--;
+    return NVML_SUCCESS;
+}
+nvmlReturn_t nvmlGpmSampleGet(nvmlDevice_t g, struct gpmsample *s)
+{
+    CHECK(g);
+    FULL_GPU(g);
+    if (!g->gpm)
+        return NVML_ERROR_NOT_SUPPORTED;
+    s->g = g;
+    s->filled = 1;
+    return NVML_SUCCESS;
+}
+nvmlReturn_t nvmlGpmMetricsGet(nvmlGpmMetricsGet_t *m)
+{
+    static char unit_pct[] = "%", unit_mib[] = "MiB/sec", name[] = "stub";
+    if (m->version != 1 || m->numMetrics > 210 || !m->sample1 || !m->sample2 ||
+        !m->sample1->filled || !m->sample2->filled || m->sample1->g != m->sample2->g)
+        return NVML_ERROR_INVALID_ARGUMENT;
+    if (gpm_live_samples > 64) /* the agent leaks samples */
+        return NVML_ERROR_INSUFFICIENT_SIZE;
+    for (unsigned i = 0; i < m->numMetrics; i++) {
+        nvmlGpmMetric_t *x = &m->metrics[i];
+        unsigned id = x->metricId;
+        x->metricInfo.shortName = name;
+        x->metricInfo.longName = name;
+        x->metricInfo.unit = id >= 20 ? unit_mib : unit_pct;
+        if (id >= 22 || m->sample2->g->gpm_value[id] == 0) {
+            x->nvmlReturn = NVML_ERROR_NOT_SUPPORTED;
+            continue;
+        }
+        x->nvmlReturn = NVML_SUCCESS;
+        x->value = m->sample2->g->gpm_value[id];
+    }
+    return NVML_SUCCESS;
+}
