@@ -34,9 +34,10 @@ fn main() {
         .iter()
         .find(|i| i.indom_serial == pcp_pmda_llm::catalogue::gpu::GPUS.serial)
         .map_or(0, |i| i.instances.iter().filter(|i| i.id < 1000).count());
-    let values = first.values.len();
+    let mut values = 0;
     for _ in 0..50 {
-        std::hint::black_box(source.sample().unwrap());
+        // Steady state: GPM values need a previous sample, so count them after the first.
+        values = std::hint::black_box(source.sample().unwrap()).values.len();
     }
     let cpu0 = thread_cpu_ns();
     let wall0 = Instant::now();

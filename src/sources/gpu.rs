@@ -985,10 +985,10 @@ impl GpuSource {
                     for (r, &(item, _, name)) in
                         results.unwrap_or_default().into_iter().zip(GPM_METRICS)
                     {
-                        if let Some(v) = Self::check(w, index, name, r)? {
-                            if v.value.is_finite() {
-                                out.put(CLUSTER_PROFILE, item, Value::F64(v.value));
-                            }
+                        if let Some(v) = Self::check(w, index, name, r)?
+                            && v.value.is_finite()
+                        {
+                            out.put(CLUSTER_PROFILE, item, Value::F64(v.value));
                         }
                     }
                 }
