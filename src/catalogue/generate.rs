@@ -27,8 +27,9 @@ pub fn root() -> String {
 
 /// The PMNS in PCP's ASCII format: one block per non-leaf node, children in catalogue order.
 pub fn pmns() -> String {
-    // node -> ordered children (name, Some(pmid) for leaves)
-    let mut nodes: BTreeMap<String, Vec<(String, Option<(u32, u32)>)>> = BTreeMap::new();
+    // node -> ordered children (name, Some((cluster, item)) for leaves)
+    type Children = Vec<(String, Option<(u32, u32)>)>;
+    let mut nodes: BTreeMap<String, Children> = BTreeMap::new();
     let mut order: Vec<String> = Vec::new();
     for m in metrics() {
         let parts: Vec<&str> = m.name.split('.').collect();

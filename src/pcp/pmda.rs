@@ -53,6 +53,8 @@ pub fn log(level: &str, msg: &str) {
 
 struct State {
     store: Store,
+    /// The namespace, for agents that ask us (dbpmda's `children`, a `dyn` PMNS entry).
+    names: *mut pmdaNameSpace,
     updates: Receiver<Update>,
     indoms: &'static mut [pmdaIndom],
     /// indom serial -> (position in `indoms`, generation installed, storage for names)
@@ -190,15 +192,17 @@ unsafe extern "C" fn text(
     guarded(PM_ERR_GENERIC, || {
         with_state(|st| {
             let key = (ident, kind);
-            if !st.help.contains_key(&key) {
-                let Some(s) = help_text(ident as u32, kind) else {
-                    return PM_ERR_TEXT;
-                };
-                st.help
-                    .insert(key, CString::new(s.replace('\0', "")).unwrap_or_default());
-            }
+            let text = match st.help.entry(key) {
+                std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
+                std::collections::hash_map::Entry::Vacant(v) => {
+                    let Some(s) = help_text(ident as u32, kind) else {
+                        return PM_ERR_TEXT;
+                    };
+                    v.insert(CString::new(s.replace('\0', " ")).unwrap_or_default())
+                }
+            };
             // SAFETY: buffer is a valid out-pointer; the CString lives as long as the state.
-            unsafe { *buffer = st.help[&key].as_ptr() as *mut c_char };
+            unsafe { *buffer = text.as_ptr() as *mut c_char };
             0
         })
         .unwrap_or(PM_ERR_TEXT)
@@ -225,6 +229,53 @@ fn help_text(ident: u32, kind: c_int) -> Option<String> {
     } else {
         None
     }
+}
+
+unsafe extern "C" fn pmid(name: *const c_char, out: *mut pmID, _ext: *mut pmdaExt) -> c_int {
+    guarded(PM_ERR_GENERIC, || {
+        let tree = with_state(|st| st.names).unwrap_or(std::ptr::null_mut());
+        // SAFETY: tree was built by pmdaTreeCreate; arguments come from libpcp_pmda.
+        unsafe { pmdaTreePMID(tree, name, out) }
+    })
+}
+
+unsafe extern "C" fn name(id: pmID, out: *mut *mut *mut c_char, _ext: *mut pmdaExt) -> c_int {
+    guarded(PM_ERR_GENERIC, || {
+        let tree = with_state(|st| st.names).unwrap_or(std::ptr::null_mut());
+        // SAFETY: as for pmid.
+        unsafe { pmdaTreeName(tree, id, out) }
+    })
+}
+
+unsafe extern "C" fn children(
+    name: *const c_char,
+    traverse: c_int,
+    offspring: *mut *mut *mut c_char,
+    status: *mut *mut c_int,
+    _ext: *mut pmdaExt,
+) -> c_int {
+    guarded(PM_ERR_GENERIC, || {
+        let tree = with_state(|st| st.names).unwrap_or(std::ptr::null_mut());
+        // SAFETY: as for pmid.
+        unsafe { pmdaTreeChildren(tree, name, traverse, offspring, status) }
+    })
+}
+
+/// Builds libpcp_pmda's namespace tree from the catalogue (full PMIDs, domain included).
+fn build_namespace(domain: u32, store: &Store) -> *mut pmdaNameSpace {
+    let mut tree: *mut pmdaNameSpace = std::ptr::null_mut();
+    // SAFETY: pmdaTreeCreate allocates the tree; names are copied by pmdaTreeInsert.
+    unsafe {
+        if pmdaTreeCreate(&mut tree) < 0 {
+            return std::ptr::null_mut();
+        }
+        for m in store.metrics() {
+            let cname = CString::new(m.name).unwrap_or_default();
+            pmdaTreeInsert(tree, super::pmid(domain, m.cluster, m.item), cname.as_ptr());
+        }
+        pmdaTreeRebuildHash(tree, store.metrics().len() as c_int);
+    }
+    tree
 }
 
 unsafe extern "C" fn label(
@@ -442,6 +493,9 @@ impl Agent {
             d.version.instance = Some(instance);
             d.version.text = Some(text);
             d.version.label = Some(label);
+            d.version.pmid = Some(pmid);
+            d.version.name = Some(name);
+            d.version.children = Some(children);
             pmdaSetFetchCallBack(d, Some(fetch_cb));
             pmdaSetLabelCallBack(d, Some(instance_labels));
             pmdaSetFlags(d, PMDA_EXT_FLAG_HASHED);
@@ -458,7 +512,9 @@ impl Agent {
             .enumerate()
             .map(|(pos, s)| (*s, (pos, 0, Vec::new(), Vec::new())))
             .collect();
+        let names = build_namespace(self.options.domain, &store);
         let state = State {
+            names,
             store,
             updates,
             indoms,
