@@ -168,9 +168,18 @@ impl Store {
     }
 
     /// Called once per fetch PDU before values are read.
+    /// Only the clock and the fetch counter change here; everything else changes when an
+    /// update is applied, so a fetch allocates nothing.
     pub fn count_fetch(&mut self) {
         self.fetches += 1;
-        self.refresh_agent_metrics();
+        let uptime = Stored::U64(self.started.elapsed().as_secs());
+        self.set(cat::CLUSTER_AGENT, cat::ITEM_UPTIME, SINGULAR, uptime);
+        self.set(
+            cat::CLUSTER_AGENT,
+            cat::ITEM_FETCHES,
+            SINGULAR,
+            Stored::U64(self.fetches),
+        );
     }
 
     /// Applies one source update; returns lines for the log (rate-limited: a failure that
