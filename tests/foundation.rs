@@ -336,3 +336,35 @@ fn a_second_instance_is_refused_with_one_line() {
             .contains(env!("CARGO_PKG_VERSION"))
     );
 }
+
+/// Metric names found at run time by an earlier agent (kept in $PCP_VAR_DIR/config/pmda/
+/// llm.dynamic) exist again from the first moment, under the dynamic subtree llm.other.
+#[test]
+fn remembered_dynamic_names_exist_from_the_start() {
+    let seeded = "3000\t0\tllm.other.vllm.vllm.new_family_total\tdouble\tcounter\t0x100000\t-\tvllm:new_family_total from vllm0\tA family this catalogue does not know.\n";
+    let pmcd =
+        PrivatePmcd::start_seeded("dynamic", "", &[], &[("config/pmda/llm.dynamic", seeded)]);
+    let out = pmcd.pminfo(&["-dT", "llm.other"]);
+    assert!(
+        out.contains("llm.other.vllm.vllm.new_family_total"),
+        "{out}"
+    );
+    assert!(out.contains("Semantics: counter  Units: count"), "{out}");
+    assert!(
+        out.contains("A family this catalogue does not know."),
+        "{out}"
+    );
+    assert!(
+        out.contains(&format!("PMID: {DOMAIN}.3000.0"))
+            || pmcd.pminfo(&["-m", "llm.other"]).contains("3000.0"),
+        "{out}"
+    );
+    // No source reports it yet: the name exists, without values.
+    let f = pmcd.pminfo(&["-f", "llm.other.vllm.vllm.new_family_total"]);
+    assert!(f.contains("No value(s) available"), "{f}");
+    assert!(
+        pmcd.log().contains("1 metrics found by earlier runs"),
+        "{}",
+        pmcd.log()
+    );
+}

@@ -19,8 +19,10 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 
 unsafe extern "C" {
     fn pmdaSetFlags(dispatch: *mut pmdaInterface, flags: c_int);
+    fn pmdaRehash(ext: *mut pmdaExt, metrics: *mut pmdaMetric, nmetrics: c_int);
 }
 const PMDA_EXT_FLAG_HASHED: c_int = 1 << 1;
+const PMDA_EXT_NAMES_CHANGE: c_int = 1 << 6;
 
 /// Options of the agent, after PCP's standard ones were given to libpcp_pmda.
 #[derive(Debug, Clone, Default)]
@@ -53,6 +55,13 @@ pub fn log(level: &str, msg: &str) {
 
 struct State {
     store: Store,
+    ext: *mut pmdaExt,
+    domain: u32,
+    /// The store's names generation our tables reflect, and how many metrics are in the tree.
+    names_generation: u64,
+    names_in_tree: usize,
+    /// The metric table given to pmdaRehash (kept alive until the next one replaces it).
+    metric_table: Vec<pmdaMetric>,
     /// The namespace, for agents that ask us (dbpmda's `children`, a `dyn` PMNS entry).
     names: *mut pmdaNameSpace,
     updates: Receiver<Update>,
@@ -79,6 +88,52 @@ impl State {
             }
         }
         self.sync_indoms();
+        if self.store.names_generation() != self.names_generation {
+            self.add_new_names();
+        }
+    }
+
+    /// Metrics found at run time: rebuild the metric table with full PMIDs and indoms (as
+    /// pmdaRehash requires), add the names to the tree, and tell pmcd the namespace changed.
+    fn add_new_names(&mut self) {
+        let domain = self.domain;
+        let mut table: Vec<pmdaMetric> = self
+            .store
+            .metrics()
+            .iter()
+            .enumerate()
+            .map(|(i, m)| {
+                metric_entry(i, m, super::pmid(domain, m.cluster, m.item), |s| {
+                    super::indom(domain, s)
+                })
+            })
+            .collect();
+        let metrics = self.store.metrics();
+        // SAFETY: ext is the agent's pmdaExt; the table outlives its use (kept in self until
+        // the next rehash replaces it); names are copied by pmdaTreeInsert.
+        unsafe {
+            pmdaRehash(self.ext, table.as_mut_ptr(), table.len() as c_int);
+            for m in &metrics[self.names_in_tree..] {
+                let cname = CString::new(m.name).unwrap_or_default();
+                pmdaTreeInsert(
+                    self.names,
+                    super::pmid(domain, m.cluster, m.item),
+                    cname.as_ptr(),
+                );
+            }
+            pmdaTreeRebuildHash(self.names, metrics.len() as c_int);
+            pmdaExtSetFlags(self.ext, PMDA_EXT_NAMES_CHANGE);
+        }
+        log(
+            "Info",
+            &format!(
+                "{} new metric names under llm.other",
+                metrics.len() - self.names_in_tree
+            ),
+        );
+        self.names_in_tree = metrics.len();
+        self.metric_table = table;
+        self.names_generation = self.store.names_generation();
     }
 
     fn sync_indoms(&mut self) {
@@ -195,7 +250,7 @@ unsafe extern "C" fn text(
             let text = match st.help.entry(key) {
                 std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
                 std::collections::hash_map::Entry::Vacant(v) => {
-                    let Some(s) = help_text(ident as u32, kind) else {
+                    let Some(s) = help_text(&st.store, ident as u32, kind) else {
                         return PM_ERR_TEXT;
                     };
                     v.insert(CString::new(s.replace('\0', " ")).unwrap_or_default())
@@ -209,11 +264,11 @@ unsafe extern "C" fn text(
     })
 }
 
-fn help_text(ident: u32, kind: c_int) -> Option<String> {
+fn help_text(store: &Store, ident: u32, kind: c_int) -> Option<String> {
     let local = ident & 0x3f_ffff;
     let oneline = kind & PM_TEXT_ONELINE != 0;
     if kind & PM_TEXT_PMID != 0 {
-        let m = catalogue::metrics().find(|m| m.local_pmid() == local)?;
+        let m = store.metrics()[store.index_of(local)?];
         Some(if oneline {
             m.oneline.to_string()
         } else {
@@ -233,7 +288,11 @@ fn help_text(ident: u32, kind: c_int) -> Option<String> {
 
 unsafe extern "C" fn pmid(name: *const c_char, out: *mut pmID, _ext: *mut pmdaExt) -> c_int {
     guarded(PM_ERR_GENERIC, || {
-        let tree = with_state(|st| st.names).unwrap_or(std::ptr::null_mut());
+        let tree = with_state(|st| {
+            st.refresh();
+            st.names
+        })
+        .unwrap_or(std::ptr::null_mut());
         // SAFETY: tree was built by pmdaTreeCreate; arguments come from libpcp_pmda.
         unsafe { pmdaTreePMID(tree, name, out) }
     })
@@ -241,7 +300,11 @@ unsafe extern "C" fn pmid(name: *const c_char, out: *mut pmID, _ext: *mut pmdaEx
 
 unsafe extern "C" fn name(id: pmID, out: *mut *mut *mut c_char, _ext: *mut pmdaExt) -> c_int {
     guarded(PM_ERR_GENERIC, || {
-        let tree = with_state(|st| st.names).unwrap_or(std::ptr::null_mut());
+        let tree = with_state(|st| {
+            st.refresh();
+            st.names
+        })
+        .unwrap_or(std::ptr::null_mut());
         // SAFETY: as for pmid.
         unsafe { pmdaTreeName(tree, id, out) }
     })
@@ -255,7 +318,11 @@ unsafe extern "C" fn children(
     _ext: *mut pmdaExt,
 ) -> c_int {
     guarded(PM_ERR_GENERIC, || {
-        let tree = with_state(|st| st.names).unwrap_or(std::ptr::null_mut());
+        let tree = with_state(|st| {
+            st.refresh();
+            st.names
+        })
+        .unwrap_or(std::ptr::null_mut());
         // SAFETY: as for pmid.
         unsafe { pmdaTreeChildren(tree, name, traverse, offspring, status) }
     })
@@ -328,6 +395,24 @@ fn c_sem(s: Semantics) -> c_int {
         Semantics::Counter => PM_SEM_COUNTER,
         Semantics::Instant => PM_SEM_INSTANT,
         Semantics::Discrete => PM_SEM_DISCRETE,
+    }
+}
+
+fn metric_entry(
+    index: usize,
+    m: &catalogue::Metric,
+    pmid: pmID,
+    indom: impl Fn(u32) -> pmInDom,
+) -> pmdaMetric {
+    pmdaMetric {
+        m_user: index as *mut libc::c_void,
+        m_desc: pmDesc {
+            pmid,
+            type_: c_type(m.ty),
+            indom: m.indom.map_or(PM_INDOM_NULL, |d| indom(d.serial)),
+            sem: c_sem(m.sem),
+            units: m.units.0,
+        },
     }
 }
 
@@ -459,20 +544,12 @@ impl Agent {
     /// Builds the tables from the catalogue, installs the callbacks and serves pmcd until it
     /// closes the connection. Never returns.
     pub fn serve(self, store: Store, updates: Receiver<Update>) -> ! {
+        // pmdaInit takes local PMIDs and indom serials and stamps the domain into them.
         let metrics: Vec<pmdaMetric> = store
             .metrics()
             .iter()
             .enumerate()
-            .map(|(i, m)| pmdaMetric {
-                m_user: i as *mut libc::c_void,
-                m_desc: pmDesc {
-                    pmid: m.local_pmid(),
-                    type_: c_type(m.ty),
-                    indom: m.indom.map_or(PM_INDOM_NULL, |d| d.serial),
-                    sem: c_sem(m.sem),
-                    units: m.units.0,
-                },
-            })
+            .map(|(i, m)| metric_entry(i, m, m.local_pmid(), |s| s))
             .collect();
         let serials: Vec<u32> = store.indom_serials().collect();
         let indoms: Vec<pmdaIndom> = serials
@@ -515,6 +592,11 @@ impl Agent {
         let names = build_namespace(self.options.domain, &store);
         let state = State {
             names,
+            ext: d.version.ext,
+            domain: self.options.domain,
+            names_generation: store.names_generation(),
+            names_in_tree: store.metrics().len(),
+            metric_table: Vec::new(),
             store,
             updates,
             indoms,
