@@ -15,10 +15,8 @@ fn hanging_endpoint() -> u16 {
     let port = listener.local_addr().unwrap().port();
     std::thread::spawn(move || {
         let mut held = Vec::new();
-        for conn in listener.incoming().take(200) {
-            if let Ok(c) = conn {
-                held.push(c);
-            }
+        for conn in listener.incoming().take(200).flatten() {
+            held.push(conn);
         }
     });
     port

@@ -647,9 +647,11 @@ mod tests {
         };
         let mut s = store();
         assert!(s.load_dynamic(dir.clone()).is_empty());
-        let mut snap = Snapshot::default();
-        snap.dynamic_metrics = vec![desc("vllm:a_total"), desc("vllm:b")];
-        snap.dynamic_values = vec![("llm.other.vllm.vllm.b".into(), 3, Value::F64(2.5))];
+        let snap = Snapshot {
+            dynamic_metrics: vec![desc("vllm:a_total"), desc("vllm:b")],
+            dynamic_values: vec![("llm.other.vllm.vllm.b".into(), 3, Value::F64(2.5))],
+            ..Default::default()
+        };
         let before = s.names_generation();
         assert!(s.apply(ok(snap.clone())).is_empty());
         assert!(s.names_generation() > before);
