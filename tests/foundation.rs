@@ -368,3 +368,26 @@ fn remembered_dynamic_names_exist_from_the_start() {
         pmcd.log()
     );
 }
+
+/// Install's optional socket mode: pmcd connects to the agent over an inet socket (-i PORT).
+#[test]
+fn the_agent_also_serves_pmcd_over_an_inet_socket() {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+        .to_string();
+    let ipc = format!("socket inet {port}");
+    let pmcd = PrivatePmcd::start_full("socket", "", &ipc, &["-i", &port], &[]);
+    assert!(
+        pmcd.values("llm.agent.version")[0]
+            .1
+            .contains(env!("CARGO_PKG_VERSION"))
+    );
+    let conf = std::fs::read_to_string(pmcd.dir.path().join("pmcd/pmcd.conf")).unwrap();
+    assert!(
+        conf.contains(&format!("llm 505 socket inet {port}")),
+        "{conf}"
+    );
+}

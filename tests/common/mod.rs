@@ -111,6 +111,18 @@ impl PrivatePmcd {
         extra_args: &[&str],
         var_files: &[(&str, &str)],
     ) -> PrivatePmcd {
+        Self::start_full(tag, config_toml, "pipe binary", extra_args, var_files)
+    }
+
+    /// The general form: `ipc` is pmcd.conf's connection part ("pipe binary", or
+    /// "socket inet PORT" together with "-i PORT" in `extra_args`).
+    pub fn start_full(
+        tag: &str,
+        config_toml: &str,
+        ipc: &str,
+        extra_args: &[&str],
+        var_files: &[(&str, &str)],
+    ) -> PrivatePmcd {
         let dir = TempDir::new(tag);
         for (rel, text) in var_files {
             let path = dir.path().join("pmcd/var").join(rel);
@@ -124,7 +136,7 @@ impl PrivatePmcd {
         for _attempt in 0..3 {
             let port = free_port();
             let agent = format!(
-                "llm {DOMAIN} pipe binary {} -d {DOMAIN} -c {} {}",
+                "llm {DOMAIN} {ipc} {} -d {DOMAIN} -c {} {}",
                 pmdallm().display(),
                 config.display(),
                 extra_args.join(" ")
