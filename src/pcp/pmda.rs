@@ -286,13 +286,18 @@ fn help_text(store: &Store, ident: u32, kind: c_int) -> Option<String> {
     }
 }
 
+/// The namespace tree, after applying pending updates (a name may have just appeared).
+fn current_names() -> *mut pmdaNameSpace {
+    with_state(|st| {
+        st.refresh();
+        st.names
+    })
+    .unwrap_or(std::ptr::null_mut())
+}
+
 unsafe extern "C" fn pmid(name: *const c_char, out: *mut pmID, _ext: *mut pmdaExt) -> c_int {
     guarded(PM_ERR_GENERIC, || {
-        let tree = with_state(|st| {
-            st.refresh();
-            st.names
-        })
-        .unwrap_or(std::ptr::null_mut());
+        let tree = current_names();
         // SAFETY: tree was built by pmdaTreeCreate; arguments come from libpcp_pmda.
         unsafe { pmdaTreePMID(tree, name, out) }
     })
@@ -300,11 +305,7 @@ unsafe extern "C" fn pmid(name: *const c_char, out: *mut pmID, _ext: *mut pmdaEx
 
 unsafe extern "C" fn name(id: pmID, out: *mut *mut *mut c_char, _ext: *mut pmdaExt) -> c_int {
     guarded(PM_ERR_GENERIC, || {
-        let tree = with_state(|st| {
-            st.refresh();
-            st.names
-        })
-        .unwrap_or(std::ptr::null_mut());
+        let tree = current_names();
         // SAFETY: as for pmid.
         unsafe { pmdaTreeName(tree, id, out) }
     })
@@ -318,11 +319,7 @@ unsafe extern "C" fn children(
     _ext: *mut pmdaExt,
 ) -> c_int {
     guarded(PM_ERR_GENERIC, || {
-        let tree = with_state(|st| {
-            st.refresh();
-            st.names
-        })
-        .unwrap_or(std::ptr::null_mut());
+        let tree = current_names();
         // SAFETY: as for pmid.
         unsafe { pmdaTreeChildren(tree, name, traverse, offspring, status) }
     })
