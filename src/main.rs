@@ -107,6 +107,10 @@ fn run_agent(args: &[String]) -> ! {
         file: config.source.clone(),
         errors: config.errors.clone(),
     };
-    let store = store::Store::new(infos, status);
+    let mut store = store::Store::new(infos, status);
+    let var_dir = pcp::config_var("PCP_VAR_DIR").unwrap_or_else(|| "/var/lib/pcp".into());
+    for line in store.load_dynamic(Path::new(&var_dir).join("config/pmda/llm.dynamic")) {
+        pmda::log("Info", &line);
+    }
     agent.serve(store, updates)
 }

@@ -80,7 +80,9 @@ start)
   mkdir -p "$dir" || die "cannot create $dir"
   dir=$(cd "$dir" && pwd)
   do_stop "$dir"
-  rm -rf "$dir/run" "$dir/tmp" "$dir/log" "$dir/var"
+  rm -rf "$dir/run" "$dir/tmp" "$dir/log"
+  # PRIVATE_PMCD_KEEP_VAR=1 keeps state a test seeded in DIR/var (e.g. remembered metric names)
+  [ "${PRIVATE_PMCD_KEEP_VAR:-0}" = 1 ] || rm -rf "$dir/var"
   mkdir -p "$dir/run" "$dir/tmp" "$dir/log/pmcd" "$dir/var/config/pmda"
   # pmcd.conf: the pmcd DSO agent plus the given agents
   {

@@ -151,6 +151,20 @@ struct RawDoc {
     epp: Vec<Spanned<toml::Value>>,
 }
 
+/// The typed shape of the whole file, parsed only to learn the exact position of an error.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+#[allow(dead_code)]
+struct TypedDoc {
+    gpu: Option<GpuConfig>,
+    #[serde(default)]
+    vllm: Vec<EndpointConfig>,
+    #[serde(default)]
+    lmcache: Vec<EndpointConfig>,
+    #[serde(default)]
+    epp: Vec<EndpointConfig>,
+}
+
 fn line_of(text: &str, offset: usize) -> usize {
     text[..offset.min(text.len())]
         .bytes()
@@ -182,19 +196,44 @@ fn key_line(text: &str, span: std::ops::Range<usize>, message: &str) -> usize {
     start_line
 }
 
+/// Where errors are reported: the file's name and text, the start offsets of all sections, and
+/// the exact offset of the first error a typed parse of the whole file found (toml reports
+/// the offending value's position, which a per-section parse of a `toml::Value` cannot).
+struct Ctx<'a> {
+    file: &'a str,
+    text: &'a str,
+    section_starts: Vec<usize>,
+    precise: Option<usize>,
+}
+
+impl Ctx<'_> {
+    fn line_for(&self, span: std::ops::Range<usize>, msg: &str) -> usize {
+        let next = self
+            .section_starts
+            .iter()
+            .copied()
+            .find(|s| *s > span.start);
+        let end = next.unwrap_or(self.text.len());
+        match self.precise {
+            Some(at) if at >= span.start && at < end => line_of(self.text, at),
+            _ => key_line(self.text, span, msg),
+        }
+    }
+}
+
 fn section<T: DeserializeOwned>(
-    file: &str,
-    text: &str,
+    ctx: &Ctx,
     name: &str,
     value: Spanned<toml::Value>,
     errors: &mut Vec<String>,
 ) -> Option<T> {
+    let file = ctx.file;
     let span = value.span();
     match T::deserialize(value.into_inner()) {
         Ok(v) => Some(v),
         Err(e) => {
             let msg = e.message().trim().to_string();
-            let line = key_line(text, span, &msg);
+            let line = ctx.line_for(span, &msg);
             errors.push(format!(
                 "{file}:{line}: [{name}]: {msg}; using built-in defaults for this section"
             ));
@@ -204,16 +243,16 @@ fn section<T: DeserializeOwned>(
 }
 
 fn endpoints(
-    file: &str,
-    text: &str,
+    ctx: &Ctx,
     name: &str,
     raw: Vec<Spanned<toml::Value>>,
     errors: &mut Vec<String>,
 ) -> Vec<EndpointConfig> {
+    let (file, text) = (ctx.file, ctx.text);
     let mut out: Vec<EndpointConfig> = Vec::new();
     for v in raw {
         let span = v.span();
-        let Some(ep) = section::<EndpointConfig>(file, text, name, v, errors) else {
+        let Some(ep) = section::<EndpointConfig>(ctx, name, v, errors) else {
             continue;
         };
         let line = line_of(text, span.start);
@@ -254,18 +293,34 @@ impl Config {
                 return cfg;
             }
         };
-        if let Some(g) = raw.gpu {
-            if let Some(g) = section(file, text, "gpu", g, &mut cfg.errors) {
-                cfg.gpu = g;
-            }
+        let mut section_starts: Vec<usize> = raw.gpu.iter().map(|g| g.span().start).collect();
+        for list in [&raw.vllm, &raw.lmcache, &raw.epp] {
+            section_starts.extend(list.iter().map(|v| v.span().start));
+        }
+        section_starts.sort_unstable();
+        let precise = toml::from_str::<TypedDoc>(text)
+            .err()
+            .and_then(|e| e.span())
+            .map(|s| s.start);
+        let ctx = Ctx {
+            file,
+            text,
+            section_starts,
+            precise,
+        };
+        if let Some(g) = raw
+            .gpu
+            .and_then(|g| section(&ctx, "gpu", g, &mut cfg.errors))
+        {
+            cfg.gpu = g;
         }
         let had_vllm = !raw.vllm.is_empty();
-        cfg.vllm = endpoints(file, text, "vllm", raw.vllm, &mut cfg.errors);
+        cfg.vllm = endpoints(&ctx, "vllm", raw.vllm, &mut cfg.errors);
         if !had_vllm {
             cfg.vllm = vec![EndpointConfig::default_vllm()];
         }
-        cfg.lmcache = endpoints(file, text, "lmcache", raw.lmcache, &mut cfg.errors);
-        cfg.epp = endpoints(file, text, "epp", raw.epp, &mut cfg.errors);
+        cfg.lmcache = endpoints(&ctx, "lmcache", raw.lmcache, &mut cfg.errors);
+        cfg.epp = endpoints(&ctx, "epp", raw.epp, &mut cfg.errors);
         cfg
     }
 
@@ -351,7 +406,7 @@ mod tests {
         let c = Config::parse("f", "[gpu]\nenabled = \"yes\"\n");
         assert_eq!(c.errors.len(), 1);
         assert!(
-            c.errors[0].starts_with("f:1: [gpu]: invalid type: string \"yes\", expected a boolean"),
+            c.errors[0].starts_with("f:2: [gpu]: invalid type: string \"yes\", expected a boolean"),
             "{}",
             c.errors[0]
         );

@@ -3,7 +3,7 @@
 
 use crate::catalogue::{self, Metric, Type, agent as cat};
 use crate::sources::scheduler::{SourceInfo, Update};
-use crate::sources::{MetricId, SINGULAR, Value};
+use crate::sources::{DynamicMetric, MetricId, SINGULAR, Value};
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::ffi::CString;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
@@ -71,6 +71,18 @@ pub struct Store {
     started: Instant,
     fetches: u64,
     warned: HashSet<String>,
+    dynamic: Dynamic,
+}
+
+/// Metrics added at run time under `llm.other` (see `catalogue::DYNAMIC_ROOT`).
+#[derive(Default)]
+struct Dynamic {
+    by_name: HashMap<String, usize>,
+    /// Where names are remembered across restarts (one tab-separated line per metric).
+    file: Option<std::path::PathBuf>,
+    next: u32,
+    /// Changes whenever a name is added, so the PMDA layer rehashes its tables.
+    generation: u64,
 }
 
 fn now_secs(t: SystemTime) -> f64 {
@@ -91,6 +103,54 @@ fn to_stored(ty: Type, v: Value) -> Option<Stored> {
         (Type::String, Value::Str(s)) => Stored::Str(CString::new(s.replace('\0', " ")).ok()?),
         _ => return None,
     })
+}
+
+fn one_line(s: &str) -> String {
+    s.replace(['\t', '\n', '\r'], " ")
+}
+
+/// `cluster item name type semantics units indom oneline help`, tab separated.
+fn dynamic_line(cluster: u32, item: u32, d: &DynamicMetric) -> String {
+    let indom = d.indom_serial.map_or("-".to_string(), |s| s.to_string());
+    format!(
+        "{cluster}\t{item}\t{}\t{}\t{}\t{:#x}\t{indom}\t{}\t{}\n",
+        d.name,
+        d.ty.as_str(),
+        d.sem.as_str(),
+        d.units.bits(),
+        one_line(&d.oneline),
+        one_line(&d.help)
+    )
+}
+
+fn parse_dynamic_line(line: &str) -> Option<(u32, u32, DynamicMetric)> {
+    let f: Vec<&str> = line.split('\t').collect();
+    if f.len() != 9 {
+        return None;
+    }
+    let cluster: u32 = f[0].parse().ok()?;
+    let item: u32 = f[1].parse().ok()?;
+    if !(catalogue::DYNAMIC_FIRST_CLUSTER..4096).contains(&cluster) || item >= 1024 {
+        return None;
+    }
+    if !f[2].starts_with(catalogue::DYNAMIC_ROOT) {
+        return None;
+    }
+    let bits = u32::from_str_radix(f[5].trim_start_matches("0x"), 16).ok()?;
+    let desc = DynamicMetric {
+        name: f[2].to_string(),
+        ty: Type::parse(f[3])?,
+        sem: catalogue::Semantics::parse(f[4])?,
+        units: crate::pcp::Units(crate::pcp::ffi::pmUnits(bits)),
+        indom_serial: if f[6] == "-" {
+            None
+        } else {
+            Some(f[6].parse().ok()?)
+        },
+        oneline: f[7].to_string(),
+        help: f[8].to_string(),
+    };
+    Some((cluster, item, desc))
 }
 
 fn labels_json(labels: &[(String, String)]) -> Option<String> {
@@ -141,9 +201,119 @@ impl Store {
             started: Instant::now(),
             fetches: 0,
             warned: HashSet::new(),
+            dynamic: Dynamic::default(),
         };
         store.refresh_agent_metrics();
         store
+    }
+
+    /// Loads the dynamic metrics an earlier run found, so their names exist from the start;
+    /// new ones will be appended to `path`. Returns lines for the log.
+    pub fn load_dynamic(&mut self, path: std::path::PathBuf) -> Vec<String> {
+        let mut log = Vec::new();
+        if let Ok(text) = std::fs::read_to_string(&path) {
+            for (n, line) in text.lines().enumerate() {
+                match parse_dynamic_line(line) {
+                    Some((cluster, item, desc)) => {
+                        let index = (cluster - catalogue::DYNAMIC_FIRST_CLUSTER) * 1024 + item;
+                        self.dynamic.next = self.dynamic.next.max(index + 1);
+                        self.add_metric(desc, cluster, item);
+                    }
+                    None => log.push(format!(
+                        "{}:{}: ignored malformed line",
+                        path.display(),
+                        n + 1
+                    )),
+                }
+            }
+        }
+        if !self.dynamic.by_name.is_empty() {
+            log.push(format!(
+                "{} metrics found by earlier runs loaded from {}",
+                self.dynamic.by_name.len(),
+                path.display()
+            ));
+        }
+        self.dynamic.file = Some(path);
+        log
+    }
+
+    /// Changes whenever dynamic metrics are added.
+    pub fn names_generation(&self) -> u64 {
+        self.dynamic.generation
+    }
+
+    fn add_metric(&mut self, d: DynamicMetric, cluster: u32, item: u32) -> usize {
+        let leak = |s: String| -> &'static str { Box::leak(s.into_boxed_str()) };
+        let indom = d
+            .indom_serial
+            .and_then(|s| catalogue::indoms().find(|i| i.serial == s));
+        let metric: &'static Metric = Box::leak(Box::new(Metric {
+            name: leak(d.name.clone()),
+            cluster,
+            item,
+            ty: d.ty,
+            sem: d.sem,
+            units: d.units,
+            indom,
+            oneline: leak(d.oneline),
+            help: leak(d.help),
+        }));
+        let idx = self.metrics.len();
+        self.metrics.push(metric);
+        self.values.push(BTreeMap::new());
+        self.by_pmid.insert(metric.local_pmid(), idx);
+        self.dynamic.by_name.insert(d.name, idx);
+        self.dynamic.generation += 1;
+        idx
+    }
+
+    fn register_dynamic(&mut self, d: DynamicMetric, log: &mut Vec<String>) {
+        if self.dynamic.by_name.contains_key(&d.name) {
+            return;
+        }
+        let valid = d.name.starts_with(&format!("{}.", catalogue::DYNAMIC_ROOT))
+            && d.name.split('.').all(|p| !p.is_empty())
+            && !self.metrics.iter().any(|m| {
+                m.name.starts_with(&format!("{}.", d.name))
+                    || d.name.starts_with(&format!("{}.", m.name))
+            });
+        if !valid || self.dynamic.by_name.len() >= catalogue::DYNAMIC_MAX {
+            self.warn_once(
+                log,
+                format!(
+                    "dynamic metric {} not added (invalid name, or more than {} names)",
+                    d.name,
+                    catalogue::DYNAMIC_MAX
+                ),
+            );
+            return;
+        }
+        let index = self.dynamic.next;
+        self.dynamic.next += 1;
+        let (cluster, item) = (
+            catalogue::DYNAMIC_FIRST_CLUSTER + index / 1024,
+            index % 1024,
+        );
+        let line = dynamic_line(cluster, item, &d);
+        self.add_metric(d, cluster, item);
+        if let Some(path) = &self.dynamic.file {
+            use std::io::Write;
+            let written = std::fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(path)
+                .and_then(|mut f| f.write_all(line.as_bytes()));
+            if let Err(e) = written {
+                self.warn_once(
+                    log,
+                    format!(
+                        "cannot remember dynamic metric names in {}: {e}",
+                        path.display()
+                    ),
+                );
+            }
+        }
     }
 
     pub fn metrics(&self) -> &[&'static Metric] {
@@ -168,9 +338,18 @@ impl Store {
     }
 
     /// Called once per fetch PDU before values are read.
+    /// Only the clock and the fetch counter change here; everything else changes when an
+    /// update is applied, so a fetch allocates nothing.
     pub fn count_fetch(&mut self) {
         self.fetches += 1;
-        self.refresh_agent_metrics();
+        let uptime = Stored::U64(self.started.elapsed().as_secs());
+        self.set(cat::CLUSTER_AGENT, cat::ITEM_UPTIME, SINGULAR, uptime);
+        self.set(
+            cat::CLUSTER_AGENT,
+            cat::ITEM_FETCHES,
+            SINGULAR,
+            Stored::U64(self.fetches),
+        );
     }
 
     /// Applies one source update; returns lines for the log (rate-limited: a failure that
@@ -253,8 +432,18 @@ impl Store {
             }
             table.generation += 1;
         }
-        let mut owned = Vec::with_capacity(snapshot.values.len());
-        for (MetricId { cluster, item }, inst, value) in snapshot.values {
+        for d in snapshot.dynamic_metrics {
+            self.register_dynamic(d, log);
+        }
+        let mut values = snapshot.values;
+        for (name, inst, value) in snapshot.dynamic_values {
+            if let Some(&idx) = self.dynamic.by_name.get(&name) {
+                let m = self.metrics[idx];
+                values.push((MetricId::new(m.cluster, m.item), inst, value));
+            }
+        }
+        let mut owned = Vec::with_capacity(values.len());
+        for (MetricId { cluster, item }, inst, value) in values {
             let local = ((cluster & 0xfff) << 10) | (item & 0x3ff);
             let Some(&idx) = self.by_pmid.get(&local) else {
                 self.warn_once(
@@ -441,6 +630,64 @@ mod tests {
         assert!(matches!(s.value(errors, 0), Some(Stored::U64(2))));
         let last = idx(&s, "llm.agent.source.last_error");
         assert!(matches!(s.value(last, 0), Some(Stored::Str(t)) if t.to_str().unwrap() == "boom"));
+    }
+
+    #[test]
+    fn dynamic_metrics_get_stable_pmids_and_are_remembered() {
+        let dir = std::env::temp_dir().join(format!("store-dyn-{}", std::process::id()));
+        let _ = std::fs::remove_file(&dir);
+        let desc = |n: &str| DynamicMetric {
+            name: catalogue::dynamic_name("vllm", n),
+            ty: Type::Double,
+            sem: catalogue::Semantics::Counter,
+            units: crate::pcp::Units::COUNT,
+            indom_serial: Some(0),
+            oneline: "from vLLM".into(),
+            help: "a\tb".into(),
+        };
+        let mut s = store();
+        assert!(s.load_dynamic(dir.clone()).is_empty());
+        let snap = Snapshot {
+            dynamic_metrics: vec![desc("vllm:a_total"), desc("vllm:b")],
+            dynamic_values: vec![("llm.other.vllm.vllm.b".into(), 3, Value::F64(2.5))],
+            ..Default::default()
+        };
+        let before = s.names_generation();
+        assert!(s.apply(ok(snap.clone())).is_empty());
+        assert!(s.names_generation() > before);
+        let b = s
+            .metrics()
+            .iter()
+            .position(|m| m.name == "llm.other.vllm.vllm.b")
+            .unwrap();
+        assert!(matches!(s.value(b, 3), Some(Stored::F64(v)) if *v == 2.5));
+        assert_eq!(
+            (s.metrics()[b].cluster, s.metrics()[b].item),
+            (catalogue::DYNAMIC_FIRST_CLUSTER, 1)
+        );
+        let generation = s.names_generation();
+        s.apply(ok(snap));
+        assert_eq!(
+            s.names_generation(),
+            generation,
+            "known names are not added again"
+        );
+
+        // A restart: the names and PMIDs come back before any sample.
+        let mut again = store();
+        assert_eq!(again.load_dynamic(dir.clone()).len(), 1);
+        let b2 = again
+            .metrics()
+            .iter()
+            .position(|m| m.name == "llm.other.vllm.vllm.b")
+            .unwrap();
+        assert_eq!(
+            again.metrics()[b2].local_pmid(),
+            s.metrics()[b].local_pmid()
+        );
+        assert_eq!(again.metrics()[b2].sem, catalogue::Semantics::Counter);
+        assert!(again.value(b2, 3).is_none(), "no value before a sample");
+        let _ = std::fs::remove_file(&dir);
     }
 
     #[test]

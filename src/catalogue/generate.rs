@@ -27,8 +27,9 @@ pub fn root() -> String {
 
 /// The PMNS in PCP's ASCII format: one block per non-leaf node, children in catalogue order.
 pub fn pmns() -> String {
-    // node -> ordered children (name, Some(pmid) for leaves)
-    let mut nodes: BTreeMap<String, Vec<(String, Option<(u32, u32)>)>> = BTreeMap::new();
+    // node -> ordered children (name, Some((cluster, item)) for leaves)
+    type Children = Vec<(String, Option<(u32, u32)>)>;
+    let mut nodes: BTreeMap<String, Children> = BTreeMap::new();
     let mut order: Vec<String> = Vec::new();
     for m in metrics() {
         let parts: Vec<&str> = m.name.split('.').collect();
@@ -45,6 +46,14 @@ pub fn pmns() -> String {
             }
         }
     }
+    // The dynamic subtree: names below it are answered by the agent itself.
+    let (parent, leaf) = super::DYNAMIC_ROOT
+        .rsplit_once('.')
+        .expect("dynamic root has a parent");
+    nodes
+        .entry(parent.to_string())
+        .or_default()
+        .push((leaf.to_string(), None));
     let mut out = format!("/*\n * {HEADER}\n */\n");
     for node in order {
         let _ = writeln!(out, "\n{node} {{");
@@ -52,6 +61,9 @@ pub fn pmns() -> String {
             match leaf {
                 Some((c, i)) => {
                     let _ = writeln!(out, "    {child:<31} {SYMDOM}:{c}:{i}");
+                }
+                None if format!("{node}.{child}") == super::DYNAMIC_ROOT => {
+                    let _ = writeln!(out, "    {child:<31} {SYMDOM}:*:*");
                 }
                 None => {
                     let _ = writeln!(out, "    {child}");
@@ -122,22 +134,11 @@ pub fn pmlogconf_groups() -> Vec<(String, String)> {
 }
 
 fn type_name(t: Type) -> &'static str {
-    match t {
-        Type::U32 => "u32",
-        Type::I32 => "32",
-        Type::U64 => "u64",
-        Type::I64 => "64",
-        Type::Double => "double",
-        Type::String => "string",
-    }
+    t.as_str()
 }
 
 fn sem_name(s: Semantics) -> &'static str {
-    match s {
-        Semantics::Counter => "counter",
-        Semantics::Instant => "instant",
-        Semantics::Discrete => "discrete",
-    }
+    s.as_str()
 }
 
 /// The metric table for man/pmdallm.1 (troff, between the GENERATED markers).

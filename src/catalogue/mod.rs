@@ -19,6 +19,44 @@ pub const DOMAIN: u32 = 505;
 /// Root of our namespace.
 pub const ROOT: &str = "llm";
 
+/// Subtree of metrics found at run time (families a newer vLLM exports that this catalogue
+/// does not know). It is a dynamic PMNS subtree (`other LLM:*:*`): the agent answers its names,
+/// and remembers them in `$PCP_VAR_DIR/config/pmda/llm.dynamic` so that they exist from the
+/// first moment after a restart.
+pub const DYNAMIC_ROOT: &str = "llm.other";
+/// Clusters for dynamic metrics; catalogued sources use clusters below this.
+pub const DYNAMIC_FIRST_CLUSTER: u32 = 3000;
+/// At most this many dynamic metrics (a guard against an endpoint inventing names).
+pub const DYNAMIC_MAX: usize = 20_000;
+
+/// The PCP name for a metric found at run time: `llm.other.<kind>.<name>`, with the name lower
+/// cased, `:` as `.`, and anything but letters, digits and `_` as `_`
+/// (`vllm:new_thing_total` from a vLLM endpoint is `llm.other.vllm.vllm.new_thing_total`).
+pub fn dynamic_name(kind: &str, prometheus_name: &str) -> String {
+    let clean = |s: &str| -> String {
+        let mut out: String = s
+            .chars()
+            .map(|c| {
+                if c.is_ascii_alphanumeric() || c == '_' {
+                    c.to_ascii_lowercase()
+                } else {
+                    '_'
+                }
+            })
+            .collect();
+        if out.is_empty() || out.starts_with(|c: char| c.is_ascii_digit()) {
+            out.insert(0, '_');
+        }
+        out
+    };
+    let parts: Vec<String> = prometheus_name
+        .split(':')
+        .filter(|p| !p.is_empty())
+        .map(clean)
+        .collect();
+    format!("{DYNAMIC_ROOT}.{}.{}", clean(kind), parts.join("."))
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Type {
     U32,
@@ -29,6 +67,31 @@ pub enum Type {
     String,
 }
 
+impl Type {
+    pub const ALL: [Type; 6] = [
+        Type::U32,
+        Type::I32,
+        Type::U64,
+        Type::I64,
+        Type::Double,
+        Type::String,
+    ];
+    /// PCP's short type name, as in `pminfo -d` abbreviations.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Type::U32 => "u32",
+            Type::I32 => "32",
+            Type::U64 => "u64",
+            Type::I64 => "64",
+            Type::Double => "double",
+            Type::String => "string",
+        }
+    }
+    pub fn parse(s: &str) -> Option<Type> {
+        Type::ALL.into_iter().find(|t| t.as_str() == s)
+    }
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Semantics {
     /// Cumulative, monotonic: `pmrep` rate-converts it.
@@ -37,6 +100,21 @@ pub enum Semantics {
     Instant,
     /// A value that rarely changes (versions, names, configuration).
     Discrete,
+}
+
+impl Semantics {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Semantics::Counter => "counter",
+            Semantics::Instant => "instant",
+            Semantics::Discrete => "discrete",
+        }
+    }
+    pub fn parse(s: &str) -> Option<Semantics> {
+        [Semantics::Counter, Semantics::Instant, Semantics::Discrete]
+            .into_iter()
+            .find(|x| x.as_str() == s)
+    }
 }
 
 /// An instance domain: its serial number within our domain and its help text.
@@ -193,6 +271,30 @@ mod tests {
                     i.name
                 );
             }
+        }
+    }
+
+    #[test]
+    fn dynamic_names_are_pcp_names() {
+        assert_eq!(
+            dynamic_name("vllm", "vllm:new_thing_total"),
+            "llm.other.vllm.vllm.new_thing_total"
+        );
+        assert_eq!(
+            dynamic_name("vllm", "Weird-Name:2x"),
+            "llm.other.vllm.weird_name._2x"
+        );
+        for m in metrics() {
+            assert!(
+                m.cluster < DYNAMIC_FIRST_CLUSTER,
+                "{} uses a dynamic cluster",
+                m.name
+            );
+            assert!(
+                !m.name.starts_with(DYNAMIC_ROOT),
+                "{} is under the dynamic root",
+                m.name
+            );
         }
     }
 

@@ -191,6 +191,24 @@ pub type TextFn =
 pub type LabelFn =
     Option<unsafe extern "C" fn(c_int, c_int, *mut *mut pmLabelSet, *mut pmdaExt) -> c_int>;
 
+pub type PmidFn = Option<unsafe extern "C" fn(*const c_char, *mut pmID, *mut pmdaExt) -> c_int>;
+pub type NameFn = Option<unsafe extern "C" fn(pmID, *mut *mut *mut c_char, *mut pmdaExt) -> c_int>;
+pub type ChildrenFn = Option<
+    unsafe extern "C" fn(
+        *const c_char,
+        c_int,
+        *mut *mut *mut c_char,
+        *mut *mut c_int,
+        *mut pmdaExt,
+    ) -> c_int,
+>;
+
+/// Opaque namespace tree of libpcp_pmda (`pmdaTreeCreate`).
+#[repr(C)]
+pub struct pmdaNameSpace {
+    _private: [u8; 0],
+}
+
 /// The `seven` arm of `pmdaInterface.version` (the only interface version this agent speaks).
 #[repr(C)]
 pub struct pmdaInterfaceV7 {
@@ -201,9 +219,9 @@ pub struct pmdaInterfaceV7 {
     pub instance: InstanceFn,
     pub text: TextFn,
     pub store: AnyFn,
-    pub pmid: AnyFn,
-    pub name: AnyFn,
-    pub children: AnyFn,
+    pub pmid: PmidFn,
+    pub name: NameFn,
+    pub children: ChildrenFn,
     pub attribute: AnyFn,
     pub label: LabelFn,
 }
@@ -371,6 +389,22 @@ unsafe extern "C" {
     ) -> c_int;
     pub fn pmdaAddLabels(sets: *mut *mut pmLabelSet, fmt: *const c_char, ...) -> c_int;
     pub fn pmdaExtSetFlags(pmda: *mut pmdaExt, flags: c_int);
+    pub fn pmdaTreeCreate(tree: *mut *mut pmdaNameSpace) -> c_int;
+    pub fn pmdaTreeInsert(tree: *mut pmdaNameSpace, pmid: pmID, name: *const c_char) -> c_int;
+    pub fn pmdaTreeRebuildHash(tree: *mut pmdaNameSpace, count: c_int);
+    pub fn pmdaTreePMID(tree: *mut pmdaNameSpace, name: *const c_char, pmid: *mut pmID) -> c_int;
+    pub fn pmdaTreeName(
+        tree: *mut pmdaNameSpace,
+        pmid: pmID,
+        names: *mut *mut *mut c_char,
+    ) -> c_int;
+    pub fn pmdaTreeChildren(
+        tree: *mut pmdaNameSpace,
+        name: *const c_char,
+        traverse: c_int,
+        offspring: *mut *mut *mut c_char,
+        status: *mut *mut c_int,
+    ) -> c_int;
     pub fn __pmdaInFd(dispatch: *mut pmdaInterface) -> c_int;
     pub fn __pmdaMainPDU(dispatch: *mut pmdaInterface) -> c_int;
 }

@@ -19,8 +19,10 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 
 unsafe extern "C" {
     fn pmdaSetFlags(dispatch: *mut pmdaInterface, flags: c_int);
+    fn pmdaRehash(ext: *mut pmdaExt, metrics: *mut pmdaMetric, nmetrics: c_int);
 }
 const PMDA_EXT_FLAG_HASHED: c_int = 1 << 1;
+const PMDA_EXT_NAMES_CHANGE: c_int = 1 << 6;
 
 /// Options of the agent, after PCP's standard ones were given to libpcp_pmda.
 #[derive(Debug, Clone, Default)]
@@ -53,6 +55,15 @@ pub fn log(level: &str, msg: &str) {
 
 struct State {
     store: Store,
+    ext: *mut pmdaExt,
+    domain: u32,
+    /// The store's names generation our tables reflect, and how many metrics are in the tree.
+    names_generation: u64,
+    names_in_tree: usize,
+    /// The metric table given to pmdaRehash (kept alive until the next one replaces it).
+    metric_table: Vec<pmdaMetric>,
+    /// The namespace, for agents that ask us (dbpmda's `children`, a `dyn` PMNS entry).
+    names: *mut pmdaNameSpace,
     updates: Receiver<Update>,
     indoms: &'static mut [pmdaIndom],
     /// indom serial -> (position in `indoms`, generation installed, storage for names)
@@ -77,6 +88,52 @@ impl State {
             }
         }
         self.sync_indoms();
+        if self.store.names_generation() != self.names_generation {
+            self.add_new_names();
+        }
+    }
+
+    /// Metrics found at run time: rebuild the metric table with full PMIDs and indoms (as
+    /// pmdaRehash requires), add the names to the tree, and tell pmcd the namespace changed.
+    fn add_new_names(&mut self) {
+        let domain = self.domain;
+        let mut table: Vec<pmdaMetric> = self
+            .store
+            .metrics()
+            .iter()
+            .enumerate()
+            .map(|(i, m)| {
+                metric_entry(i, m, super::pmid(domain, m.cluster, m.item), |s| {
+                    super::indom(domain, s)
+                })
+            })
+            .collect();
+        let metrics = self.store.metrics();
+        // SAFETY: ext is the agent's pmdaExt; the table outlives its use (kept in self until
+        // the next rehash replaces it); names are copied by pmdaTreeInsert.
+        unsafe {
+            pmdaRehash(self.ext, table.as_mut_ptr(), table.len() as c_int);
+            for m in &metrics[self.names_in_tree..] {
+                let cname = CString::new(m.name).unwrap_or_default();
+                pmdaTreeInsert(
+                    self.names,
+                    super::pmid(domain, m.cluster, m.item),
+                    cname.as_ptr(),
+                );
+            }
+            pmdaTreeRebuildHash(self.names, metrics.len() as c_int);
+            pmdaExtSetFlags(self.ext, PMDA_EXT_NAMES_CHANGE);
+        }
+        log(
+            "Info",
+            &format!(
+                "{} new metric names under llm.other",
+                metrics.len() - self.names_in_tree
+            ),
+        );
+        self.names_in_tree = metrics.len();
+        self.metric_table = table;
+        self.names_generation = self.store.names_generation();
     }
 
     fn sync_indoms(&mut self) {
@@ -190,26 +247,28 @@ unsafe extern "C" fn text(
     guarded(PM_ERR_GENERIC, || {
         with_state(|st| {
             let key = (ident, kind);
-            if !st.help.contains_key(&key) {
-                let Some(s) = help_text(ident as u32, kind) else {
-                    return PM_ERR_TEXT;
-                };
-                st.help
-                    .insert(key, CString::new(s.replace('\0', "")).unwrap_or_default());
-            }
+            let text = match st.help.entry(key) {
+                std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
+                std::collections::hash_map::Entry::Vacant(v) => {
+                    let Some(s) = help_text(&st.store, ident as u32, kind) else {
+                        return PM_ERR_TEXT;
+                    };
+                    v.insert(CString::new(s.replace('\0', " ")).unwrap_or_default())
+                }
+            };
             // SAFETY: buffer is a valid out-pointer; the CString lives as long as the state.
-            unsafe { *buffer = st.help[&key].as_ptr() as *mut c_char };
+            unsafe { *buffer = text.as_ptr() as *mut c_char };
             0
         })
         .unwrap_or(PM_ERR_TEXT)
     })
 }
 
-fn help_text(ident: u32, kind: c_int) -> Option<String> {
+fn help_text(store: &Store, ident: u32, kind: c_int) -> Option<String> {
     let local = ident & 0x3f_ffff;
     let oneline = kind & PM_TEXT_ONELINE != 0;
     if kind & PM_TEXT_PMID != 0 {
-        let m = catalogue::metrics().find(|m| m.local_pmid() == local)?;
+        let m = store.metrics()[store.index_of(local)?];
         Some(if oneline {
             m.oneline.to_string()
         } else {
@@ -225,6 +284,62 @@ fn help_text(ident: u32, kind: c_int) -> Option<String> {
     } else {
         None
     }
+}
+
+/// The namespace tree, after applying pending updates (a name may have just appeared).
+fn current_names() -> *mut pmdaNameSpace {
+    with_state(|st| {
+        st.refresh();
+        st.names
+    })
+    .unwrap_or(std::ptr::null_mut())
+}
+
+unsafe extern "C" fn pmid(name: *const c_char, out: *mut pmID, _ext: *mut pmdaExt) -> c_int {
+    guarded(PM_ERR_GENERIC, || {
+        let tree = current_names();
+        // SAFETY: tree was built by pmdaTreeCreate; arguments come from libpcp_pmda.
+        unsafe { pmdaTreePMID(tree, name, out) }
+    })
+}
+
+unsafe extern "C" fn name(id: pmID, out: *mut *mut *mut c_char, _ext: *mut pmdaExt) -> c_int {
+    guarded(PM_ERR_GENERIC, || {
+        let tree = current_names();
+        // SAFETY: as for pmid.
+        unsafe { pmdaTreeName(tree, id, out) }
+    })
+}
+
+unsafe extern "C" fn children(
+    name: *const c_char,
+    traverse: c_int,
+    offspring: *mut *mut *mut c_char,
+    status: *mut *mut c_int,
+    _ext: *mut pmdaExt,
+) -> c_int {
+    guarded(PM_ERR_GENERIC, || {
+        let tree = current_names();
+        // SAFETY: as for pmid.
+        unsafe { pmdaTreeChildren(tree, name, traverse, offspring, status) }
+    })
+}
+
+/// Builds libpcp_pmda's namespace tree from the catalogue (full PMIDs, domain included).
+fn build_namespace(domain: u32, store: &Store) -> *mut pmdaNameSpace {
+    let mut tree: *mut pmdaNameSpace = std::ptr::null_mut();
+    // SAFETY: pmdaTreeCreate allocates the tree; names are copied by pmdaTreeInsert.
+    unsafe {
+        if pmdaTreeCreate(&mut tree) < 0 {
+            return std::ptr::null_mut();
+        }
+        for m in store.metrics() {
+            let cname = CString::new(m.name).unwrap_or_default();
+            pmdaTreeInsert(tree, super::pmid(domain, m.cluster, m.item), cname.as_ptr());
+        }
+        pmdaTreeRebuildHash(tree, store.metrics().len() as c_int);
+    }
+    tree
 }
 
 unsafe extern "C" fn label(
@@ -277,6 +392,24 @@ fn c_sem(s: Semantics) -> c_int {
         Semantics::Counter => PM_SEM_COUNTER,
         Semantics::Instant => PM_SEM_INSTANT,
         Semantics::Discrete => PM_SEM_DISCRETE,
+    }
+}
+
+fn metric_entry(
+    index: usize,
+    m: &catalogue::Metric,
+    pmid: pmID,
+    indom: impl Fn(u32) -> pmInDom,
+) -> pmdaMetric {
+    pmdaMetric {
+        m_user: index as *mut libc::c_void,
+        m_desc: pmDesc {
+            pmid,
+            type_: c_type(m.ty),
+            indom: m.indom.map_or(PM_INDOM_NULL, |d| indom(d.serial)),
+            sem: c_sem(m.sem),
+            units: m.units.0,
+        },
     }
 }
 
@@ -408,20 +541,12 @@ impl Agent {
     /// Builds the tables from the catalogue, installs the callbacks and serves pmcd until it
     /// closes the connection. Never returns.
     pub fn serve(self, store: Store, updates: Receiver<Update>) -> ! {
+        // pmdaInit takes local PMIDs and indom serials and stamps the domain into them.
         let metrics: Vec<pmdaMetric> = store
             .metrics()
             .iter()
             .enumerate()
-            .map(|(i, m)| pmdaMetric {
-                m_user: i as *mut libc::c_void,
-                m_desc: pmDesc {
-                    pmid: m.local_pmid(),
-                    type_: c_type(m.ty),
-                    indom: m.indom.map_or(PM_INDOM_NULL, |d| d.serial),
-                    sem: c_sem(m.sem),
-                    units: m.units.0,
-                },
-            })
+            .map(|(i, m)| metric_entry(i, m, m.local_pmid(), |s| s))
             .collect();
         let serials: Vec<u32> = store.indom_serials().collect();
         let indoms: Vec<pmdaIndom> = serials
@@ -442,6 +567,9 @@ impl Agent {
             d.version.instance = Some(instance);
             d.version.text = Some(text);
             d.version.label = Some(label);
+            d.version.pmid = Some(pmid);
+            d.version.name = Some(name);
+            d.version.children = Some(children);
             pmdaSetFetchCallBack(d, Some(fetch_cb));
             pmdaSetLabelCallBack(d, Some(instance_labels));
             pmdaSetFlags(d, PMDA_EXT_FLAG_HASHED);
@@ -458,7 +586,14 @@ impl Agent {
             .enumerate()
             .map(|(pos, s)| (*s, (pos, 0, Vec::new(), Vec::new())))
             .collect();
+        let names = build_namespace(self.options.domain, &store);
         let state = State {
+            names,
+            ext: d.version.ext,
+            domain: self.options.domain,
+            names_generation: store.names_generation(),
+            names_in_tree: store.metrics().len(),
+            metric_table: Vec::new(),
             store,
             updates,
             indoms,

@@ -66,6 +66,25 @@ pub struct IndomInstances {
 pub struct Snapshot {
     pub values: Vec<(MetricId, u32, Value)>,
     pub indoms: Vec<IndomInstances>,
+    /// Metrics the catalogue does not know (a newer vLLM's families), described by the source.
+    /// The agent adds each new name under `llm.other` once, and remembers it across restarts.
+    pub dynamic_metrics: Vec<DynamicMetric>,
+    /// Values of dynamic metrics, by full metric name.
+    pub dynamic_values: Vec<(String, u32, Value)>,
+}
+
+/// Description of a metric found at run time (see [`crate::catalogue::DYNAMIC_ROOT`]).
+#[derive(Clone, Debug, PartialEq)]
+pub struct DynamicMetric {
+    /// Full name under `llm.other.` (use [`crate::catalogue::dynamic_name`]).
+    pub name: String,
+    pub ty: crate::catalogue::Type,
+    pub sem: crate::catalogue::Semantics,
+    pub units: crate::pcp::Units,
+    /// Serial of a catalogued instance domain, or None for a singular metric.
+    pub indom_serial: Option<u32>,
+    pub oneline: String,
+    pub help: String,
 }
 
 impl Snapshot {

@@ -100,7 +100,35 @@ impl PrivatePmcd {
 
     /// As `start`, with extra agent arguments.
     pub fn start_with(tag: &str, config_toml: &str, extra_args: &[&str]) -> PrivatePmcd {
+        Self::start_seeded(tag, config_toml, extra_args, &[])
+    }
+
+    /// As `start_with`, with files written under pmcd's PCP_VAR_DIR first (path, contents),
+    /// e.g. `config/pmda/llm.dynamic` as an earlier run of the agent left it.
+    pub fn start_seeded(
+        tag: &str,
+        config_toml: &str,
+        extra_args: &[&str],
+        var_files: &[(&str, &str)],
+    ) -> PrivatePmcd {
+        Self::start_full(tag, config_toml, "pipe binary", extra_args, var_files)
+    }
+
+    /// The general form: `ipc` is pmcd.conf's connection part ("pipe binary", or
+    /// "socket inet PORT" together with "-i PORT" in `extra_args`).
+    pub fn start_full(
+        tag: &str,
+        config_toml: &str,
+        ipc: &str,
+        extra_args: &[&str],
+        var_files: &[(&str, &str)],
+    ) -> PrivatePmcd {
         let dir = TempDir::new(tag);
+        for (rel, text) in var_files {
+            let path = dir.path().join("pmcd/var").join(rel);
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            std::fs::write(path, text).unwrap();
+        }
         let config = dir.path().join("llm.conf");
         std::fs::write(&config, config_toml).unwrap();
         let pmns = write_pmns(dir.path());
@@ -108,12 +136,16 @@ impl PrivatePmcd {
         for _attempt in 0..3 {
             let port = free_port();
             let agent = format!(
-                "llm {DOMAIN} pipe binary {} -d {DOMAIN} -c {} {}",
+                "llm {DOMAIN} {ipc} {} -d {DOMAIN} -c {} {}",
                 pmdallm().display(),
                 config.display(),
                 extra_args.join(" ")
             );
             let out = run(Command::new("bash")
+                .env(
+                    "PRIVATE_PMCD_KEEP_VAR",
+                    if var_files.is_empty() { "0" } else { "1" },
+                )
                 .arg(repo().join("tests/private-pmcd.sh"))
                 .arg("start")
                 .arg(dir.path().join("pmcd"))

@@ -1,0 +1,14 @@
+#!/bin/sh
+# test-all.sh - the README's second command and what CI runs: install prerequisites, then run
+# formatting and lint checks and every test (unit, integration against real PCP tools, install).
+# Run as root from the repository.
+set -eu
+cd "$(dirname "$0")/.."
+sh scripts/setup.sh
+PATH=$HOME/.cargo/bin:$PATH
+export PCP_PYTHON_PROG=/usr/bin/python3
+cargo fmt --all -- --check
+cargo clippy --locked --all-targets -- -D warnings
+cargo build --release --locked
+# Two test threads: the machine may have only two cores, and the pmcd tests spawn processes.
+cargo test --locked -- --test-threads 2
