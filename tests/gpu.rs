@@ -426,4 +426,61 @@ fn unsupported_calls_lost_gpus_exiting_processes_and_xids() {
     assert_eq!(value(&p, "llm.gpu.xid.last", "gpu0").as_deref(), Some("48"));
     assert_eq!(value(&p, "llm.gpu.xid.last", "gpu2").as_deref(), Some("13"));
     assert_eq!(value(&p, "llm.gpu.xid.count", "gpu1").as_deref(), Some("0"));
+
+    // NVML stops answering as a whole (a driver reload): the source reports it, withdraws its
+    // values and initialises NVML again once it answers.
+    stub.control("count_error 9\n");
+    wait_until("the count error", &p, Duration::from_secs(10), || {
+        gpu_source_error(&p).contains("nvmlDeviceGetCount_v2 failed")
+    });
+    assert_eq!(
+        value(&p, "llm.agent.source.up", "gpu").as_deref(),
+        Some("0")
+    );
+    assert!(p.values("llm.gpu.name").is_empty());
+    stub.control("");
+    wait_until(
+        "NVML to be initialised again",
+        &p,
+        Duration::from_secs(20),
+        || value(&p, "llm.gpu.name", "gpu0").is_some(),
+    );
+    assert_eq!(
+        p.log().matches("gpu: NVML initialised from").count(),
+        2,
+        "{}",
+        p.log()
+    );
+}
+
+/// In-process: a source whose NVML keeps failing as a whole initialises it again at each
+/// attempt, at most 20 times (each leaks a small handle), then asks for a restart.
+#[test]
+fn nvml_is_initialised_again_a_bounded_number_of_times() {
+    use pcp_pmda_llm::sources::Source;
+    use pcp_pmda_llm::sources::gpu::GpuSource;
+    let stub = Stub::build("gpu-reinit");
+    let mut source = GpuSource::new(Duration::from_secs(1), Some(stub.lib.clone()));
+    let snap = source.sample().expect("first sample");
+    assert!(!snap.values.is_empty());
+    stub.control("count_error 9\n");
+    let mut errors = Vec::new();
+    for _ in 0..25 {
+        errors.push(source.sample().unwrap_err().0);
+    }
+    assert!(
+        errors[0].starts_with("NVML: nvmlDeviceGetCount_v2 failed: "),
+        "{errors:?}"
+    );
+    // Samples 1..=19 initialise NVML again (20 in all with the first); then it stops trying.
+    assert!(
+        errors[18].starts_with("NVML: nvmlDeviceGetCount_v2 failed"),
+        "{errors:?}"
+    );
+    assert!(
+        errors[20].ends_with("initialised 20 times already: restart the agent"),
+        "{errors:?}"
+    );
+    stub.control("");
+    assert!(source.sample().is_err(), "it does not try again");
 }

@@ -37,6 +37,8 @@ pub const BACKOFF: u32 = 30;
 pub const NAME: &str = "gpu";
 /// The library nvml-wrapper loads when none is configured.
 pub const DEFAULT_LIBRARY: &str = "libnvidia-ml.so.1";
+/// How many times NVML may be initialised (again after it stops answering) in one process.
+const MAX_INITS: u32 = 20;
 /// Highest NVLink link number probed (NVML_NVLINK_MAX_LINKS is 18).
 const MAX_LINKS: u32 = 18;
 
@@ -167,12 +169,18 @@ pub struct GpuSource {
     warned: HashSet<(u32, &'static str)>,
     /// GPUs currently reported lost, to log loss and return once each.
     lost: HashSet<u32>,
+    /// Successful NVML initialisations so far (each leaks one small `Nvml`, so they are capped).
+    inits: u32,
+    /// The failure that made NVML be initialised again, for the message once the cap is hit.
+    last_failure: String,
 }
 
 /// What is known once NVML is initialised.
 struct State {
-    /// Leaked on purpose: the event set and device handles borrow it for the life of the
-    /// agent; it is created once per successful initialisation (normally once per process).
+    /// Leaked on purpose: the event set, GPM samples and device handles borrow it for the life
+    /// of the agent. It is created once per successful initialisation: normally once per
+    /// process, again after NVML stops answering as a whole (a driver reload), at most
+    /// [`MAX_INITS`] times (a few KB each).
     nvml: &'static Nvml,
     driver_version: Option<String>,
     nvml_version: Option<String>,
@@ -292,6 +300,8 @@ impl GpuSource {
             state: None,
             warned: HashSet::new(),
             lost: HashSet::new(),
+            inits: 0,
+            last_failure: String::new(),
         }
     }
 
@@ -446,13 +456,32 @@ impl Source for GpuSource {
     }
 
     fn sample(&mut self) -> Result<Snapshot, SourceError> {
-        if self.state.is_none() {
-            self.state = Some(self.init()?);
+        let mut st = match self.state.take() {
+            Some(st) => st,
+            None if self.inits >= MAX_INITS => {
+                return Err(SourceError(format!(
+                    "NVML: {}; initialised {MAX_INITS} times already: restart the agent",
+                    self.last_failure
+                )));
+            }
+            None => {
+                let st = self.init()?;
+                self.inits += 1;
+                st
+            }
+        };
+        match self.sample_with(&mut st) {
+            Ok(snap) => {
+                self.state = Some(st);
+                Ok(snap)
+            }
+            Err(e) => {
+                // NVML as a whole stopped answering (driver unloaded or reloaded): initialise
+                // it again at the next attempt. The old handle stays leaked (see State::nvml).
+                self.last_failure = e.0.trim_start_matches("NVML: ").to_string();
+                Err(e)
+            }
         }
-        let mut st = self.state.take().expect("state was just set");
-        let result = self.sample_with(&mut st);
-        self.state = Some(st);
-        result
     }
 }
 

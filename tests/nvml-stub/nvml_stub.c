@@ -16,6 +16,7 @@
  *   xid GPU NUMBER       a critical XID event for GPU; xid lines are a log: append new ones,
  *                        each is delivered once (the n-th xid line after n-1 were delivered)
  *   hide_pid PID         process PID is no longer listed (it "exited")
+ *   count_error CODE     nvmlDeviceGetCount_v2 returns CODE (NVML stops answering as a whole)
  *   count N              nvmlDeviceGetCount_v2 reports N GPUs (default 3, at most 16; GPU N
  *                        for N >= 3 repeats the values of GPU N mod 3, for benchmarks)
  *
@@ -183,7 +184,7 @@ static void fill_table(void)
 #define MAXRULES 64
 static struct { char kind[16]; int gpu; char fn[96]; long num; } rules[MAXRULES];
 static int nrules;
-static int init_code, ngpus = 3;
+static int init_code, count_error, ngpus = 3;
 static struct stat control_st;
 static int control_loaded;
 static struct { int gpu; unsigned long long xid; } events[64];
@@ -210,7 +211,7 @@ static void load_control(void)
         return;
     if (stat(path, &st) < 0) {
         if (control_loaded) { /* file removed: back to defaults */
-            nrules = 0; init_code = 0; ngpus = 3; control_loaded = 0;
+            nrules = 0; init_code = 0; count_error = 0; ngpus = 3; control_loaded = 0;
         }
         return;
     }
@@ -220,7 +221,7 @@ static void load_control(void)
         return;
     control_st = st;
     control_loaded = 1;
-    nrules = 0; init_code = 0; ngpus = 3; nevents = 0;
+    nrules = 0; init_code = 0; count_error = 0; ngpus = 3; nevents = 0;
     if ((f = fopen(path, "r")) == NULL)
         return;
     while (fgets(line, sizeof(line), f) != NULL && nrules < MAXRULES) {
@@ -229,6 +230,8 @@ static void load_control(void)
             continue;
         if (strcmp(kind, "init") == 0) {
             init_code = atoi(a);
+        } else if (strcmp(kind, "count_error") == 0) {
+            count_error = atoi(a);
         } else if (strcmp(kind, "count") == 0) {
             ngpus = atoi(a);
             if (ngpus < 0 || ngpus > MAXGPU)
@@ -316,6 +319,8 @@ nvmlReturn_t nvmlDeviceGetCount_v2(unsigned *n)
     if (!initialised)
         return NVML_ERROR_UNINITIALIZED;
     load_control();
+    if (count_error)
+        return count_error;
     *n = ngpus;
     return NVML_SUCCESS;
 }
