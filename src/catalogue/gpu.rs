@@ -926,8 +926,10 @@ nvmlDeviceGetMaxPcieLinkGeneration.",
         G,
         "NVLink data transmitted, all links (counter)",
         "NVLink data transmitted by the GPU over all links, in KiB, from \
-nvmlDeviceGetFieldValues (NVML_FI_DEV_NVLINK_THROUGHPUT_DATA_TX, scope 0). No value on GPUs \
-without NVLink.",
+nvmlDeviceGetFieldValues (NVML_FI_DEV_NVLINK_THROUGHPUT_DATA_TX) with scopeId 0, as \
+nvml-wrapper 0.13 sends it. NVML documents scopeId as the link for NVLink fields; common \
+practice reads scope 0 as the GPU's total, which was not verified on hardware here. No value \
+on GPUs without NVLink.",
     ),
     m(
         "llm.gpu.nvlink.rx",
@@ -939,7 +941,7 @@ without NVLink.",
         G,
         "NVLink data received, all links (counter)",
         "NVLink data received by the GPU over all links, in KiB, from nvmlDeviceGetFieldValues \
-(NVML_FI_DEV_NVLINK_THROUGHPUT_DATA_RX, scope 0).",
+(NVML_FI_DEV_NVLINK_THROUGHPUT_DATA_RX) with scopeId 0; see llm.gpu.nvlink.tx.",
     ),
     m(
         "llm.gpu.nvlink.links_active",
