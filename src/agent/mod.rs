@@ -4,10 +4,17 @@ pub mod config;
 pub mod single_instance;
 pub mod store;
 
+use crate::sources::openmetrics::Endpoint;
 use crate::sources::scheduler::Scheduled;
 use config::Config;
 
 /// The sources to run for a configuration. Each source module adds its own here.
-pub fn sources_for(_config: &Config) -> Vec<Scheduled> {
-    Vec::new()
+pub fn sources_for(config: &Config) -> Vec<Scheduled> {
+    let mut out = Vec::new();
+    // Prometheus endpoints: one source each, retried at their normal interval (back-off 1) so
+    // the first sample after an endpoint comes up is never delayed.
+    for ep in config.vllm.iter().chain(&config.lmcache).chain(&config.epp) {
+        out.push(Scheduled::new(Box::new(Endpoint::new(ep))));
+    }
+    out
 }
