@@ -86,7 +86,9 @@ impl Scraper {
                     .to_string(),
             ),
         };
-        let result = runtime().block_on(tokio::time::timeout(self.timeout, self.get(token)));
+        // The timer must be created inside the runtime's context, hence the async block.
+        let result =
+            runtime().block_on(async { tokio::time::timeout(self.timeout, self.get(token)).await });
         match result {
             Err(_) => Err(SourceError(format!(
                 "{url}: timed out after {} ms",
