@@ -221,7 +221,7 @@ impl<'a> Iterator for Parser<'a> {
     fn next(&mut self) -> Option<Self::Item> {
         while !self.done && self.pos < self.text.len() {
             let rest = &self.text[self.pos..];
-            let (line, advance) = match memchr_nl(rest.as_bytes()) {
+            let (line, advance) = match rest.find('\n') {
                 Some(i) => (&rest[..i], i + 1),
                 None => (rest, rest.len()),
             };
@@ -243,10 +243,6 @@ impl<'a> Iterator for Parser<'a> {
         }
         None
     }
-}
-
-fn memchr_nl(b: &[u8]) -> Option<usize> {
-    b.iter().position(|&c| c == b'\n')
 }
 
 #[inline]
