@@ -3,6 +3,7 @@
 //! each one found and the heap allocations per parse (a counting global allocator).
 //! No Criterion: std::time and a fixed number of rounds.
 
+use pcp_pmda_llm::sources::openmetrics::Mapper;
 use pcp_pmda_llm::sources::openmetrics::parse::{Entry, parse};
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::hint::black_box;
@@ -46,6 +47,31 @@ fn ours(text: &str) -> (usize, f64) {
         }
     }
     (n, acc)
+}
+
+/// Ours without reading the labels: the cost of the parse itself.
+fn ours_no_labels(text: &str) -> (usize, f64) {
+    let mut n = 0;
+    let mut acc = 0.0;
+    for e in parse(text) {
+        if let Ok(Entry::Sample(s)) = e {
+            n += 1;
+            acc += s.value;
+        }
+    }
+    (n, acc)
+}
+
+/// The whole mapping of a scrape to a snapshot (parse + routing + instances + quantiles).
+fn mapper(text: &str) -> (usize, f64) {
+    thread_local! {
+        static M: std::cell::RefCell<Mapper> =
+            std::cell::RefCell::new(Mapper::new("vllm0", "http://127.0.0.1:8000/metrics"));
+    }
+    M.with(|m| {
+        let s = m.borrow_mut().map(text).unwrap();
+        (s.values.len(), 0.0)
+    })
 }
 
 fn baseline(text: &str) -> (usize, f64) {
@@ -101,6 +127,9 @@ fn main() {
         "capture: {} bytes, {lines} sample lines; {rounds} rounds",
         CAPTURE.len()
     );
+    println!("-- ours: parse only (labels not read), and the agent's whole mapping of a scrape");
+    measure("parse, no labels", CAPTURE, rounds, ours_no_labels);
+    measure("scrape -> snapshot", CAPTURE, rounds / 4, mapper);
     println!("-- the capture as served (prometheus-parse drops every name with ':')");
     let (ours_us, ours_n, ours_allocs) = measure("pmdallm parser", CAPTURE, rounds, ours);
     let (base_us, base_n, base_allocs) = measure("prometheus-parse", CAPTURE, rounds, baseline);

@@ -124,14 +124,8 @@ impl<'a> Iterator for LabelIter<'a> {
         }
         i += 1;
         let vstart = i;
-        let mut escaped = false;
-        while i < b.len() && b[i] != b'"' {
-            if b[i] == b'\\' {
-                escaped = true;
-                i += 1;
-            }
-            i += 1;
-        }
+        let (end, escaped) = value_end(self.text, vstart).unwrap_or((b.len(), false));
+        i = end;
         let raw = &self.text[vstart..i.min(b.len())];
         self.pos = (i + 1).min(b.len());
         let value = if escaped {
@@ -247,7 +241,46 @@ impl<'a> Iterator for Parser<'a> {
 
 #[inline]
 fn is_name_byte(c: u8, allow_colon: bool) -> bool {
-    c.is_ascii_alphanumeric() || c == b'_' || (allow_colon && c == b':')
+    NAME_BYTES[c as usize] & if allow_colon { 3 } else { 1 } != 0
+}
+
+/// 1: `[A-Za-z0-9_]`, 2: `:`.
+static NAME_BYTES: [u8; 256] = {
+    let mut t = [0u8; 256];
+    let mut c = 0;
+    while c < 256 {
+        let b = c as u8;
+        if b.is_ascii_alphanumeric() || b == b'_' {
+            t[c] = 1;
+        } else if b == b':' {
+            t[c] = 2;
+        }
+        c += 1;
+    }
+    t
+};
+
+/// The index of the quote that closes a label value starting at `start` (just after its
+/// opening quote), and whether the value holds escapes. The common case, no backslash, is two
+/// memchr-speed searches.
+fn value_end(s: &str, start: usize) -> Option<(usize, bool)> {
+    let rest = s.get(start..)?;
+    let q = start + rest.find('"')?;
+    match s[start..q].find('\\') {
+        None => Some((q, false)),
+        Some(bs) => {
+            let b = s.as_bytes();
+            let mut i = start + bs;
+            while i < b.len() {
+                match b[i] {
+                    b'"' => return Some((i, true)),
+                    b'\\' => i += 2,
+                    _ => i += 1,
+                }
+            }
+            None
+        }
+    }
 }
 
 fn skip_ws(b: &[u8], mut i: usize) -> usize {
@@ -326,7 +359,7 @@ fn parse_sample(line: &str, start: usize, n: usize) -> Result<Sample<'_>, ParseE
     let mut i = skip_ws(b, name_end);
     let mut labels = Labels::default();
     if i < b.len() && b[i] == b'{' {
-        let close = scan_labels(b, i + 1, n)?;
+        let close = scan_labels(line, i + 1, n)?;
         labels = Labels {
             raw: &line[i + 1..close],
         };
@@ -388,8 +421,9 @@ fn parse_sample(line: &str, start: usize, n: usize) -> Result<Sample<'_>, ParseE
 }
 
 /// Validates `name="value",...}` starting after `{`; returns the index of the closing `}`.
-fn scan_labels(b: &[u8], mut i: usize, n: usize) -> Result<usize, ParseError> {
+fn scan_labels(line: &str, mut i: usize, n: usize) -> Result<usize, ParseError> {
     let err = |message| ParseError { line: n, message };
+    let b = line.as_bytes();
     loop {
         i = skip_ws(b, i);
         if i >= b.len() {
@@ -412,22 +446,10 @@ fn scan_labels(b: &[u8], mut i: usize, n: usize) -> Result<usize, ParseError> {
         if i >= b.len() || b[i] != b'"' {
             return Err(err("expected '\"' to open a label value"));
         }
-        i += 1;
-        loop {
-            if i >= b.len() {
-                return Err(err("unterminated label value"));
-            }
-            match b[i] {
-                b'"' => break,
-                b'\\' => {
-                    if i + 1 >= b.len() {
-                        return Err(err("unterminated label value"));
-                    }
-                    i += 2;
-                }
-                _ => i += 1,
-            }
-        }
+        i = match value_end(line, i + 1) {
+            Some((end, _)) => end,
+            None => return Err(err("unterminated label value")),
+        };
         i = skip_ws(b, i + 1);
         if i >= b.len() {
             return Err(err("unterminated label set"));
