@@ -148,3 +148,91 @@ impl Scraper {
         String::from_utf8(body).map_err(|e| format!("body is not UTF-8 text: {e}"))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::{Read, Write};
+    use std::net::TcpListener;
+    use std::sync::mpsc;
+    use std::time::Instant;
+
+    /// A one-request server: sends the request head it received to `tx`, then answers `body`
+    /// (or never answers when `body` is None).
+    fn server(body: Option<&'static str>) -> (String, mpsc::Receiver<String>) {
+        let l = TcpListener::bind("127.0.0.1:0").unwrap();
+        let url = format!("http://{}/metrics", l.local_addr().unwrap());
+        let (tx, rx) = mpsc::channel();
+        std::thread::spawn(move || {
+            let (mut c, _) = l.accept().unwrap();
+            let mut head = Vec::new();
+            let mut buf = [0u8; 512];
+            while !head.windows(4).any(|w| w == b"\r\n\r\n") {
+                let n = c.read(&mut buf).unwrap();
+                if n == 0 {
+                    return;
+                }
+                head.extend_from_slice(&buf[..n]);
+            }
+            tx.send(String::from_utf8_lossy(&head).into_owned()).ok();
+            match body {
+                Some(b) => {
+                    let _ = write!(
+                        c,
+                        "HTTP/1.1 200 OK\r\nContent-Type: text/plain; version=0.0.4\r\nContent-Length: {}\r\n\r\n{b}",
+                        b.len()
+                    );
+                }
+                None => std::thread::sleep(Duration::from_secs(5)),
+            }
+        });
+        (url, rx)
+    }
+
+    #[test]
+    fn sends_accept_and_bearer_token_and_returns_the_body() {
+        let (url, rx) = server(Some("a 1\n"));
+        let token = std::env::temp_dir().join(format!("pmdallm-token-{}", std::process::id()));
+        std::fs::write(&token, "s3cret\n").unwrap();
+        let s = Scraper::new(&url, Duration::from_secs(5), Some(token.clone()));
+        assert_eq!(s.fetch().unwrap(), "a 1\n");
+        let head = rx.recv().unwrap().to_ascii_lowercase();
+        assert!(
+            head.contains("accept: text/plain;version=0.0.4\r\n"),
+            "{head}"
+        );
+        assert!(head.contains("authorization: bearer s3cret\r\n"), "{head}");
+        std::fs::remove_file(token).ok();
+    }
+
+    #[test]
+    fn a_hung_endpoint_times_out_without_blocking_another() {
+        let (hung, _rx1) = server(None);
+        let (ok, _rx2) = server(Some("b 2\n"));
+        let slow =
+            std::thread::spawn(move || Scraper::new(&hung, Duration::from_secs(3), None).fetch());
+        std::thread::sleep(Duration::from_millis(200));
+        let t = Instant::now();
+        assert_eq!(
+            Scraper::new(&ok, Duration::from_secs(3), None)
+                .fetch()
+                .unwrap(),
+            "b 2\n"
+        );
+        // Only detects blocking: a shared runtime stuck on the hung request would take 3 s.
+        assert!(t.elapsed() < Duration::from_secs(2), "{:?}", t.elapsed());
+        let err = slow.join().unwrap().unwrap_err();
+        assert!(err.0.ends_with(": timed out after 3000 ms"), "{err}");
+    }
+
+    #[test]
+    fn refused_connections_say_so() {
+        let l = TcpListener::bind("127.0.0.1:0").unwrap();
+        let url = format!("http://{}/metrics", l.local_addr().unwrap());
+        drop(l);
+        let err = Scraper::new(&url, Duration::from_secs(2), None)
+            .fetch()
+            .unwrap_err();
+        assert_eq!(err.0, format!("{url}: connection refused"));
+    }
+}
