@@ -53,7 +53,7 @@ pub static SECTION: Section = Section {
         file: "epp",
         ident: "llm-d endpoint picker (EPP) metrics",
         probe: "llm.epp.pool.ready_pods",
-        probe_kind: "exists",
+        probe_kind: "values",
         interval: "10sec",
         metrics: &["llm.epp"],
     }],

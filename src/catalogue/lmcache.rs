@@ -39,7 +39,7 @@ pub static SECTION: Section = Section {
         file: "lmcache",
         ident: "LMCache KV-cache offload metrics",
         probe: "llm.lmcache.requests.retrieve",
-        probe_kind: "exists",
+        probe_kind: "values",
         interval: "10sec",
         metrics: &["llm.lmcache"],
     }],

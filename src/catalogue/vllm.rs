@@ -122,7 +122,7 @@ pub static SECTION: Section = Section {
         file: "vllm",
         ident: "vLLM serving metrics (requests, KV cache, tokens, latency histograms)",
         probe: "llm.vllm.requests.running",
-        probe_kind: "exists",
+        probe_kind: "values",
         interval: "10sec",
         metrics: &["llm.vllm"],
     }],
@@ -694,3 +694,46 @@ exposed. Counters appear here as their raw value (the instance label type says c
 no units, no rate conversion."
     ),
 ];
+
+#[cfg(test)]
+mod tests {
+    use crate::catalogue::metrics;
+
+    /// Every scraped metric names the Prometheus family it comes from in its help text, and
+    /// pmlogconf groups of scraped sources only enable themselves when there are values.
+    #[test]
+    fn help_names_the_prometheus_family() {
+        for m in metrics() {
+            let family = if m.name.starts_with("llm.vllm.") {
+                "vllm:"
+            } else if m.name.starts_with("llm.lmcache.") {
+                "lmcache:"
+            } else if m.name.starts_with("llm.epp.") {
+                "inference_"
+            } else {
+                continue;
+            };
+            assert!(
+                m.help.contains(family),
+                "{}: help does not name its Prometheus family",
+                m.name
+            );
+        }
+        for g in crate::catalogue::groups() {
+            if g.file != "agent"
+                && g.metrics.iter().all(|p| {
+                    p.starts_with("llm.vllm")
+                        || p.starts_with("llm.lmcache")
+                        || p.starts_with("llm.epp")
+                })
+            {
+                assert_eq!(g.probe_kind, "values", "{}", g.file);
+                assert!(
+                    crate::catalogue::find(g.probe).is_some(),
+                    "{}: probe is not a leaf",
+                    g.file
+                );
+            }
+        }
+    }
+}
