@@ -11,4 +11,4 @@ cargo fmt --all -- --check
 cargo clippy --locked --all-targets -- -D warnings
 cargo build --release --locked
 # Two test threads: the machine may have only two cores, and the pmcd tests spawn processes.
-cargo test --locked -- --test-threads 2
+cargo test --locked --no-fail-fast -- --test-threads 2

@@ -512,6 +512,8 @@ impl Store {
             SINGULAR,
             Stored::U32(self.config.errors.len() as u32),
         );
+        let found = Stored::U32(self.dynamic.by_name.len() as u32);
+        self.set(c, ITEM_DYNAMIC_METRICS, SINGULAR, found);
         let last = self.config.errors.last().cloned().unwrap_or_default();
         self.set(
             c,

@@ -36,6 +36,7 @@ pub const ITEM_FETCHES: u32 = 2;
 pub const ITEM_CONFIG_FILE: u32 = 3;
 pub const ITEM_CONFIG_ERRORS: u32 = 4;
 pub const ITEM_CONFIG_LAST_ERROR: u32 = 5;
+pub const ITEM_DYNAMIC_METRICS: u32 = 6;
 pub const ITEM_SRC_UP: u32 = 0;
 pub const ITEM_SRC_LAST_ERROR: u32 = 1;
 pub const ITEM_SRC_LAST_SUCCESS: u32 = 2;
@@ -115,6 +116,21 @@ falls back to its built-in defaults; the other sections are used as written.",
         oneline: "the last configuration error, with file and line",
         help: "Text of the last configuration error in the form FILE:LINE: message, or an empty \
 string when the configuration is valid.",
+    },
+    Metric {
+        // Lives in the dynamic subtree so that it is never empty (an empty dynamic subtree
+        // shows up in pminfo as a name that cannot be looked up).
+        name: "llm.other.metrics",
+        cluster: CLUSTER_AGENT,
+        item: ITEM_DYNAMIC_METRICS,
+        ty: U32,
+        sem: Instant,
+        units: Units::COUNT,
+        indom: None,
+        oneline: "number of metrics found at run time under llm.other",
+        help: "How many metric names the agent has added under llm.other for Prometheus families \
+its catalogue does not know (a newer vLLM, LMCache or llm-d), including those remembered from \
+earlier runs in $PCP_VAR_DIR/config/pmda/llm.dynamic.",
     },
     Metric {
         name: "llm.agent.source.up",

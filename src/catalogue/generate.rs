@@ -31,7 +31,9 @@ pub fn pmns() -> String {
     type Children = Vec<(String, Option<(u32, u32)>)>;
     let mut nodes: BTreeMap<String, Children> = BTreeMap::new();
     let mut order: Vec<String> = Vec::new();
-    for m in metrics() {
+    // Names in the dynamic subtree are served by the agent, not by the static PMNS.
+    let dynamic_prefix = format!("{}.", super::DYNAMIC_ROOT);
+    for m in metrics().filter(|m| !m.name.starts_with(&dynamic_prefix)) {
         let parts: Vec<&str> = m.name.split('.').collect();
         for depth in 1..parts.len() {
             let parent = parts[..depth].join(".");
@@ -87,7 +89,9 @@ pub fn help() -> String {
             wrap(i.help)
         );
     }
-    for m in metrics() {
+    // newhelp cannot resolve names in the dynamic subtree; the agent serves their text itself.
+    let dynamic_prefix = format!("{}.", super::DYNAMIC_ROOT);
+    for m in metrics().filter(|m| !m.name.starts_with(&dynamic_prefix)) {
         let _ = write!(out, "\n@ {} {}\n{}\n", m.name, m.oneline, wrap(m.help));
     }
     out

@@ -22,7 +22,8 @@ use crate::agent::config::EndpointConfig;
 use crate::catalogue::hist::{self, HistFamily};
 use crate::catalogue::{self, Indom, Semantics, Type};
 use crate::sources::{
-    IndomInstances, Instance, MetricId, Snapshot, Source, SourceError, Value, stable_instance_id,
+    DynamicMetric, IndomInstances, Instance, MetricId, Snapshot, Source, SourceError, Value,
+    stable_instance_id,
 };
 use std::collections::{BTreeMap, HashMap};
 use std::sync::OnceLock;
@@ -129,6 +130,17 @@ fn other_target(name: &str) -> Option<(MetricId, &'static Indom)> {
     }
 }
 
+/// The source kind an unknown family belongs to, for its name under llm.other.
+fn other_kind(name: &str) -> &'static str {
+    if name.starts_with("vllm:") {
+        "vllm"
+    } else if name.starts_with("lmcache:") {
+        "lmcache"
+    } else {
+        "epp"
+    }
+}
+
 struct HistAcc {
     /// Instance id and name of the series (endpoint/engine).
     inst: u32,
@@ -168,6 +180,9 @@ struct Builder {
     instances: BTreeMap<u32, BTreeMap<u32, Instance>>,
     values: HashMap<(MetricId, u32), (f64, Type)>,
     order: Vec<(MetricId, u32)>,
+    /// Unknown families, each as its own metric under llm.other (see catalogue::DYNAMIC_ROOT).
+    dynamic: BTreeMap<String, DynamicMetric>,
+    dynamic_values: Vec<(String, u32, Value)>,
 }
 
 impl Builder {
@@ -199,8 +214,50 @@ impl Builder {
             }
         }
     }
+    /// A series of a family the catalogue does not know, as the metric `llm.other.<kind>.<name>`.
+    fn put_dynamic(
+        &mut self,
+        kind: &str,
+        family: (&str, parse::Kind),
+        name: &str,
+        indom: u32,
+        inst: u32,
+        v: f64,
+    ) {
+        let Some(value) = to_value(Type::Double, v) else {
+            return;
+        };
+        let full = crate::catalogue::dynamic_name(kind, name);
+        if !self.dynamic.contains_key(&full) {
+            let counter = name.starts_with(family.0) && family.1 == parse::Kind::Counter;
+            let desc = DynamicMetric {
+                name: full.clone(),
+                ty: Type::Double,
+                sem: if counter {
+                    Semantics::Counter
+                } else {
+                    Semantics::Instant
+                },
+                units: crate::pcp::Units::NONE,
+                indom_serial: Some(indom),
+                oneline: format!("{name}: a {kind} family this agent's catalogue does not know"),
+                help: format!(
+                    "The Prometheus series {name} as scraped from {kind} endpoints, one instance per \
+endpoint and label set (the same instances as the generic other.value metric). Found at run time: \
+the name is remembered across agent restarts. Units are as the exporter defines them."
+                ),
+            };
+            self.dynamic.insert(full.clone(), desc);
+        }
+        self.dynamic_values.push((full, inst, value));
+    }
+
     fn finish(self) -> Snapshot {
-        let mut snap = Snapshot::default();
+        let mut snap = Snapshot {
+            dynamic_metrics: self.dynamic.into_values().collect(),
+            dynamic_values: self.dynamic_values,
+            ..Snapshot::default()
+        };
         for key in &self.order {
             let (v, ty) = self.values[key];
             if let Some(value) = to_value(ty, v) {
@@ -341,6 +398,14 @@ impl Mapper {
                         l
                     });
                     b.put(metric, inst, s.value, Type::Double, false);
+                    b.put_dynamic(
+                        other_kind(s.name),
+                        family,
+                        s.name,
+                        indom.serial,
+                        inst,
+                        s.value,
+                    );
                 }
             }
         }

@@ -174,6 +174,28 @@ fn busy_captures_values_and_interval_quantiles() {
         "vllm0 vllm:future_gauge{engine=\"0\",model_name=\"Qwen/Qwen1.5-0.5B-Chat\"}",
     );
     assert_eq!(other, Some(Value::F64(42.0)));
+    // ... and as a metric of its own under llm.other, with the same instance.
+    let dynamic = s2
+        .dynamic_metrics
+        .iter()
+        .find(|d| d.name == "llm.other.vllm.vllm.future_gauge")
+        .expect("unknown family described as a dynamic metric");
+    assert_eq!(dynamic.indom_serial, Some(cat::OTHER.serial));
+    assert_eq!(dynamic.sem, crate::catalogue::Semantics::Instant);
+    let inst = crate::sources::stable_instance_id(
+        "vllm0 vllm:future_gauge{engine=\"0\",model_name=\"Qwen/Qwen1.5-0.5B-Chat\"}",
+    );
+    assert!(s2.dynamic_values.contains(&(
+        "llm.other.vllm.vllm.future_gauge".to_string(),
+        inst,
+        Value::F64(42.0)
+    )));
+    // Every known family maps to the catalogue: only unknown ones become dynamic.
+    assert!(
+        s2.dynamic_metrics
+            .iter()
+            .all(|d| !d.name.contains("time_to_first_token"))
+    );
     // The pid-labelled series is combined into the engine's instance, not a new one.
     assert_eq!(
         s2.indoms
