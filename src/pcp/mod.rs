@@ -4,6 +4,8 @@
 
 pub mod ffi;
 pub mod pmda;
+pub mod import;
+mod import_ffi;
 
 /// Units of a metric (PCP's `pmUnits`): dimensions and scales of space, time and count.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

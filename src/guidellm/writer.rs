@@ -1,0 +1,319 @@
+//! Writes interpreted benchmarks into a PCP archive through libpcp_import.
+//!
+//! Per benchmark (in time order): the summary values at `start_time`, the interval samples,
+//! the summary values again at `end_time` (as upstream writes them), then a `<mark>` before the
+//! next benchmark. Metrics are registered on first use, so the archive holds exactly the
+//! metrics that have values. The archive is written under a temporary name in the output
+//! directory and renamed into place at the end.
+
+use super::catalogue::{self as cat, Family, MetricDef};
+use super::model::{self, Benchmark};
+use crate::pcp::import::{Archive, Handle, ImportError, LabelTarget};
+use std::collections::{BTreeMap, HashMap};
+
+/// What the writer needs to know about each input file.
+#[derive(Debug, Clone)]
+pub struct InputInfo {
+    pub name: String,
+    pub shape: model::Shape,
+    pub guidellm_version: Option<String>,
+    pub user_labels: Vec<(String, String)>,
+}
+
+/// One instance of the benchmark indom.
+#[derive(Debug, Clone)]
+pub struct Instance {
+    pub id: i32,
+    pub name: String,
+}
+
+/// Figures for the summary line.
+#[derive(Debug, Default)]
+pub struct Stats {
+    pub benchmarks: usize,
+    pub runs: usize,
+    pub records_in: u64,
+    pub writes: u64,
+    pub values: u64,
+    pub metrics: usize,
+    pub first: f64,
+    pub last: f64,
+}
+
+/// Stable instance ids and names: runs numbered in time order (r), id = r*1000 + run_index,
+/// name `"<run_index> <strategy>"` for the first run, `"<r>.<run_index> <strategy>"` after.
+pub fn instances(benches: &[Benchmark]) -> Result<Vec<Instance>, (usize, String)> {
+    let mut runs: Vec<(usize, String)> = Vec::new();
+    let mut seen: HashMap<(usize, u64), usize> = HashMap::new();
+    let mut out = Vec::with_capacity(benches.len());
+    for (i, b) in benches.iter().enumerate() {
+        let key = (b.file, b.run_id.clone());
+        let r = match runs.iter().position(|k| *k == key) {
+            Some(r) => r,
+            None => {
+                runs.push(key);
+                runs.len() - 1
+            }
+        };
+        if let Some(prev) = seen.insert((r, b.run_index), i) {
+            let _ = prev;
+            return Err((
+                i,
+                format!(
+                    "duplicate run_index {} in run {}",
+                    b.run_index,
+                    if b.run_id.is_empty() { "(no run id)" } else { &b.run_id }
+                ),
+            ));
+        }
+        if b.run_index >= 1000 || r >= 2_000_000 {
+            return Err((i, format!("run_index {} out of range", b.run_index)));
+        }
+        let id = (r as i32) * 1000 + b.run_index as i32;
+        let name = if r == 0 {
+            format!("{} {}", b.run_index, b.strategy)
+        } else {
+            format!("{r}.{} {}", b.run_index, b.strategy)
+        };
+        out.push(Instance { id, name });
+    }
+    Ok(out)
+}
+
+pub struct Writer<'a> {
+    ar: Archive,
+    families: &'a [Family],
+    handles: HashMap<(u32, i32), Handle>,
+    registered: HashMap<u32, ()>,
+    stats: Stats,
+    last_usec: i64,
+}
+
+fn usec(t: f64) -> i64 {
+    (t * 1e6).round() as i64
+}
+
+impl<'a> Writer<'a> {
+    pub fn new(ar: Archive, families: &'a [Family]) -> Self {
+        Writer {
+            ar,
+            families,
+            handles: HashMap::new(),
+            registered: HashMap::new(),
+            stats: Stats::default(),
+            last_usec: i64::MIN,
+        }
+    }
+
+    fn register(&mut self, def: &MetricDef) -> Result<(), ImportError> {
+        if self.registered.contains_key(&def.pmid) {
+            return Ok(());
+        }
+        self.ar.add_metric(
+            &def.name,
+            def.pmid,
+            def.ty,
+            Some(cat::indom()),
+            def.sem,
+            def.units,
+        )?;
+        self.ar
+            .put_text(LabelTarget::Metric(def.pmid), true, &def.help)?;
+        self.registered.insert(def.pmid, ());
+        self.stats.metrics += 1;
+        Ok(())
+    }
+
+    fn put(
+        &mut self,
+        def: impl FnOnce() -> MetricDef,
+        pmid: u32,
+        inst: &Instance,
+        value: &str,
+    ) -> Result<(), ImportError> {
+        let h = match self.handles.get(&(pmid, inst.id)) {
+            Some(h) => *h,
+            None => {
+                let d = def();
+                self.register(&d)?;
+                let h = self.ar.handle(&d.name, &inst.name)?;
+                self.handles.insert((pmid, inst.id), h);
+                h
+            }
+        };
+        self.stats.values += 1;
+        self.ar.put(h, value)
+    }
+
+    fn write_at(&mut self, t: f64) -> Result<(), ImportError> {
+        let mut u = usec(t);
+        if u <= self.last_usec {
+            u = self.last_usec + 1;
+        }
+        self.last_usec = u;
+        let (sec, us) = (u.div_euclid(1_000_000), u.rem_euclid(1_000_000));
+        self.ar.write(sec as i32, us as i32)?;
+        self.stats.writes += 1;
+        if self.stats.writes == 1 {
+            self.stats.first = u as f64 / 1e6;
+        }
+        self.stats.last = u as f64 / 1e6;
+        Ok(())
+    }
+
+    /// Declare the indom, its instances and their labels.
+    pub fn declare(
+        &mut self,
+        benches: &[Benchmark],
+        insts: &[Instance],
+        inputs: &[InputInfo],
+    ) -> Result<(), ImportError> {
+        // one metric with the indom must exist before instances and indom text/labels
+        self.register(&cat::bench_metric(0))?;
+        self.ar.put_text(
+            LabelTarget::Indom(cat::indom()),
+            true,
+            "GuideLLM benchmarks: \"<run_index> <strategy>\" (runs after the first: \"<run>.<run_index> <strategy>\")",
+        )?;
+        for (b, i) in benches.iter().zip(insts) {
+            self.ar.add_instance(cat::indom(), &i.name, i.id)?;
+            let input = &inputs[b.file];
+            let mut labels: Vec<(String, String)> = vec![
+                ("strategy".into(), b.strategy_type.clone()),
+                ("benchmark".into(), b.strategy.clone()),
+                ("benchmark_id".into(), b.id.clone()),
+                ("schema".into(), b.shape.label().into()),
+                (
+                    "tpot_includes_ttft".into(),
+                    b.shape.tpot_includes_ttft().to_string(),
+                ),
+            ];
+            if let Some(x) = b.streams {
+                labels.push(("target_concurrency".into(), format!("{x}")));
+            }
+            if let Some(x) = b.rate {
+                labels.push(("target_rate".into(), format!("{x}")));
+            }
+            if !b.run_id.is_empty() {
+                labels.push(("run_id".into(), b.run_id.clone()));
+            }
+            if let Some(m) = &b.model {
+                labels.push(("model".into(), m.clone()));
+            }
+            if let Some(t) = &b.target {
+                labels.push(("target".into(), t.clone()));
+            }
+            if let Some(v) = &input.guidellm_version {
+                labels.push(("guidellm_version".into(), v.clone()));
+            }
+            for (k, v) in &input.user_labels {
+                let mut name = model::label_name(k);
+                if labels.iter().any(|(n, _)| *n == name) {
+                    name = format!("user_{name}");
+                }
+                labels.push((name, v.clone()));
+            }
+            for (k, v) in labels {
+                if v.is_empty() {
+                    continue;
+                }
+                self.ar
+                    .put_label(LabelTarget::Instance(cat::indom(), i.id as u32), &k, &v)?;
+            }
+        }
+        Ok(())
+    }
+
+    fn put_summary(&mut self, b: &Benchmark, inst: &Instance) -> Result<(), ImportError> {
+        let fams = self.families;
+        let num = |x: f64| format!("{x}");
+        let mut bench_vals: Vec<(usize, String)> = vec![
+            (0, num(b.duration)),
+            (2, num(b.start)),
+            (3, num(b.end)),
+            (6, b.run_index.to_string()),
+            (7, b.strategy_type.clone()),
+            (15, b.id.clone()),
+            (16, b.record_total().to_string()),
+        ];
+        if !b.run_id.is_empty() {
+            bench_vals.push((1, b.run_id.clone()));
+        }
+        for (i, v) in [(4, b.warmup), (5, b.cooldown), (8, b.streams), (9, b.rate), (10, b.max_concurrency)] {
+            if let Some(v) = v {
+                bench_vals.push((i, num(v)));
+            }
+        }
+        for (s, t) in b.totals.iter().enumerate() {
+            if let Some(t) = t {
+                bench_vals.push((11 + s, t.to_string()));
+            }
+        }
+        for (i, v) in bench_vals {
+            let pmid = cat::pmid(0, cat::BENCH[i].0);
+            self.put(|| cat::bench_metric(i), pmid, inst, &v)?;
+        }
+        for (s, t) in b.requests_made.iter().enumerate() {
+            if let Some(t) = t {
+                let pmid = cat::pmid(1, s as u32);
+                self.put(|| cat::requests_made_metric(s), pmid, inst, &t.to_string())?;
+            }
+        }
+        for &(i, v) in &b.run_stats {
+            let pmid = cat::pmid(1, 4 + i as u32);
+            self.put(|| cat::run_stat_metric(i), pmid, inst, &num(v))?;
+        }
+        for &(fi, status, stat, v) in &b.dists {
+            let f = &fams[fi as usize];
+            let pmid = cat::pmid(f.cluster, status as u32 * 32 + stat as u32);
+            let text = if stat as usize == cat::STAT_COUNT {
+                format!("{}", v as u64)
+            } else {
+                num(v)
+            };
+            self.put(
+                || cat::family_metric(f, status as usize, stat as usize),
+                pmid,
+                inst,
+                &text,
+            )?;
+        }
+        Ok(())
+    }
+
+    /// Write one benchmark: summary at start, samples, summary at end.
+    pub fn benchmark(&mut self, b: &Benchmark, inst: &Instance) -> Result<(), ImportError> {
+        // timestamp -> (summary?, sample index)
+        let mut plan: BTreeMap<i64, (bool, Option<usize>)> = BTreeMap::new();
+        plan.insert(usec(b.start), (true, None));
+        for (k, s) in b.samples.iter().enumerate() {
+            plan.entry(usec(s.t)).or_insert((false, None)).1 = Some(k);
+        }
+        plan.entry(usec(b.end)).or_insert((false, None)).0 = true;
+        for (u, (summary, sample)) in plan {
+            if summary {
+                self.put_summary(b, inst)?;
+            }
+            if let Some(k) = sample {
+                for (i, v) in b.samples[k].values() {
+                    let pmid = cat::pmid(2, cat::INTERVAL[i].0);
+                    self.put(|| cat::interval_metric(i), pmid, inst, &v)?;
+                }
+            }
+            self.write_at(u as f64 / 1e6)?;
+        }
+        self.stats.benchmarks += 1;
+        self.stats.records_in += b.record_total();
+        Ok(())
+    }
+
+    pub fn mark(&mut self) -> Result<(), ImportError> {
+        self.ar.put_mark()
+    }
+
+    pub fn finish(self) -> Result<Stats, ImportError> {
+        let stats = self.stats;
+        self.ar.finish()?;
+        Ok(stats)
+    }
+}
