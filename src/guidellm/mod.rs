@@ -165,8 +165,7 @@ fn open_input(name: &str) -> Result<Box<dyn Read>, String> {
     let mut br = BufReader::with_capacity(256 * 1024, raw);
     let head = br.fill_buf().map_err(|e| format!("read error: {e}"))?;
     if head.starts_with(&[0x28, 0xb5, 0x2f, 0xfd]) {
-        let d = zstd::stream::read::Decoder::with_buffer(br)
-            .map_err(|e| format!("zstd: {e}"))?;
+        let d = zstd::stream::read::Decoder::with_buffer(br).map_err(|e| format!("zstd: {e}"))?;
         Ok(Box::new(d))
     } else if head.is_empty() {
         Err("empty file".into())
@@ -175,14 +174,47 @@ fn open_input(name: &str) -> Result<Box<dyn Read>, String> {
     }
 }
 
+/// Byte offset (0-based, of the byte after the last one parsed) of serde_json's 1-based
+/// line/column: the column counts bytes, so line 1 needs no I/O; other lines re-read the
+/// file. `None` for stdin past line 1.
+fn byte_offset(file: &str, line: usize, column: usize) -> Option<u64> {
+    if line == 1 {
+        return Some(column as u64);
+    }
+    if file == "-" {
+        return None;
+    }
+    let mut r = BufReader::new(open_input(file).ok()?);
+    let mut seen = 1usize;
+    let mut off = 0u64;
+    let mut buf = Vec::new();
+    while seen < line {
+        buf.clear();
+        let n = r.read_until(b'\n', &mut buf).ok()?;
+        if n == 0 {
+            return None;
+        }
+        off += n as u64;
+        seen += 1;
+    }
+    Some(off + column as u64)
+}
+
+/// `guidellm2pcp: FILE: byte OFFSET (path P): message`, or `FILE: path P: message` for errors
+/// found after a value was parsed.
 fn located(file: &str, e: &ReadError) -> String {
-    if e.path.is_empty() {
-        format!("{PROG}: {file}: byte {}: {}", e.offset, e.message)
+    let path = if e.path.is_empty() {
+        String::new()
     } else {
-        format!(
-            "{PROG}: {file}: byte {} (path {}): {}",
-            e.offset, e.path, e.message
-        )
+        format!(" (path {})", e.path)
+    };
+    match e.line_col {
+        Some((l, c)) => match byte_offset(file, l, c) {
+            Some(off) => format!("{PROG}: {file}: byte {off}{path}: {}", e.message),
+            None => format!("{PROG}: {file}: line {l} column {c}{path}: {}", e.message),
+        },
+        None if e.path.is_empty() => format!("{PROG}: {file}: {}", e.message),
+        None => format!("{PROG}: {file}: path {}: {}", e.path, e.message),
     }
 }
 
@@ -206,7 +238,7 @@ fn read_input(
                     } else {
                         format!("benchmarks[{}]", raw.index)
                     };
-                    reader::semantic(raw.offset, path, m)
+                    reader::semantic(path, m)
                 })?;
                 shape = Some(s);
                 s
@@ -217,7 +249,7 @@ fn read_input(
         Ok(())
     };
     let top = reader::parse(input, &mut cb).map_err(|e| located(name, &e))?;
-    let end = |m: &str, path: &str| format!("{PROG}: {name}: (path {path}): {m}");
+    let end = |m: &str, path: &str| format!("{PROG}: {name}: path {path}: {m}");
     if !top.benchmarks_seen {
         // a valid JSON object without benchmarks: say what it is
         model::detect(&top, None).map_err(|m| end(&m, "metadata.version"))?;
@@ -335,10 +367,7 @@ pub fn run(o: &Options) -> Result<String, Failure> {
     // probe: is the directory writable?
     if let Err(e) = File::create(&temps[1]) {
         import::clear_remove_on_signal();
-        return Err(fatal_out(format!(
-            "cannot write in {}: {e}",
-            dir.display()
-        )));
+        return Err(fatal_out(format!("cannot write in {}: {e}", dir.display())));
     }
     let _ = std::fs::remove_file(&temps[1]);
 
@@ -379,8 +408,8 @@ fn import_into(
                 "config.id_"
             };
             return Err(Failure::Fatal(format!(
-                "{PROG}: {}: byte {} (path benchmarks[{}].{id_path}): duplicate benchmark id {} (also {} benchmarks[{}])",
-                inputs[b.file].name, b.offset, b.index, b.id, inputs[prev.file].name, prev.index
+                "{PROG}: {}: path benchmarks[{}].{id_path}: duplicate benchmark id {} (also {} benchmarks[{}])",
+                inputs[b.file].name, b.index, b.id, inputs[prev.file].name, prev.index
             )));
         }
     }
@@ -396,8 +425,8 @@ fn import_into(
     let insts = writer::instances(&benches).map_err(|(i, m)| {
         let b = &benches[i];
         Failure::Fatal(format!(
-            "{PROG}: {}: byte {} (path benchmarks[{}]): {m}",
-            inputs[b.file].name, b.offset, b.index
+            "{PROG}: {}: path benchmarks[{}]: {m}",
+            inputs[b.file].name, b.index
         ))
     })?;
 
@@ -405,9 +434,14 @@ fn import_into(
     let host = o
         .hostname
         .clone()
-        .or_else(|| benches.iter().find_map(|b| b.target.as_deref().and_then(model::url_host)))
+        .or_else(|| {
+            benches
+                .iter()
+                .find_map(|b| b.target.as_deref().and_then(model::url_host))
+        })
         .unwrap_or_else(local_hostname);
     let pcp = |e: import::ImportError| fatal_out(format!("cannot write archive: {e}"));
+    let quiet = import::QuietStderr::new();
     let mut ar = Archive::start(tmp_base, Some(o.archive_version)).map_err(pcp)?;
     ar.set_hostname(&host).map_err(pcp)?;
     ar.set_timezone(&o.timezone).map_err(pcp)?;
@@ -420,6 +454,7 @@ fn import_into(
         w.benchmark(b, inst).map_err(pcp)?;
     }
     let stats = w.finish().map_err(pcp)?;
+    drop(quiet);
     for t in temps.iter() {
         // libpcp_import writes all three files; check before renaming any
         if !t.exists() {
@@ -428,11 +463,17 @@ fn import_into(
     }
     for (t, f) in temps.iter().zip(finals) {
         std::fs::rename(t, f).map_err(|e| {
-            fatal_out(format!("cannot rename {} to {}: {e}", t.display(), f.display()))
+            fatal_out(format!(
+                "cannot rename {} to {}: {e}",
+                t.display(),
+                f.display()
+            ))
         })?;
     }
-    let runs: std::collections::HashSet<(usize, &str)> =
-        benches.iter().map(|b| (b.file, b.run_id.as_str())).collect();
+    let runs: std::collections::HashSet<(usize, &str)> = benches
+        .iter()
+        .map(|b| (b.file, b.run_id.as_str()))
+        .collect();
     Ok(format!(
         "{PROG}: wrote {out_name} (v{}, host {host}, {} timezone): {} benchmarks in {} run(s) from {} file(s), {} request records, {} archive records ({} values, {} metrics), {} .. {} UTC ({:.1} s)",
         o.archive_version,
@@ -490,12 +531,17 @@ mod tests {
     #[test]
     fn args() {
         let a = |v: &[&str]| parse_args(&v.iter().map(|s| s.to_string()).collect::<Vec<_>>());
-        let o = a(&["x.json", "-o", "out/a.meta", "-i", "500ms"]).unwrap().unwrap();
+        let o = a(&["x.json", "-o", "out/a.meta", "-i", "500ms"])
+            .unwrap()
+            .unwrap();
         assert_eq!(o.output, PathBuf::from("out/a"));
         assert_eq!(o.interval, 0.5);
         assert!(matches!(a(&["x.json"]), Err(Failure::Usage(_))));
         assert!(matches!(a(&["-o", "a"]), Err(Failure::Usage(_))));
-        assert!(matches!(a(&["x", "-o", "a", "-V", "4"]), Err(Failure::Usage(_))));
+        assert!(matches!(
+            a(&["x", "-o", "a", "-V", "4"]),
+            Err(Failure::Usage(_))
+        ));
         assert!(a(&["--help"]).unwrap().is_none());
     }
 }

@@ -59,7 +59,6 @@ pub fn detect(top: &RawTop, first: Option<&RawBenchmark>) -> Result<Shape, Strin
 pub struct Benchmark {
     pub file: usize,
     pub index: usize,
-    pub offset: u64,
     pub shape: Shape,
     pub id: String,
     pub run_id: String,
@@ -109,7 +108,12 @@ fn fmt_num(x: f64) -> String {
 }
 
 /// `concurrent@4`, `constant@29.40`, `throughput@512`, `synchronous`.
-pub fn strategy_name(ty: &str, streams: Option<f64>, rate: Option<f64>, maxc: Option<f64>) -> String {
+pub fn strategy_name(
+    ty: &str,
+    streams: Option<f64>,
+    rate: Option<f64>,
+    maxc: Option<f64>,
+) -> String {
     match ty {
         "concurrent" => streams.map(|x| format!("concurrent@{}", fmt_num(x))),
         "throughput" => maxc.map(|x| format!("throughput@{}", fmt_num(x))),
@@ -129,7 +133,7 @@ pub fn interpret(
     interval: f64,
 ) -> Result<Benchmark, ReadError> {
     let p = format!("benchmarks[{}]", raw.index);
-    let at = |sub: &str, msg: String| semantic(raw.offset, format!("{p}.{sub}"), msg);
+    let at = |sub: &str, msg: String| semantic(format!("{p}.{sub}"), msg);
     let cfg = raw.config.as_ref();
     let legacy = shape == Shape::V03;
 
@@ -139,7 +143,12 @@ pub fn interpret(
     } else {
         s(cfg.and_then(|c| c.get("id_")))
     }
-    .ok_or_else(|| at(if legacy { "id_" } else { "config.id_" }, "missing benchmark id".into()))?;
+    .ok_or_else(|| {
+        at(
+            if legacy { "id_" } else { "config.id_" },
+            "missing benchmark id".into(),
+        )
+    })?;
     let run_id = if legacy {
         raw.run_id.clone()
     } else {
@@ -150,7 +159,8 @@ pub fn interpret(
         let a = raw.args.as_ref();
         (
             a.and_then(|a| a.get("strategy")).cloned(),
-            a.and_then(|a| a.get("strategy_index")).and_then(Value::as_u64),
+            a.and_then(|a| a.get("strategy_index"))
+                .and_then(Value::as_u64),
         )
     } else {
         (
@@ -204,8 +214,18 @@ pub fn interpret(
     let mut requests_made = [None; 4];
     let made = sm.and_then(|m| m.get("requests_made"));
     for (i, st) in cat::STATUSES.iter().enumerate() {
-        totals[i] = count(totals_v, st, &p, "metrics.request_totals", raw.metrics_offset)?;
-        requests_made[i] = count(made, st, &p, "scheduler_metrics.requests_made", raw.offset)?;
+        let tp = if legacy {
+            "request_totals"
+        } else {
+            "metrics.request_totals"
+        };
+        let mp = if legacy {
+            "run_stats.requests_made"
+        } else {
+            "scheduler_metrics.requests_made"
+        };
+        totals[i] = count(totals_v, st, &p, tp)?;
+        requests_made[i] = count(made, st, &p, mp)?;
     }
     let mut run_stats = Vec::new();
     if let Some(m) = sm {
@@ -216,10 +236,13 @@ pub fn interpret(
                     i,
                     v.as_f64().ok_or_else(|| {
                         semantic(
-                            raw.offset,
                             format!(
                                 "{p}.{}.{name}",
-                                if legacy { "run_stats" } else { "scheduler_metrics" }
+                                if legacy {
+                                    "run_stats"
+                                } else {
+                                    "scheduler_metrics"
+                                }
                             ),
                             format!("expected a number, found {}", short(v)),
                         )
@@ -246,21 +269,22 @@ pub fn interpret(
             Some(n) => n,
         };
         let fpath = format!("{p}.{rootname}.{}", f.name);
-        let off = raw.metrics_offset;
         if !node.is_object() {
             return Err(semantic(
-                off,
                 fpath,
-                format!("expected a distribution summary object, found {}", short(node)),
+                format!(
+                    "expected a distribution summary object, found {}",
+                    short(node)
+                ),
             ));
         }
         if node.get("mean").is_some() {
-            dist(node, fi, 3, &fpath, off, &mut dists)?;
+            dist(node, fi, 3, &fpath, &mut dists)?;
         } else {
             for (si, stn) in cat::STATUSES.iter().enumerate() {
                 match node.get(*stn) {
                     None | Some(Value::Null) => {}
-                    Some(d) => dist(d, fi, si, &format!("{fpath}.{stn}"), off, &mut dists)?,
+                    Some(d) => dist(d, fi, si, &format!("{fpath}.{stn}"), &mut dists)?,
                 }
             }
         }
@@ -287,7 +311,6 @@ pub fn interpret(
     Ok(Benchmark {
         file,
         index: raw.index,
-        offset: raw.offset,
         shape,
         id,
         run_id,
@@ -322,19 +345,12 @@ fn short(v: &Value) -> String {
     }
 }
 
-fn count(
-    obj: Option<&Value>,
-    key: &str,
-    p: &str,
-    sub: &str,
-    offset: u64,
-) -> Result<Option<u64>, ReadError> {
+fn count(obj: Option<&Value>, key: &str, p: &str, sub: &str) -> Result<Option<u64>, ReadError> {
     match obj.and_then(|o| o.get(key)) {
         None | Some(Value::Null) => Ok(None),
         Some(v) => match v.as_u64() {
             Some(n) => Ok(Some(n)),
             None => Err(semantic(
-                offset,
                 format!("{p}.{sub}.{key}"),
                 format!("expected a non-negative integer, found {}", short(v)),
             )),
@@ -347,12 +363,10 @@ fn dist(
     fi: usize,
     status: usize,
     path: &str,
-    offset: u64,
     out: &mut Vec<(u16, u8, u8, f64)>,
 ) -> Result<(), ReadError> {
     if !d.is_object() {
         return Err(semantic(
-            offset,
             path,
             format!("expected a distribution summary object, found {}", short(d)),
         ));
@@ -360,7 +374,10 @@ fn dist(
     let pct = d.get("percentiles");
     for (si, (key, _)) in cat::STATS.iter().enumerate() {
         let (v, vpath) = if si >= cat::FIRST_PERCENTILE {
-            (pct.and_then(|p| p.get(*key)), format!("{path}.percentiles.{key}"))
+            (
+                pct.and_then(|p| p.get(*key)),
+                format!("{path}.percentiles.{key}"),
+            )
         } else {
             (d.get(*key), format!("{path}.{key}"))
         };
@@ -368,11 +385,10 @@ fn dist(
             None | Some(Value::Null) => {}
             Some(v) => {
                 let x = v.as_f64().ok_or_else(|| {
-                    semantic(offset, &vpath, format!("expected a number, found {}", short(v)))
+                    semantic(&vpath, format!("expected a number, found {}", short(v)))
                 })?;
                 if si == cat::STAT_COUNT && (x < 0.0 || x.fract() != 0.0) {
                     return Err(semantic(
-                        offset,
                         vpath,
                         format!("expected a non-negative integer count, found {x}"),
                     ));
@@ -388,7 +404,10 @@ fn dist(
 pub fn url_host(url: &str) -> Option<String> {
     let rest = url.split_once("://").map(|(_, r)| r).unwrap_or(url);
     let hostport = rest.split(['/', '?', '#']).next()?;
-    let hostport = hostport.rsplit_once('@').map(|(_, h)| h).unwrap_or(hostport);
+    let hostport = hostport
+        .rsplit_once('@')
+        .map(|(_, h)| h)
+        .unwrap_or(hostport);
     let host = if let Some(stripped) = hostport.strip_prefix('[') {
         stripped.split(']').next()?
     } else {
@@ -435,17 +454,35 @@ mod tests {
 
     #[test]
     fn hosts() {
-        assert_eq!(url_host("http://127.0.0.1:8081").as_deref(), Some("127.0.0.1"));
-        assert_eq!(url_host("https://node7.example/v1").as_deref(), Some("node7.example"));
+        assert_eq!(
+            url_host("http://127.0.0.1:8081").as_deref(),
+            Some("127.0.0.1")
+        );
+        assert_eq!(
+            url_host("https://node7.example/v1").as_deref(),
+            Some("node7.example")
+        );
         assert_eq!(url_host("http://[::1]:80/").as_deref(), Some("::1"));
         assert_eq!(url_host("http://u:p@h:1").as_deref(), Some("h"));
     }
 
     #[test]
     fn strategies() {
-        assert_eq!(strategy_name("concurrent", Some(4.0), None, Some(4.0)), "concurrent@4");
-        assert_eq!(strategy_name("constant", None, Some(29.4), None), "constant@29.40");
-        assert_eq!(strategy_name("throughput", None, None, Some(512.0)), "throughput@512");
-        assert_eq!(strategy_name("synchronous", None, None, None), "synchronous");
+        assert_eq!(
+            strategy_name("concurrent", Some(4.0), None, Some(4.0)),
+            "concurrent@4"
+        );
+        assert_eq!(
+            strategy_name("constant", None, Some(29.4), None),
+            "constant@29.40"
+        );
+        assert_eq!(
+            strategy_name("throughput", None, None, Some(512.0)),
+            "throughput@512"
+        );
+        assert_eq!(
+            strategy_name("synchronous", None, None, None),
+            "synchronous"
+        );
     }
 }

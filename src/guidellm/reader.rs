@@ -11,10 +11,9 @@
 
 use serde::de::{self, DeserializeSeed, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde_json::Value;
-use std::cell::{Cell, RefCell};
+use std::cell::RefCell;
 use std::fmt;
-use std::io::{self, Read};
-use std::rc::Rc;
+use std::io::{BufReader, Read};
 
 /// One per-request record, reduced to what the time series needs.
 #[derive(Clone, Copy, Debug, Default)]
@@ -34,8 +33,6 @@ pub struct Rec {
 #[derive(Debug, Default)]
 pub struct RawBenchmark {
     pub index: usize,
-    /// Byte offset of the benchmark's opening brace.
-    pub offset: u64,
     pub id: Option<String>,
     pub run_id: Option<String>,
     pub args: Option<Value>,
@@ -43,7 +40,6 @@ pub struct RawBenchmark {
     pub run_stats: Option<Value>,
     pub scheduler_metrics: Option<Value>,
     pub metrics: Option<Value>,
-    pub metrics_offset: u64,
     pub request_totals: Option<Value>,
     pub worker: Option<Value>,
     pub start_time: Option<f64>,
@@ -71,86 +67,56 @@ pub struct RawTop {
 /// A reading error with where it happened.
 #[derive(Debug)]
 pub struct ReadError {
-    pub offset: u64,
+    /// Syntax errors: serde_json's line and column (1-based; the column counts bytes).
+    pub line_col: Option<(usize, usize)>,
     pub path: String,
     pub message: String,
-}
-
-/// A reader that counts the bytes handed to the parser (its position in the JSON text).
-pub struct CountingReader<R> {
-    inner: R,
-    buf: Box<[u8]>,
-    pos: usize,
-    len: usize,
-    consumed: Rc<Cell<u64>>,
-}
-
-impl<R: Read> CountingReader<R> {
-    pub fn new(inner: R, consumed: Rc<Cell<u64>>) -> Self {
-        CountingReader {
-            inner,
-            buf: vec![0u8; 256 * 1024].into_boxed_slice(),
-            pos: 0,
-            len: 0,
-            consumed,
-        }
-    }
-}
-
-impl<R: Read> Read for CountingReader<R> {
-    #[inline]
-    fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
-        if self.pos == self.len {
-            self.pos = 0;
-            self.len = loop {
-                match self.inner.read(&mut self.buf) {
-                    Ok(n) => break n,
-                    Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-                    Err(e) => return Err(e),
-                }
-            };
-            if self.len == 0 {
-                return Ok(0);
-            }
-        }
-        let n = out.len().min(self.len - self.pos);
-        out[..n].copy_from_slice(&self.buf[self.pos..self.pos + n]);
-        self.pos += n;
-        self.consumed.set(self.consumed.get() + n as u64);
-        Ok(n)
-    }
 }
 
 /// Shared state of one parse: the JSON path being visited, the byte counter, the first
 /// semantic error raised by a callback, and the benchmark callback.
 pub struct Ctx<'f> {
-    path: RefCell<Vec<String>>,
-    consumed: Rc<Cell<u64>>,
+    path: RefCell<Vec<Seg>>,
     /// Error raised inside the walk with its own offset/path (takes precedence over serde's).
     pub failure: RefCell<Option<ReadError>>,
     on_benchmark: RefCell<&'f mut dyn FnMut(RawBenchmark, &RawTop) -> Result<(), ReadError>>,
     top: RefCell<RawTop>,
 }
 
+/// One step of a JSON path (no allocation for record fields and list indexes).
+enum Seg {
+    Key(String),
+    Static(&'static str),
+    Index(usize),
+}
+
 impl<'f> Ctx<'f> {
-    fn push(&self, seg: impl Into<String>) {
-        self.path.borrow_mut().push(seg.into());
+    fn push(&self, seg: Seg) {
+        self.path.borrow_mut().push(seg);
     }
     fn pop(&self) {
         self.path.borrow_mut().pop();
     }
-    fn pos(&self) -> u64 {
-        self.consumed.get()
+    fn set_index(&self, i: usize) {
+        if let Some(Seg::Index(x)) = self.path.borrow_mut().last_mut() {
+            *x = i;
+        }
     }
     pub fn path_string(&self) -> String {
         let mut s = String::new();
         for seg in self.path.borrow().iter() {
-            if seg.starts_with('[') || s.is_empty() {
-                s.push_str(seg);
-            } else {
+            let k: &str = match seg {
+                Seg::Index(i) => {
+                    s.push_str(&format!("[{i}]"));
+                    continue;
+                }
+                Seg::Key(k) => k,
+                Seg::Static(k) => k,
+            };
+            if !s.is_empty() {
                 s.push('.');
-                s.push_str(seg);
             }
+            s.push_str(k);
         }
         s
     }
@@ -162,16 +128,14 @@ pub fn parse<R: Read>(
     reader: R,
     on_benchmark: &mut dyn FnMut(RawBenchmark, &RawTop) -> Result<(), ReadError>,
 ) -> Result<RawTop, ReadError> {
-    let consumed = Rc::new(Cell::new(0u64));
-    let counting = CountingReader::new(reader, consumed.clone());
     let ctx = Ctx {
         path: RefCell::new(Vec::new()),
-        consumed,
         failure: RefCell::new(None),
         on_benchmark: RefCell::new(on_benchmark),
         top: RefCell::new(RawTop::default()),
     };
-    let mut de = serde_json::Deserializer::from_reader(counting);
+    let mut de =
+        serde_json::Deserializer::from_reader(BufReader::with_capacity(256 * 1024, reader));
     let result = TopSeed { ctx: &ctx }
         .deserialize(&mut de)
         .and_then(|()| de.end());
@@ -181,7 +145,7 @@ pub fn parse<R: Read>(
             if let Some(f) = ctx.failure.borrow_mut().take() {
                 return Err(f);
             }
-            let offset = ctx.pos();
+            let line_col = (e.line() > 0).then(|| (e.line(), e.column()));
             let mut message = e.to_string();
             // serde_json appends " at line L column C"; the byte offset says it better.
             if let Some(i) = message.find(" at line ") {
@@ -194,7 +158,7 @@ pub fn parse<R: Read>(
                 message = format!("read error: {io} ({message})");
             }
             Err(ReadError {
-                offset,
+                line_col,
                 path: ctx.path_string(),
                 message,
             })
@@ -260,7 +224,7 @@ impl<'de> Visitor<'de> for TopSeed<'_, '_> {
         let key = RefCell::new(String::new());
         while next_key(&mut map, ctx, &key)? {
             let k = key.borrow().clone();
-            ctx.push(k.clone());
+            ctx.push(Seg::Key(k.clone()));
             match k.as_str() {
                 "metadata" => {
                     let v: Value = map.next_value()?;
@@ -308,13 +272,8 @@ impl<'de> Visitor<'de> for BenchmarksSeed<'_, '_> {
         let ctx = self.ctx;
         let mut i = 0usize;
         loop {
-            ctx.push(format!("[{i}]"));
-            let offset = ctx.pos();
-            let got = seq.next_element_seed(BenchmarkSeed {
-                ctx,
-                index: i,
-                offset,
-            })?;
+            ctx.push(Seg::Index(i));
+            let got = seq.next_element_seed(BenchmarkSeed { ctx, index: i })?;
             match got {
                 None => {
                     ctx.pop();
@@ -343,7 +302,6 @@ impl<'de> Visitor<'de> for BenchmarksSeed<'_, '_> {
 struct BenchmarkSeed<'a, 'f> {
     ctx: &'a Ctx<'f>,
     index: usize,
-    offset: u64,
 }
 
 impl<'de> DeserializeSeed<'de> for BenchmarkSeed<'_, '_> {
@@ -362,13 +320,12 @@ impl<'de> Visitor<'de> for BenchmarkSeed<'_, '_> {
         let ctx = self.ctx;
         let mut b = RawBenchmark {
             index: self.index,
-            offset: self.offset,
             ..Default::default()
         };
         let key = RefCell::new(String::new());
         while next_key(&mut map, ctx, &key)? {
             let k = key.borrow().clone();
-            ctx.push(k.clone());
+            ctx.push(Seg::Key(k.clone()));
             match k.as_str() {
                 "id_" => b.id = map.next_value()?,
                 "run_id" => b.run_id = map.next_value()?,
@@ -382,10 +339,7 @@ impl<'de> Visitor<'de> for BenchmarkSeed<'_, '_> {
                     b.has_scheduler_metrics = true;
                     b.scheduler_metrics = Some(map.next_value()?)
                 }
-                "metrics" => {
-                    b.metrics_offset = ctx.pos();
-                    b.metrics = Some(map.next_value()?)
-                }
+                "metrics" => b.metrics = Some(map.next_value()?),
                 "request_totals" => b.request_totals = Some(map.next_value()?),
                 "worker" => b.worker = Some(map.next_value()?),
                 "start_time" => b.start_time = map.next_value()?,
@@ -452,7 +406,7 @@ impl<'de> Visitor<'de> for RequestsSeed<'_, '_, '_> {
         let key = RefCell::new(String::new());
         while next_key(&mut map, ctx, &key)? {
             let k = key.borrow().clone();
-            ctx.push(k.clone());
+            ctx.push(Seg::Key(k.clone()));
             let status = match k.as_str() {
                 "successful" => Some(0u8),
                 "errored" => Some(1),
@@ -511,24 +465,17 @@ impl<'de> Visitor<'de> for RecListSeed<'_, '_, '_> {
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
         let ctx = self.ctx;
         let mut i = 0usize;
-        loop {
-            ctx.push(format!("[{i}]"));
-            match seq.next_element_seed(RecSeed { ctx })? {
-                None => {
-                    ctx.pop();
-                    break;
-                }
-                Some(mut r) => {
-                    if let Some(s) = self.status {
-                        r.status = s;
-                    }
-                    self.sink.counts[r.status as usize] += 1;
-                    self.sink.records.push(r);
-                }
+        ctx.push(Seg::Index(0));
+        while let Some(mut r) = seq.next_element_seed(RecSeed { ctx })? {
+            if let Some(s) = self.status {
+                r.status = s;
             }
-            ctx.pop();
+            self.sink.counts[r.status as usize] += 1;
+            self.sink.records.push(r);
             i += 1;
+            ctx.set_index(i);
         }
+        ctx.pop();
         Ok(())
     }
 }
@@ -568,33 +515,36 @@ impl<'de> Visitor<'de> for RecSeed<'_, '_> {
         let key = RefCell::new(String::new());
         while next_key(&mut map, ctx, &key)? {
             let k = key.borrow();
-            let field: Option<&mut Option<f64>> = match k.as_str() {
+            let field: Option<(&'static str, &mut Option<f64>)> = match k.as_str() {
                 // 0.4+ names
-                "request_start_time" => Some(&mut r.start),
-                "request_end_time" => Some(&mut r.end),
+                "request_start_time" => Some(("request_start_time", &mut r.start)),
+                "request_end_time" => Some(("request_end_time", &mut r.end)),
                 // 0.3 names
-                "start_time" => Some(&mut r.start),
-                "end_time" => Some(&mut r.end),
-                "prompt_tokens" => Some(&mut r.prompt_tokens),
-                "output_tokens" => Some(&mut r.output_tokens),
-                "time_to_first_token_ms" => Some(&mut r.ttft_ms),
-                "inter_token_latency_ms" => Some(&mut r.itl_ms),
-                "request_latency" => Some(&mut r.latency_s),
+                "start_time" => Some(("start_time", &mut r.start)),
+                "end_time" => Some(("end_time", &mut r.end)),
+                "prompt_tokens" => Some(("prompt_tokens", &mut r.prompt_tokens)),
+                "output_tokens" => Some(("output_tokens", &mut r.output_tokens)),
+                "time_to_first_token_ms" => Some(("time_to_first_token_ms", &mut r.ttft_ms)),
+                "inter_token_latency_ms" => Some(("inter_token_latency_ms", &mut r.itl_ms)),
+                "request_latency" => Some(("request_latency", &mut r.latency_s)),
                 _ => None,
             };
-            if let Some(slot) = field {
-                let name = k.clone();
+            if let Some((name, slot)) = field {
                 drop(k);
-                ctx.push(name);
+                ctx.push(Seg::Static(name));
                 *slot = map.next_value()?;
                 ctx.pop();
                 continue;
             }
             match k.as_str() {
                 "info" | "scheduler_info" => {
-                    let name = k.clone();
+                    let name = if k.as_str() == "info" {
+                        "info"
+                    } else {
+                        "scheduler_info"
+                    };
                     drop(k);
-                    ctx.push(name);
+                    ctx.push(Seg::Static(name));
                     map.next_value_seed(InfoSeed { ctx, fb: &mut fb })?;
                     ctx.pop();
                 }
@@ -646,7 +596,7 @@ impl<'de> Visitor<'de> for InfoSeed<'_, '_, '_> {
         let ctx = self.ctx;
         let key = RefCell::new(String::new());
         while next_key(&mut map, ctx, &key)? {
-            let k = key.borrow().clone();
+            let k = key.borrow();
             match k.as_str() {
                 "started_at" => self.fb.started_at = map.next_value()?,
                 "completed_at" => self.fb.completed_at = map.next_value()?,
@@ -674,7 +624,7 @@ impl<'de> Visitor<'de> for InfoSeed<'_, '_, '_> {
                     }
                 }
                 "timings" => {
-                    ctx.push("timings");
+                    ctx.push(Seg::Static("timings"));
                     let t: Option<Timings> = map.next_value()?;
                     if let Some(t) = t {
                         self.fb.t_request_start = self.fb.t_request_start.or(t.request_start);
@@ -699,10 +649,10 @@ struct Timings {
     resolve_end: Option<f64>,
 }
 
-/// Raise a semantic error at `offset`/`path` (for callers outside the walk).
-pub fn semantic(offset: u64, path: impl Into<String>, message: impl Into<String>) -> ReadError {
+/// A semantic error at a JSON path (raised after the value was parsed).
+pub fn semantic(path: impl Into<String>, message: impl Into<String>) -> ReadError {
     ReadError {
-        offset,
+        line_col: None,
         path: path.into(),
         message: message.into(),
     }

@@ -2,7 +2,8 @@
 //!
 //! Intervals are aligned to multiples of the interval on the Unix epoch (1 s intervals fall on
 //! whole seconds), which lines them up with a pmlogger archive of the same node. Sample `k`
-//! covers `(t0 + k*iv, t0 + (k+1)*iv]` and is written at its end. Every record is counted in
+//! covers `(t0 + k*iv, t0 + (k+1)*iv]` and is written at its end (the last one at the
+//! benchmark's `end_time`, so benchmarks never overlap in the archive). Every record is counted in
 //! exactly one interval for its status (records outside the benchmark window are clamped
 //! into the first or last interval), so the per-interval counts add up to the record counts.
 
@@ -75,9 +76,10 @@ pub fn build(records: &[Rec], start: f64, end: f64, interval: f64) -> Vec<Sample
         let k = ((t - t0) / interval).ceil() as i64 - 1;
         k.clamp(0, n as i64 - 1) as usize
     };
+    // the last (partial) interval is written at the benchmark's end, not past it
     let mut out: Vec<Sample> = (0..n)
         .map(|k| Sample {
-            t: t0 + (k as f64 + 1.0) * interval,
+            t: (t0 + (k as f64 + 1.0) * interval).min(end),
             ..Default::default()
         })
         .collect();

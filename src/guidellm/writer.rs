@@ -40,40 +40,52 @@ pub struct Stats {
     pub last: f64,
 }
 
-/// Stable instance ids and names: runs numbered in time order (r), id = r*1000 + run_index,
-/// name `"<run_index> <strategy>"` for the first run, `"<r>.<run_index> <strategy>"` after.
+/// Stable instance ids and names: runs numbered in time order (r), id = r*1000 + n,
+/// name `"<n> <strategy>"` for the first run, `"<r>.<n> <strategy>"` after, where n is the
+/// benchmark's `run_index`, or its position in the file when a run repeats a run_index.
 pub fn instances(benches: &[Benchmark]) -> Result<Vec<Instance>, (usize, String)> {
     let mut runs: Vec<(usize, String)> = Vec::new();
-    let mut seen: HashMap<(usize, u64), usize> = HashMap::new();
+    let run_of: Vec<usize> = benches
+        .iter()
+        .map(|b| {
+            let key = (b.file, b.run_id.clone());
+            match runs.iter().position(|k| *k == key) {
+                Some(r) => r,
+                None => {
+                    runs.push(key);
+                    runs.len() - 1
+                }
+            }
+        })
+        .collect();
+    let mut by_index = vec![false; runs.len()];
+    for r in 0..runs.len() {
+        let mut seen = std::collections::HashSet::new();
+        by_index[r] = benches
+            .iter()
+            .zip(&run_of)
+            .filter(|(_, rr)| **rr == r)
+            .any(|(b, _)| !seen.insert(b.run_index));
+    }
     let mut out = Vec::with_capacity(benches.len());
     for (i, b) in benches.iter().enumerate() {
-        let key = (b.file, b.run_id.clone());
-        let r = match runs.iter().position(|k| *k == key) {
-            Some(r) => r,
-            None => {
-                runs.push(key);
-                runs.len() - 1
-            }
+        let r = run_of[i];
+        let n = if by_index[r] {
+            b.index as u64
+        } else {
+            b.run_index
         };
-        if let Some(prev) = seen.insert((r, b.run_index), i) {
-            let _ = prev;
+        if n >= 1000 || r >= 2_000_000 {
             return Err((
                 i,
-                format!(
-                    "duplicate run_index {} in run {}",
-                    b.run_index,
-                    if b.run_id.is_empty() { "(no run id)" } else { &b.run_id }
-                ),
+                format!("benchmark index {n} out of range (at most 999 per run)"),
             ));
         }
-        if b.run_index >= 1000 || r >= 2_000_000 {
-            return Err((i, format!("run_index {} out of range", b.run_index)));
-        }
-        let id = (r as i32) * 1000 + b.run_index as i32;
+        let id = (r as i32) * 1000 + n as i32;
         let name = if r == 0 {
-            format!("{} {}", b.run_index, b.strategy)
+            format!("{n} {}", b.strategy)
         } else {
-            format!("{r}.{} {}", b.run_index, b.strategy)
+            format!("{r}.{n} {}", b.strategy)
         };
         out.push(Instance { id, name });
     }
@@ -168,8 +180,16 @@ impl<'a> Writer<'a> {
         insts: &[Instance],
         inputs: &[InputInfo],
     ) -> Result<(), ImportError> {
-        // one metric with the indom must exist before instances and indom text/labels
-        self.register(&cat::bench_metric(0))?;
+        // Register the interval metrics first: libpcp_import looks metrics up linearly (by
+        // name in pmiGetHandle, by PMID on every value in pmiWrite), so the 19 values of each
+        // of the many interval records are then found at the front of its table. One metric
+        // with the indom must exist before instances and indom text/labels anyway.
+        for i in 0..cat::INTERVAL.len() {
+            self.register(&cat::interval_metric(i))?;
+        }
+        for i in 0..cat::BENCH.len() {
+            self.register(&cat::bench_metric(i))?;
+        }
         self.ar.put_text(
             LabelTarget::Indom(cat::indom()),
             true,
@@ -239,7 +259,13 @@ impl<'a> Writer<'a> {
         if !b.run_id.is_empty() {
             bench_vals.push((1, b.run_id.clone()));
         }
-        for (i, v) in [(4, b.warmup), (5, b.cooldown), (8, b.streams), (9, b.rate), (10, b.max_concurrency)] {
+        for (i, v) in [
+            (4, b.warmup),
+            (5, b.cooldown),
+            (8, b.streams),
+            (9, b.rate),
+            (10, b.max_concurrency),
+        ] {
             if let Some(v) = v {
                 bench_vals.push((i, num(v)));
             }

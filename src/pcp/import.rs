@@ -5,9 +5,9 @@
 //! Also here: [`remove_on_signal`], a SIGINT/SIGTERM/SIGHUP handler that unlinks a fixed set of
 //! files (an unfinished archive) before the process dies.
 
+use super::Units;
 use super::ffi::{self, pmUnits};
 use super::import_ffi as ifi;
-use super::Units;
 use std::ffi::{CStr, CString};
 use std::marker::PhantomData;
 use std::os::unix::ffi::OsStrExt;
@@ -76,7 +76,11 @@ fn pmi_err(call: &'static str, code: i32) -> ImportError {
 }
 
 fn check(call: &'static str, rc: i32) -> Result<i32, ImportError> {
-    if rc < 0 { Err(pmi_err(call, rc)) } else { Ok(rc) }
+    if rc < 0 {
+        Err(pmi_err(call, rc))
+    } else {
+        Ok(rc)
+    }
 }
 
 fn cstr(call: &'static str, s: &str) -> Result<CString, ImportError> {
@@ -309,8 +313,8 @@ extern "C" fn on_fatal_signal(sig: libc::c_int) {
     }
 }
 
-/// On SIGINT, SIGTERM or SIGHUP, unlink `paths` and die of the signal. Calling it again
-/// replaces the list; [`clear_remove_on_signal`] empties it.
+/// On SIGINT, SIGTERM or SIGHUP, unlink `paths` and die of the signal; ignore SIGXFSZ. Calling
+/// it again replaces the list; [`clear_remove_on_signal`] empties it.
 pub fn remove_on_signal(paths: &[PathBuf]) {
     let list: Vec<CString> = paths
         .iter()
@@ -324,9 +328,52 @@ pub fn remove_on_signal(paths: &[PathBuf]) {
             libc::signal(sig, handler);
         }
     }
+    // A write past RLIMIT_FSIZE then fails with EFBIG (reported and cleaned up like ENOSPC)
+    // instead of killing the process with the archive half written.
+    // SAFETY: setting a signal to SIG_IGN is always sound.
+    unsafe {
+        libc::signal(libc::SIGXFSZ, libc::SIG_IGN);
+    }
 }
 
 /// Stop removing files on a signal (the archive has been renamed into place).
 pub fn clear_remove_on_signal() {
     DOOMED.store(std::ptr::null_mut(), Ordering::SeqCst);
+}
+
+/// While alive, file descriptor 2 goes to /dev/null: libpcp_import prints its own diagnostics
+/// (e.g. `__pmLogPutDesc(...): write failed`) before returning the error code that the caller
+/// reports in one line. Dropping it restores the original stderr.
+pub struct QuietStderr {
+    saved: libc::c_int,
+}
+
+impl QuietStderr {
+    pub fn new() -> Option<QuietStderr> {
+        // SAFETY: plain fd operations; on any failure nothing is changed or the saved fd closed.
+        unsafe {
+            let saved = libc::dup(2);
+            if saved < 0 {
+                return None;
+            }
+            let null = libc::open(c"/dev/null".as_ptr(), libc::O_WRONLY);
+            if null < 0 {
+                libc::close(saved);
+                return None;
+            }
+            libc::dup2(null, 2);
+            libc::close(null);
+            Some(QuietStderr { saved })
+        }
+    }
+}
+
+impl Drop for QuietStderr {
+    fn drop(&mut self) {
+        // SAFETY: restores fd 2 from the descriptor saved in new().
+        unsafe {
+            libc::dup2(self.saved, 2);
+            libc::close(self.saved);
+        }
+    }
 }

@@ -3,9 +3,9 @@
 #![allow(unsafe_code)]
 
 pub mod ffi;
-pub mod pmda;
 pub mod import;
 mod import_ffi;
+pub mod pmda;
 
 /// Units of a metric (PCP's `pmUnits`): dimensions and scales of space, time and count.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
