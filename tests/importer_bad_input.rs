@@ -222,3 +222,31 @@ fn missing_input_and_usage() {
     assert_eq!(o.status.code(), Some(0));
     assert!(out.files().is_empty());
 }
+
+#[test]
+fn sigint_leaves_nothing() {
+    use std::io::Write;
+    use std::os::unix::process::ExitStatusExt;
+    let out = TempDir::new("sigint");
+    let base = out.path("a").to_string_lossy().into_owned();
+    let mut c = std::process::Command::new(BIN)
+        .args(["-", "-o", &base])
+        .stdin(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let data = std::fs::read(fixture(V053)).unwrap();
+    let mut stdin = c.stdin.take().unwrap();
+    stdin.write_all(&data[..data.len() / 2]).unwrap();
+    stdin.flush().unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    let st = std::process::Command::new("kill")
+        .args(["-INT", &c.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(st.success());
+    let status = c.wait().unwrap();
+    drop(stdin);
+    assert_eq!(status.signal(), Some(libc::SIGINT), "{status:?}");
+    assert!(out.files().is_empty(), "left behind: {:?}", out.files());
+}

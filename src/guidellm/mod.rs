@@ -81,7 +81,7 @@ fn parse_interval(s: &str) -> Option<f64> {
     };
     let v: f64 = num.trim().parse().ok()?;
     let v = v * scale;
-    (v.is_finite() && v >= 0.001 && v <= 86400.0).then_some(v)
+    (0.001..=86400.0).contains(&v).then_some(v)
 }
 
 /// Parse the command line (without the program name). `Ok(None)` means `--help`.
@@ -338,13 +338,13 @@ pub fn run(o: &Options) -> Result<String, Failure> {
     let out_name = o.output.display().to_string();
     let fatal_out = |m: String| Failure::Fatal(format!("{PROG}: {out_name}: {m}"));
     let finals = archive_files(&o.output);
-    if !o.force {
-        if let Some(p) = finals.iter().find(|p| p.exists()) {
-            return Err(fatal_out(format!(
-                "archive exists ({}); use --force to overwrite",
-                p.display()
-            )));
-        }
+    if let Some(p) = finals.iter().find(|p| p.exists())
+        && !o.force
+    {
+        return Err(fatal_out(format!(
+            "archive exists ({}); use --force to overwrite",
+            p.display()
+        )));
     }
     let dir = match o.output.parent() {
         Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),

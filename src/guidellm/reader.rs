@@ -75,11 +75,14 @@ pub struct ReadError {
 
 /// Shared state of one parse: the JSON path being visited, the byte counter, the first
 /// semantic error raised by a callback, and the benchmark callback.
+/// Called with each benchmark as soon as it has been read.
+pub type OnBenchmark<'f> = &'f mut dyn FnMut(RawBenchmark, &RawTop) -> Result<(), ReadError>;
+
 pub struct Ctx<'f> {
     path: RefCell<Vec<Seg>>,
     /// Error raised inside the walk with its own offset/path (takes precedence over serde's).
     pub failure: RefCell<Option<ReadError>>,
-    on_benchmark: RefCell<&'f mut dyn FnMut(RawBenchmark, &RawTop) -> Result<(), ReadError>>,
+    on_benchmark: RefCell<OnBenchmark<'f>>,
     top: RefCell<RawTop>,
 }
 

@@ -59,9 +59,9 @@ pub fn instances(benches: &[Benchmark]) -> Result<Vec<Instance>, (usize, String)
         })
         .collect();
     let mut by_index = vec![false; runs.len()];
-    for r in 0..runs.len() {
+    for (r, flag) in by_index.iter_mut().enumerate() {
         let mut seen = std::collections::HashSet::new();
-        by_index[r] = benches
+        *flag = benches
             .iter()
             .zip(&run_of)
             .filter(|(_, rr)| **rr == r)
