@@ -42,8 +42,7 @@ measure "serde parse .json (IgnoredAny)" "$PARSE" "$J"
 measure "guidellm2pcp .json" "$IMP" "$J" -o "$W/out" --force
 measure "zstd -dc .json.zst > /dev/null" sh -c "zstd -dc '$Z' > /dev/null"
 measure "serde parse .json.zst (zstd crate)" "$PARSE" "$Z"
-measure "zstd -dc | serde parse" sh -c "zstd -dc '$Z' > '$W/pipe.json' && true" 
-rm -f "$W/pipe.json"
+measure "zstd -dc .json.zst | serde parse" sh -c "zstd -dc '$Z' | '$PARSE' /dev/stdin"
 measure "guidellm2pcp .json.zst" "$IMP" "$Z" -o "$W/out" --force
 measure "zstd -dc .json.zst | guidellm2pcp -" sh -c "zstd -dc '$Z' | '$IMP' - -o '$W/out' --force"
 cat "$W/cmd.out"

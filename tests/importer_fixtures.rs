@@ -269,6 +269,7 @@ fn labels_and_help() {
         "\"node\":\"ci-mock\"",
         "\"scenario\":\"prefix-multiturn\"",
         "\"tpot_includes_ttft\":true",
+        "\"records\":\"sampled\"",
         "\"run_id\":\"fa4c8559-fd0b-4de1-9b94-635fc80842a1\"",
     ] {
         assert!(labels.contains(want), "missing {want} in {labels}");

@@ -208,6 +208,13 @@ impl<'a> Writer<'a> {
                     b.shape.tpot_includes_ttft().to_string(),
                 ),
             ];
+            // 0.8.x keeps at most sample_size records per status: the interval series then
+            // cover a sample, not every request
+            let sampled = (0..3).any(|s| b.totals[s].is_some_and(|t| b.records[s] < t));
+            labels.push((
+                "records".into(),
+                if sampled { "sampled" } else { "all" }.into(),
+            ));
             if let Some(x) = b.streams {
                 labels.push(("target_concurrency".into(), format!("{x}")));
             }
