@@ -15,18 +15,92 @@ use std::cell::RefCell;
 use std::fmt;
 use std::io::{BufReader, Read};
 
-/// One per-request record, reduced to what the time series needs.
-#[derive(Clone, Copy, Debug, Default)]
+/// One per-request record, reduced to what the time series needs: 40 bytes (NaN = absent;
+/// times f64, the per-interval statistics f32, token counts u32).
+#[derive(Clone, Copy, Debug)]
 pub struct Rec {
+    start: f64,
+    end: f64,
+    ttft_ms: f32,
+    itl_ms: f32,
+    latency_s: f32,
+    prompt_tokens: u32,
+    output_tokens: u32,
     /// 0 successful, 1 errored, 2 incomplete.
     pub status: u8,
-    pub start: Option<f64>,
-    pub end: Option<f64>,
-    pub prompt_tokens: Option<f64>,
-    pub output_tokens: Option<f64>,
-    pub ttft_ms: Option<f64>,
-    pub itl_ms: Option<f64>,
-    pub latency_s: Option<f64>,
+}
+
+const _: () = assert!(std::mem::size_of::<Rec>() == 40);
+
+fn opt64(x: f64) -> Option<f64> {
+    (!x.is_nan()).then_some(x)
+}
+
+fn opt32(x: f32) -> Option<f64> {
+    (!x.is_nan()).then_some(x as f64)
+}
+
+fn tokens(x: Option<f64>) -> u32 {
+    x.map_or(u32::MAX, |v| v.clamp(0.0, (u32::MAX - 1) as f64) as u32)
+}
+
+impl Rec {
+    /// Pack a record; `None` or NaN means absent.
+    #[allow(clippy::too_many_arguments)]
+    pub fn new(
+        status: u8,
+        start: Option<f64>,
+        end: Option<f64>,
+        prompt_tokens: Option<f64>,
+        output_tokens: Option<f64>,
+        ttft_ms: Option<f64>,
+        itl_ms: Option<f64>,
+        latency_s: Option<f64>,
+    ) -> Rec {
+        Rec {
+            start: start.unwrap_or(f64::NAN),
+            end: end.unwrap_or(f64::NAN),
+            ttft_ms: ttft_ms.map_or(f32::NAN, |v| v as f32),
+            itl_ms: itl_ms.map_or(f32::NAN, |v| v as f32),
+            latency_s: latency_s.map_or(f32::NAN, |v| v as f32),
+            prompt_tokens: tokens(prompt_tokens),
+            output_tokens: tokens(output_tokens),
+            status,
+        }
+    }
+    pub fn start(&self) -> Option<f64> {
+        opt64(self.start)
+    }
+    pub fn end(&self) -> Option<f64> {
+        opt64(self.end)
+    }
+    pub fn ttft_ms(&self) -> Option<f64> {
+        opt32(self.ttft_ms)
+    }
+    pub fn itl_ms(&self) -> Option<f64> {
+        opt32(self.itl_ms)
+    }
+    pub fn latency_s(&self) -> Option<f64> {
+        opt32(self.latency_s)
+    }
+    pub fn prompt_tokens(&self) -> Option<u64> {
+        (self.prompt_tokens != u32::MAX).then_some(self.prompt_tokens as u64)
+    }
+    pub fn output_tokens(&self) -> Option<u64> {
+        (self.output_tokens != u32::MAX).then_some(self.output_tokens as u64)
+    }
+}
+
+/// A record's fields while it is being parsed.
+#[derive(Default)]
+struct RecFields {
+    start: Option<f64>,
+    end: Option<f64>,
+    prompt_tokens: Option<f64>,
+    output_tokens: Option<f64>,
+    ttft_ms: Option<f64>,
+    itl_ms: Option<f64>,
+    latency_s: Option<f64>,
 }
 
 /// A benchmark as read from the file, before interpretation.
@@ -513,7 +587,7 @@ impl<'de> Visitor<'de> for RecSeed<'_, '_> {
     }
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Rec, A::Error> {
         let ctx = self.ctx;
-        let mut r = Rec::default();
+        let mut r = RecFields::default();
         let mut fb = Fallback::default();
         let key = RefCell::new(String::new());
         while next_key(&mut map, ctx, &key)? {
@@ -570,8 +644,16 @@ impl<'de> Visitor<'de> for RecSeed<'_, '_> {
             .or(fb.t_request_end)
             .or(fb.completed_at)
             .or(fb.t_resolve_end);
-        r.status = fb.status.unwrap_or(0);
-        Ok(r)
+        Ok(Rec::new(
+            fb.status.unwrap_or(0),
+            r.start,
+            r.end,
+            r.prompt_tokens,
+            r.output_tokens,
+            r.ttft_ms,
+            r.itl_ms,
+            r.latency_s,
+        ))
     }
 }
 

@@ -88,8 +88,8 @@ pub fn build(records: &[Rec], start: f64, end: f64, interval: f64) -> Vec<Sample
     let mut itl: Vec<Vec<f64>> = vec![Vec::new(); n];
     let mut lat: Vec<Vec<f64>> = vec![Vec::new(); n];
     for r in records {
-        let s = r.start.or(r.end).unwrap_or(start);
-        let e = r.end.unwrap_or(s.max(end));
+        let s = r.start().or(r.end()).unwrap_or(start);
+        let e = r.end().unwrap_or(s.max(end));
         let (ks, ke) = (idx(s), idx(e));
         out[ks].started += 1;
         // in flight at sample k's time T_k when s <= T_k < e
@@ -107,16 +107,16 @@ pub fn build(records: &[Rec], start: f64, end: f64, interval: f64) -> Vec<Sample
             1 => o.errored += 1,
             _ => o.incomplete += 1,
         }
-        o.prompt_tokens += r.prompt_tokens.unwrap_or(0.0).max(0.0) as u64;
-        o.output_tokens += r.output_tokens.unwrap_or(0.0).max(0.0) as u64;
+        o.prompt_tokens += r.prompt_tokens().unwrap_or(0);
+        o.output_tokens += r.output_tokens().unwrap_or(0);
         if r.status == 0 {
-            if let Some(x) = r.ttft_ms {
+            if let Some(x) = r.ttft_ms() {
                 ttft[ke].push(x);
             }
-            if let Some(x) = r.itl_ms {
+            if let Some(x) = r.itl_ms() {
                 itl[ke].push(x);
             }
-            if let Some(x) = r.latency_s {
+            if let Some(x) = r.latency_s() {
                 lat[ke].push(x);
             }
         }
@@ -137,16 +137,16 @@ mod tests {
     use super::*;
 
     fn rec(status: u8, s: f64, e: f64, ttft: f64) -> Rec {
-        Rec {
+        Rec::new(
             status,
-            start: Some(s),
-            end: Some(e),
-            prompt_tokens: Some(10.0),
-            output_tokens: Some(5.0),
-            ttft_ms: Some(ttft),
-            itl_ms: Some(1.0),
-            latency_s: Some(e - s),
-        }
+            Some(s),
+            Some(e),
+            Some(10.0),
+            Some(5.0),
+            Some(ttft),
+            Some(1.0),
+            Some(e - s),
+        )
     }
 
     #[test]
