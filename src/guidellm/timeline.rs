@@ -8,6 +8,7 @@
 //! into the first or last interval), so the per-interval counts add up to the record counts.
 
 use super::reader::Rec;
+use crate::pcp::import::Value;
 
 /// One interval's values; `None` where no request contributed.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -28,21 +29,21 @@ pub struct Sample {
 }
 
 impl Sample {
-    /// The values in catalogue order (`INTERVAL`): counts as u64, stats as f64.
-    pub fn values(&self) -> Vec<(usize, String)> {
+    /// The values in catalogue order (`INTERVAL`): counts as u64, statistics as f64.
+    pub fn values(&self) -> Vec<(usize, Value)> {
         let mut v = vec![
-            (0, self.started.to_string()),
-            (1, self.completed.to_string()),
-            (2, self.errored.to_string()),
-            (3, self.incomplete.to_string()),
-            (4, self.in_flight.to_string()),
-            (5, self.prompt_tokens.to_string()),
-            (6, self.output_tokens.to_string()),
+            (0, Value::U64(self.started)),
+            (1, Value::U64(self.completed)),
+            (2, Value::U64(self.errored)),
+            (3, Value::U64(self.incomplete)),
+            (4, Value::U64(self.in_flight)),
+            (5, Value::U64(self.prompt_tokens)),
+            (6, Value::U64(self.output_tokens)),
         ];
         for (base, s) in [(7, &self.ttft), (11, &self.itl), (15, &self.latency)] {
             if let Some(s) = s {
                 for (i, x) in s.iter().enumerate() {
-                    v.push((base + i, format!("{x}")));
+                    v.push((base + i, Value::Double(*x)));
                 }
             }
         }

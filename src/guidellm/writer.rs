@@ -8,7 +8,7 @@
 
 use super::catalogue::{self as cat, Family, MetricDef};
 use super::model::{self, Benchmark};
-use crate::pcp::import::{Archive, Handle, ImportError, LabelTarget};
+use crate::pcp::import::{Archive, ImportError, LabelTarget, Value, ValueType};
 use std::collections::{BTreeMap, HashMap};
 
 /// What the writer needs to know about each input file.
@@ -95,8 +95,11 @@ pub fn instances(benches: &[Benchmark]) -> Result<Vec<Instance>, (usize, String)
 pub struct Writer<'a> {
     ar: Archive,
     families: &'a [Family],
-    handles: HashMap<(u32, i32), Handle>,
-    registered: HashMap<u32, ()>,
+    /// pmid -> metric name, of every metric added to the archive
+    registered: HashMap<u32, String>,
+    /// instance id -> name
+    inst_names: HashMap<i32, String>,
+    pending: Vec<(u32, i32, Value)>,
     stats: Stats,
     last_usec: i64,
 }
@@ -110,8 +113,9 @@ impl<'a> Writer<'a> {
         Writer {
             ar,
             families,
-            handles: HashMap::new(),
             registered: HashMap::new(),
+            inst_names: HashMap::new(),
+            pending: Vec::new(),
             stats: Stats::default(),
             last_usec: i64::MIN,
         }
@@ -131,30 +135,25 @@ impl<'a> Writer<'a> {
         )?;
         self.ar
             .put_text(LabelTarget::Metric(def.pmid), true, &def.help)?;
-        self.registered.insert(def.pmid, ());
+        self.registered.insert(def.pmid, def.name.clone());
         self.stats.metrics += 1;
         Ok(())
     }
 
+    /// Queue a value for the next record, registering its metric on first use.
     fn put(
         &mut self,
         def: impl FnOnce() -> MetricDef,
         pmid: u32,
         inst: &Instance,
-        value: &str,
+        value: Value,
     ) -> Result<(), ImportError> {
-        let h = match self.handles.get(&(pmid, inst.id)) {
-            Some(h) => *h,
-            None => {
-                let d = def();
-                self.register(&d)?;
-                let h = self.ar.handle(&d.name, &inst.name)?;
-                self.handles.insert((pmid, inst.id), h);
-                h
-            }
-        };
+        if !self.registered.contains_key(&pmid) {
+            self.register(&def())?;
+        }
         self.stats.values += 1;
-        self.ar.put(h, value)
+        self.pending.push((pmid, inst.id, value));
+        Ok(())
     }
 
     fn write_at(&mut self, t: f64) -> Result<(), ImportError> {
@@ -164,7 +163,25 @@ impl<'a> Writer<'a> {
         }
         self.last_usec = u;
         let (sec, us) = (u.div_euclid(1_000_000), u.rem_euclid(1_000_000));
-        self.ar.write(sec as i32, us as i32)?;
+        let values = std::mem::take(&mut self.pending);
+        if self.stats.writes == 0 {
+            // pmiPutResult writes values only: the help text and labels queued so far go
+            // out with the first pmiWrite, so the first record takes the handle path.
+            for (pmid, inst, v) in &values {
+                let h = self
+                    .ar
+                    .handle(&self.registered[pmid], &self.inst_names[inst])?;
+                let text = match v {
+                    Value::U64(x) => x.to_string(),
+                    Value::Double(x) => format!("{x}"),
+                    Value::Str(x) => x.clone(),
+                };
+                self.ar.put(h, &text)?;
+            }
+            self.ar.write(sec as i32, us as i32)?;
+        } else {
+            self.ar.put_result(sec, us, &values)?;
+        }
         self.stats.writes += 1;
         if self.stats.writes == 1 {
             self.stats.first = u as f64 / 1e6;
@@ -197,6 +214,7 @@ impl<'a> Writer<'a> {
         )?;
         for (b, i) in benches.iter().zip(insts) {
             self.ar.add_instance(cat::indom(), &i.name, i.id)?;
+            self.inst_names.insert(i.id, i.name.clone());
             let input = &inputs[b.file];
             let mut labels: Vec<(String, String)> = vec![
                 ("strategy".into(), b.strategy_type.clone()),
@@ -248,23 +266,29 @@ impl<'a> Writer<'a> {
                     .put_label(LabelTarget::Instance(cat::indom(), i.id as u32), &k, &v)?;
             }
         }
+        // Add every metric that will get a value now, so that all help text is queued before
+        // the first record (see write_at); the values queued on the way are discarded.
+        for (b, i) in benches.iter().zip(insts) {
+            self.put_summary(b, i)?;
+        }
+        self.pending.clear();
+        self.stats.values = 0;
         Ok(())
     }
 
     fn put_summary(&mut self, b: &Benchmark, inst: &Instance) -> Result<(), ImportError> {
         let fams = self.families;
-        let num = |x: f64| format!("{x}");
-        let mut bench_vals: Vec<(usize, String)> = vec![
-            (0, num(b.duration)),
-            (2, num(b.start)),
-            (3, num(b.end)),
-            (6, b.run_index.to_string()),
-            (7, b.strategy_type.clone()),
-            (15, b.id.clone()),
-            (16, b.record_total().to_string()),
+        let mut bench_vals: Vec<(usize, Value)> = vec![
+            (0, Value::Double(b.duration)),
+            (2, Value::Double(b.start)),
+            (3, Value::Double(b.end)),
+            (6, Value::U64(b.run_index)),
+            (7, Value::Str(b.strategy_type.clone())),
+            (15, Value::Str(b.id.clone())),
+            (16, Value::U64(b.record_total())),
         ];
         if !b.run_id.is_empty() {
-            bench_vals.push((1, b.run_id.clone()));
+            bench_vals.push((1, Value::Str(b.run_id.clone())));
         }
         for (i, v) in [
             (4, b.warmup),
@@ -274,41 +298,47 @@ impl<'a> Writer<'a> {
             (10, b.max_concurrency),
         ] {
             if let Some(v) = v {
-                bench_vals.push((i, num(v)));
+                bench_vals.push((i, Value::Double(v)));
             }
         }
         for (s, t) in b.totals.iter().enumerate() {
             if let Some(t) = t {
-                bench_vals.push((11 + s, t.to_string()));
+                bench_vals.push((11 + s, Value::U64(*t)));
             }
         }
         for (i, v) in bench_vals {
+            debug_assert!(matches!(
+                (&v, cat::BENCH[i].2),
+                (Value::U64(_), ValueType::U64)
+                    | (Value::Double(_), ValueType::Double)
+                    | (Value::Str(_), ValueType::String)
+            ));
             let pmid = cat::pmid(0, cat::BENCH[i].0);
-            self.put(|| cat::bench_metric(i), pmid, inst, &v)?;
+            self.put(|| cat::bench_metric(i), pmid, inst, v)?;
         }
         for (s, t) in b.requests_made.iter().enumerate() {
             if let Some(t) = t {
                 let pmid = cat::pmid(1, s as u32);
-                self.put(|| cat::requests_made_metric(s), pmid, inst, &t.to_string())?;
+                self.put(|| cat::requests_made_metric(s), pmid, inst, Value::U64(*t))?;
             }
         }
         for &(i, v) in &b.run_stats {
             let pmid = cat::pmid(1, 4 + i as u32);
-            self.put(|| cat::run_stat_metric(i), pmid, inst, &num(v))?;
+            self.put(|| cat::run_stat_metric(i), pmid, inst, Value::Double(v))?;
         }
         for &(fi, status, stat, v) in &b.dists {
             let f = &fams[fi as usize];
             let pmid = cat::pmid(f.cluster, status as u32 * 32 + stat as u32);
-            let text = if stat as usize == cat::STAT_COUNT {
-                format!("{}", v as u64)
+            let value = if stat as usize == cat::STAT_COUNT {
+                Value::U64(v as u64)
             } else {
-                num(v)
+                Value::Double(v)
             };
             self.put(
                 || cat::family_metric(f, status as usize, stat as usize),
                 pmid,
                 inst,
-                &text,
+                value,
             )?;
         }
         Ok(())
@@ -330,7 +360,7 @@ impl<'a> Writer<'a> {
             if let Some(k) = sample {
                 for (i, v) in b.samples[k].values() {
                     let pmid = cat::pmid(2, cat::INTERVAL[i].0);
-                    self.put(|| cat::interval_metric(i), pmid, inst, &v)?;
+                    self.put(|| cat::interval_metric(i), pmid, inst, v)?;
                 }
             }
             self.write_at(u as f64 / 1e6)?;

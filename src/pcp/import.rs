@@ -55,6 +55,14 @@ impl std::fmt::Display for ImportError {
 
 impl std::error::Error for ImportError {}
 
+/// A value for [`Archive::put_result`]; its type must match the metric's.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Value {
+    U64(u64),
+    Double(f64),
+    Str(String),
+}
+
 /// A value handle from `pmiGetHandle` (a metric and instance pair).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Handle(i32);
@@ -262,6 +270,98 @@ impl Archive {
     pub fn write(&mut self, sec: i32, usec: i32) -> Result<(), ImportError> {
         // SAFETY: plain integers on the current context.
         check("pmiWrite", unsafe { ifi::pmiWrite(sec, usec) }).map(drop)
+    }
+
+    /// `pmiPutResult`: write one record at `sec`.`usec` holding `values`, each
+    /// `(pmid, instance id, value)`, grouped per PMID in first-seen order. Faster than
+    /// handles for many metrics: no name lookups, no per-value search of a pending result.
+    /// Every metric and instance must have been added before.
+    pub fn put_result(
+        &mut self,
+        sec: i64,
+        usec: i64,
+        values: &[(u32, i32, Value)],
+    ) -> Result<(), ImportError> {
+        use std::collections::HashMap;
+        let mut order: Vec<(u32, Vec<usize>)> = Vec::new();
+        let mut at: HashMap<u32, usize> = HashMap::new();
+        for (i, (pmid, _, _)) in values.iter().enumerate() {
+            let k = *at.entry(*pmid).or_insert_with(|| {
+                order.push((*pmid, Vec::new()));
+                order.len() - 1
+            });
+            order[k].1.push(i);
+        }
+        // value blocks: u32 header (vtype << 24 | vlen) then the value, 8-byte aligned
+        let mut blocks: Vec<Vec<u64>> = Vec::with_capacity(values.len());
+        for (_, _, v) in values {
+            let (vtype, payload): (i32, Vec<u8>) = match v {
+                Value::U64(x) => (ffi::PM_TYPE_U64, x.to_ne_bytes().to_vec()),
+                Value::Double(x) => (ffi::PM_TYPE_DOUBLE, x.to_ne_bytes().to_vec()),
+                Value::Str(x) => {
+                    let mut b = x.as_bytes().to_vec();
+                    b.retain(|c| *c != 0);
+                    b.push(0);
+                    (ffi::PM_TYPE_STRING, b)
+                }
+            };
+            let vlen = ifi::PM_VAL_HDR_SIZE + payload.len();
+            if vlen >= 1 << 24 {
+                return Err(ImportError {
+                    call: "pmiPutResult",
+                    code: ffi::PM_ERR_GENERIC,
+                    message: "value too long".into(),
+                });
+            }
+            let mut block = vec![0u64; vlen.div_ceil(8)];
+            let header = ((vtype as u32) << 24) | vlen as u32;
+            // SAFETY: block has at least vlen bytes; u8 has no alignment requirement.
+            let bytes = unsafe {
+                std::slice::from_raw_parts_mut(block.as_mut_ptr() as *mut u8, block.len() * 8)
+            };
+            bytes[..4].copy_from_slice(&header.to_ne_bytes());
+            bytes[4..vlen].copy_from_slice(&payload);
+            blocks.push(block);
+        }
+        // value sets: 16-byte header, then 16-byte pmValue entries
+        let mut vsets: Vec<Vec<u64>> = Vec::with_capacity(order.len());
+        for (pmid, idx) in &order {
+            let mut vs = vec![0u64; 2 + 2 * idx.len()];
+            let p = vs.as_mut_ptr() as *mut ifi::pmValueSet;
+            // SAFETY: vs is 8-byte aligned and sized for the header plus idx.len() entries
+            // (offsets checked by the const asserts in import_ffi.rs).
+            unsafe {
+                (*p).pmid = *pmid;
+                (*p).numval = idx.len() as i32;
+                (*p).valfmt = ifi::PM_VAL_SPTR;
+                let list = std::ptr::addr_of_mut!((*p).vlist) as *mut ifi::pmValue;
+                for (j, &i) in idx.iter().enumerate() {
+                    let e = list.add(j);
+                    (*e).inst = values[i].1;
+                    (*e).pval = blocks[i].as_mut_ptr() as *mut libc::c_void;
+                }
+            }
+            vsets.push(vs);
+        }
+        let mut res = vec![0u64; 3 + order.len().max(1)];
+        let r = res.as_mut_ptr() as *mut ifi::pmResult;
+        // SAFETY: res is 8-byte aligned and sized for the header plus one pointer per set.
+        unsafe {
+            (*r).timestamp = libc::timeval {
+                tv_sec: sec as libc::time_t,
+                tv_usec: usec as libc::suseconds_t,
+            };
+            (*r).numpmid = order.len() as i32;
+            let list = std::ptr::addr_of_mut!((*r).vset) as *mut *mut ifi::pmValueSet;
+            for (k, vs) in vsets.iter_mut().enumerate() {
+                *list.add(k) = vs.as_mut_ptr() as *mut ifi::pmValueSet;
+            }
+        }
+        // SAFETY: the result and everything it points to live until this call returns; the
+        // library copies what it writes (PM_VAL_SPTR: it frees nothing).
+        let rc = unsafe { ifi::pmiPutResult(r) };
+        drop((blocks, vsets, res));
+        check("pmiPutResult", rc).map(drop)
     }
 
     /// `pmiPutMark`: a `<mark>` record (temporal gap) after the last write.

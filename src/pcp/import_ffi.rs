@@ -7,7 +7,8 @@
 #![allow(non_camel_case_types, non_snake_case, dead_code)]
 
 use super::ffi::{pmID, pmInDom, pmUnits};
-use libc::{c_char, c_int, c_uint};
+use libc::{c_char, c_int, c_uint, c_void};
+use std::mem::{offset_of, size_of};
 
 pub const PM_LABEL_CONTEXT: c_int = 1 << 0;
 pub const PM_LABEL_DOMAIN: c_int = 1 << 1;
@@ -22,6 +23,42 @@ pub const PM_TEXT_PMID: c_uint = 4;
 pub const PM_TEXT_INDOM: c_uint = 8;
 
 pub const PMI_MAXERRMSGLEN: usize = 128;
+
+/// `pmValue.value` is a union of `pmValueBlock *pval` and `int lval`; only `pval` is used here.
+#[repr(C)]
+pub struct pmValue {
+    pub inst: c_int,
+    pub pval: *mut c_void,
+}
+
+/// `pmValueSet` with its first `vlist` entry; the rest follow in the same allocation.
+#[repr(C)]
+pub struct pmValueSet {
+    pub pmid: pmID,
+    pub numval: c_int,
+    pub valfmt: c_int,
+    pub vlist: [pmValue; 1],
+}
+
+/// `pmResult` with its first `vset` pointer; the rest follow in the same allocation.
+#[repr(C)]
+pub struct pmResult {
+    pub timestamp: libc::timeval,
+    pub numpmid: c_int,
+    pub vset: [*mut pmValueSet; 1],
+}
+
+/// `valfmt`: the value is in `pval->vbuf`, statically allocated (the library does not free it).
+pub const PM_VAL_SPTR: c_int = 2;
+/// Bytes of the `pmValueBlock` header (`vtype:8`, `vlen:24`; as a u32: `vtype << 24 | vlen`,
+/// bitfields allocated LSB first as on every platform PCP 6 builds for, see PCP-NOTES P2).
+pub const PM_VAL_HDR_SIZE: usize = 4;
+
+const _: () = {
+    assert!(size_of::<pmValue>() == 16 && offset_of!(pmValue, pval) == 8);
+    assert!(offset_of!(pmValueSet, vlist) == 16 && size_of::<pmValueSet>() == 32);
+    assert!(offset_of!(pmResult, numpmid) == 16 && offset_of!(pmResult, vset) == 24);
+};
 
 #[link(name = "pcp_import")]
 unsafe extern "C" {
@@ -45,6 +82,7 @@ unsafe extern "C" {
     pub fn pmiPutValueHandle(handle: c_int, value: *const c_char) -> c_int;
     pub fn pmiWrite(sec: c_int, usec: c_int) -> c_int;
     pub fn pmiPutMark() -> c_int;
+    pub fn pmiPutResult(result: *const pmResult) -> c_int;
     pub fn pmiPutText(ty: c_uint, class: c_uint, id: c_uint, content: *const c_char) -> c_int;
     pub fn pmiPutLabel(
         ty: c_uint,
