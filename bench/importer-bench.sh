@@ -8,7 +8,7 @@
 # Builds a MB-sized, internally consistent result file from a real GuideLLM 0.5.3 file with
 # bench/make-big-guidellm.py (prefers ../shared/fixtures, falls back to tests/fixtures), a
 # zstd -3 copy, then prints wall time and peak RSS (/usr/bin/time -v; Debian package `time`)
-# of: cat, zstd -dc, a plain serde parse (examples/guidellm-parse.rs, IgnoredAny, streaming),
+# (and user+system CPU seconds) of: cat, zstd -dc, a plain serde parse (examples/guidellm-parse.rs, IgnoredAny, streaming),
 # and guidellm2pcp, each on .json and .json.zst. Not a test: nothing is asserted.
 set -eu
 cd "$(dirname "$0")/.."
@@ -32,11 +32,14 @@ measure() { # label command...
     /usr/bin/time -v -o "$W/time.txt" "$@" > "$W/cmd.out" 2>&1 || { cat "$W/cmd.out"; exit 1; }
     wall=$(sed -n 's/.*Elapsed (wall clock) time (h:mm:ss or m:ss): //p' "$W/time.txt")
     rss=$(sed -n 's/.*Maximum resident set size (kbytes): //p' "$W/time.txt")
-    printf '%-44s %10s %8d MB\n' "$label" "$wall" $((rss / 1024))
+    user=$(sed -n 's/.*User time (seconds): //p' "$W/time.txt")
+    sys=$(sed -n 's/.*System time (seconds): //p' "$W/time.txt")
+    cpu=$(echo "$user $sys" | awk '{printf "%.2f", $1 + $2}')
+    printf '%-44s %10s %8s %8d MB\n' "$label" "$wall" "$cpu" $((rss / 1024))
 }
 
 echo "file: $J ($(stat -c %s "$J") bytes), $Z ($(stat -c %s "$Z") bytes); $(nproc) CPUs"
-printf '%-44s %10s %11s\n' "command" "wall" "peak RSS"
+printf '%-44s %10s %8s %11s\n' "command" "wall" "cpu s" "peak RSS"
 measure "cat .json > /dev/null" sh -c "cat '$J' > /dev/null"
 measure "serde parse .json (IgnoredAny)" "$PARSE" "$J"
 measure "guidellm2pcp .json" "$IMP" "$J" -o "$W/out" --force
