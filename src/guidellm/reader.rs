@@ -576,7 +576,6 @@ struct Fallback {
     completed_at: Option<f64>,
     t_request_start: Option<f64>,
     t_request_end: Option<f64>,
-    t_resolve_end: Option<f64>,
     status: Option<u8>,
 }
 
@@ -639,11 +638,7 @@ impl<'de> Visitor<'de> for RecSeed<'_, '_> {
             }
         }
         r.start = r.start.or(fb.t_request_start).or(fb.started_at);
-        r.end = r
-            .end
-            .or(fb.t_request_end)
-            .or(fb.completed_at)
-            .or(fb.t_resolve_end);
+        r.end = r.end.or(fb.t_request_end).or(fb.completed_at);
         Ok(Rec::new(
             fb.status.unwrap_or(0),
             r.start,
@@ -708,16 +703,6 @@ impl<'de> Visitor<'de> for InfoSeed<'_, '_, '_> {
                         _ => {}
                     }
                 }
-                "timings" => {
-                    ctx.push(Seg::Static("timings"));
-                    let t: Option<Timings> = map.next_value()?;
-                    if let Some(t) = t {
-                        self.fb.t_request_start = self.fb.t_request_start.or(t.request_start);
-                        self.fb.t_request_end = self.fb.t_request_end.or(t.request_end);
-                        self.fb.t_resolve_end = t.resolve_end;
-                    }
-                    ctx.pop();
-                }
                 _ => {
                     map.next_value::<IgnoredAny>()?;
                 }
@@ -725,13 +710,6 @@ impl<'de> Visitor<'de> for InfoSeed<'_, '_, '_> {
         }
         Ok(())
     }
-}
-
-#[derive(serde::Deserialize)]
-struct Timings {
-    request_start: Option<f64>,
-    request_end: Option<f64>,
-    resolve_end: Option<f64>,
 }
 
 /// A semantic error at a JSON path (raised after the value was parsed).
