@@ -250,3 +250,15 @@ fn sigint_leaves_nothing() {
     assert_eq!(status.signal(), Some(libc::SIGINT), "{status:?}");
     assert!(out.files().is_empty(), "left behind: {:?}", out.files());
 }
+
+#[test]
+fn interval_too_small_for_benchmark() {
+    // a one-hour benchmark at 10 ms: 360,000 intervals
+    let mut d = v04();
+    let start = d["benchmarks"][0]["start_time"].as_f64().unwrap();
+    d["benchmarks"][0]["end_time"] = json!(start + 3600.0);
+    let (msg, code) = fails("tiny-iv", d.to_string().as_bytes(), &["--interval", "10ms"]);
+    assert_eq!(code, 1);
+    assert!(msg.contains("use a larger --interval"), "{msg}");
+    assert!(msg.contains("path benchmarks[0].duration"), "{msg}");
+}

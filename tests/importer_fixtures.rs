@@ -385,3 +385,30 @@ fn several_files_in_time_order() {
         check_intervals(&doc, &v);
     }
 }
+
+#[test]
+fn separate_imports_merge_with_pmlogextract() {
+    // what merging with a node's pmlogger archive needs: the same host name
+    let dir = TempDir::new("merge");
+    let a = import(&dir, "a", &[&fixture(V053)], &["--hostname", "node-x"]);
+    let b = import(&dir, "b", &[&fixture(V081)], &["--hostname", "node-x"]);
+    let m = dir.path("m").to_string_lossy().into_owned();
+    tool("pmlogextract", &[&a, &b, &m]);
+    let v = values(&m);
+    assert_eq!(v.marks.len(), 3, "{:?}", v.marks);
+    // instance names repeat across separately imported runs: compare totals
+    let want: usize = [load(V053), load(V081)]
+        .iter()
+        .flat_map(|d| d["benchmarks"].as_array().unwrap().clone())
+        .map(|b| b["requests"]["successful"].as_array().map_or(0, Vec::len))
+        .sum();
+    let got: u64 = v
+        .rows
+        .iter()
+        .filter(|r| r.1 == "guidellm.interval.requests.completed")
+        .map(|r| r.3.parse::<u64>().unwrap())
+        .sum();
+    assert_eq!(got, want as u64);
+    let label = tool("pmdumplog", &["-l", &m]);
+    assert!(label.contains("node-x"), "{label}");
+}

@@ -5,6 +5,9 @@ use super::reader::{RawBenchmark, RawTop, ReadError, semantic};
 use super::timeline::{self, Sample};
 use serde_json::Value;
 
+/// At most this many time-series intervals per benchmark (about 200 bytes each in memory).
+pub const MAX_INTERVALS: usize = 250_000;
+
 /// The four shapes of GuideLLM's report.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Shape {
@@ -307,6 +310,16 @@ pub fn interpret(
         .or_else(|| s(top.args.as_ref().and_then(|a| a.get("model"))))
         .or_else(|| s(worker.and_then(|w| w.get("backend_model"))));
 
+    let intervals = (end - (start / interval).floor() * interval) / interval;
+    if intervals > MAX_INTERVALS as f64 {
+        return Err(at(
+            "duration",
+            format!(
+                "benchmark spans {:.0} s: more than {MAX_INTERVALS} intervals of {interval} s; use a larger --interval",
+                end - start
+            ),
+        ));
+    }
     let samples = timeline::build(&raw.records, start, end, interval);
     Ok(Benchmark {
         file,
