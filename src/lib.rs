@@ -7,5 +7,6 @@
 
 pub mod agent;
 pub mod catalogue;
+pub mod guidellm;
 pub mod pcp;
 pub mod sources;

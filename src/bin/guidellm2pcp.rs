@@ -1,6 +1,6 @@
 //! `guidellm2pcp`: import GuideLLM result files into a PCP archive (see man/guidellm2pcp.1).
 
 fn main() {
-    eprintln!("Usage: guidellm2pcp [options] RESULTS... -o ARCHIVE\n(not implemented yet)");
-    std::process::exit(2);
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    std::process::exit(pcp_pmda_llm::guidellm::main_with_args(&args));
 }

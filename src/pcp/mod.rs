@@ -3,6 +3,8 @@
 #![allow(unsafe_code)]
 
 pub mod ffi;
+pub mod import;
+mod import_ffi;
 pub mod pmda;
 
 /// Units of a metric (PCP's `pmUnits`): dimensions and scales of space, time and count.

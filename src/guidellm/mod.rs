@@ -1,0 +1,547 @@
+//! `guidellm2pcp`: import GuideLLM result files (all four report shapes, `.json`, `.json.zst`
+//! or stdin) into a PCP archive: per-benchmark summary statistics (every family, status and
+//! percentile) and per-interval time series built from the per-request records.
+//!
+//! Pipeline: [`reader`] streams each file (records reduced to a few numbers as they are read),
+//! [`model`] interprets each benchmark as soon as it has been read and builds its
+//! [`timeline`], [`writer`] writes all benchmarks in time order through libpcp_import under a
+//! temporary name, renamed into place at the end. Names and PMIDs: [`catalogue`].
+
+pub mod catalogue;
+pub mod model;
+pub mod reader;
+pub mod timeline;
+pub mod writer;
+
+use crate::pcp::import::{self, Archive};
+use model::Benchmark;
+use reader::ReadError;
+use std::collections::HashMap;
+use std::fs::File;
+use std::io::{self, BufRead, BufReader, Read};
+use std::path::{Path, PathBuf};
+use writer::InputInfo;
+
+pub const PROG: &str = "guidellm2pcp";
+
+pub const USAGE: &str = "Usage: guidellm2pcp [options] RESULTS... -o ARCHIVE
+
+Import GuideLLM result files (benchmarks.json, .json.zst, or - for stdin) into a PCP archive.
+
+Options:
+  -o, --output ARCHIVE       archive base name (writes ARCHIVE.0, .meta, .index)
+  -i, --interval SECONDS     time-series interval (default 1; also 500ms, 2s)
+  -H, --hostname HOST        archive host name (default: the target's host)
+  -Z, --timezone TZ          archive timezone (default UTC)
+  -V, --archive-version N    PCP archive version, 2 or 3 (default 2)
+  -f, --force                overwrite an existing archive
+  -q, --quiet                no summary line
+  -h, --help                 this text";
+
+/// How the run failed: exit status 2 for usage, 1 for everything else.
+#[derive(Debug)]
+pub enum Failure {
+    Usage(String),
+    Fatal(String),
+}
+
+impl Failure {
+    pub fn exit_code(&self) -> i32 {
+        match self {
+            Failure::Usage(_) => 2,
+            Failure::Fatal(_) => 1,
+        }
+    }
+    pub fn message(&self) -> &str {
+        match self {
+            Failure::Usage(m) | Failure::Fatal(m) => m,
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Options {
+    pub inputs: Vec<String>,
+    pub output: PathBuf,
+    pub interval: f64,
+    pub hostname: Option<String>,
+    pub timezone: String,
+    pub archive_version: i32,
+    pub force: bool,
+    pub quiet: bool,
+}
+
+fn parse_interval(s: &str) -> Option<f64> {
+    let (num, scale) = if let Some(n) = s.strip_suffix("ms") {
+        (n, 1e-3)
+    } else if let Some(n) = s.strip_suffix('s') {
+        (n, 1.0)
+    } else {
+        (s, 1.0)
+    };
+    let v: f64 = num.trim().parse().ok()?;
+    let v = v * scale;
+    (0.001..=86400.0).contains(&v).then_some(v)
+}
+
+/// Parse the command line (without the program name). `Ok(None)` means `--help`.
+pub fn parse_args(args: &[String]) -> Result<Option<Options>, Failure> {
+    let mut o = Options {
+        inputs: Vec::new(),
+        output: PathBuf::new(),
+        interval: 1.0,
+        hostname: None,
+        timezone: "UTC".into(),
+        archive_version: 2,
+        force: false,
+        quiet: false,
+    };
+    let mut output = None;
+    let mut it = args.iter();
+    let usage = |m: String| Failure::Usage(format!("{PROG}: {m}\n{USAGE}"));
+    while let Some(a) = it.next() {
+        let (flag, inline) = match a.split_once('=') {
+            Some((f, v)) if f.starts_with("--") => (f, Some(v.to_string())),
+            _ => (a.as_str(), None),
+        };
+        let mut value = |name: &str| -> Result<String, Failure> {
+            inline
+                .clone()
+                .or_else(|| it.next().cloned())
+                .ok_or_else(|| usage(format!("option {name} needs a value")))
+        };
+        match flag {
+            "-h" | "--help" => return Ok(None),
+            "-o" | "--output" => output = Some(value(flag)?),
+            "-i" | "--interval" => {
+                let v = value(flag)?;
+                o.interval = parse_interval(&v)
+                    .ok_or_else(|| usage(format!("bad interval {v:?} (0.001 to 86400 seconds)")))?;
+            }
+            "-H" | "--hostname" => o.hostname = Some(value(flag)?),
+            "-Z" | "--timezone" => o.timezone = value(flag)?,
+            "-V" | "--archive-version" => {
+                let v = value(flag)?;
+                o.archive_version = match v.as_str() {
+                    "2" => 2,
+                    "3" => 3,
+                    _ => return Err(usage(format!("archive version must be 2 or 3, not {v:?}"))),
+                };
+            }
+            "-f" | "--force" => o.force = true,
+            "-q" | "--quiet" => o.quiet = true,
+            "-" => o.inputs.push(a.clone()),
+            f if f.starts_with('-') => return Err(usage(format!("unknown option {a}"))),
+            _ => o.inputs.push(a.clone()),
+        }
+    }
+    let output = output.ok_or_else(|| usage("no output archive (-o ARCHIVE)".into()))?;
+    if o.inputs.is_empty() {
+        return Err(usage("no input files".into()));
+    }
+    if o.inputs.iter().filter(|i| *i == "-").count() > 1 {
+        return Err(usage("stdin (-) given more than once".into()));
+    }
+    // accept "x", "x.0", "x.meta", "x.index"
+    let mut base = output.clone();
+    for suffix in [".0", ".meta", ".index"] {
+        if let Some(b) = output.strip_suffix(suffix) {
+            base = b.to_string();
+        }
+    }
+    if base.is_empty() || base.ends_with('/') {
+        return Err(usage(format!("bad archive name {output:?}")));
+    }
+    o.output = PathBuf::from(base);
+    Ok(Some(o))
+}
+
+fn open_input(name: &str) -> Result<Box<dyn Read>, String> {
+    let raw: Box<dyn Read> = if name == "-" {
+        Box::new(io::stdin().lock())
+    } else {
+        Box::new(File::open(name).map_err(|e| format!("cannot open: {e}"))?)
+    };
+    let mut br = BufReader::with_capacity(256 * 1024, raw);
+    let head = br.fill_buf().map_err(|e| format!("read error: {e}"))?;
+    if head.starts_with(&[0x28, 0xb5, 0x2f, 0xfd]) {
+        let d = zstd::stream::read::Decoder::with_buffer(br).map_err(|e| format!("zstd: {e}"))?;
+        Ok(Box::new(d))
+    } else if head.is_empty() {
+        Err("empty file".into())
+    } else {
+        Ok(Box::new(br))
+    }
+}
+
+/// Byte offset (0-based, of the byte after the last one parsed) of serde_json's 1-based
+/// line/column: the column counts bytes, so line 1 needs no I/O; other lines re-read the
+/// file. `None` for stdin past line 1.
+fn byte_offset(file: &str, line: usize, column: usize) -> Option<u64> {
+    if line == 1 {
+        return Some(column as u64);
+    }
+    if file == "-" {
+        return None;
+    }
+    let mut r = BufReader::new(open_input(file).ok()?);
+    let mut seen = 1usize;
+    let mut off = 0u64;
+    let mut buf = Vec::new();
+    while seen < line {
+        buf.clear();
+        let n = r.read_until(b'\n', &mut buf).ok()?;
+        if n == 0 {
+            return None;
+        }
+        off += n as u64;
+        seen += 1;
+    }
+    Some(off + column as u64)
+}
+
+/// `guidellm2pcp: FILE: byte OFFSET (path P): message`, or `FILE: path P: message` for errors
+/// found after a value was parsed.
+fn located(file: &str, e: &ReadError) -> String {
+    let path = if e.path.is_empty() {
+        String::new()
+    } else {
+        format!(" (path {})", e.path)
+    };
+    match e.line_col {
+        Some((l, c)) => match byte_offset(file, l, c) {
+            Some(off) => format!("{PROG}: {file}: byte {off}{path}: {}", e.message),
+            None => format!("{PROG}: {file}: line {l} column {c}{path}: {}", e.message),
+        },
+        None if e.path.is_empty() => format!("{PROG}: {file}: {}", e.message),
+        None => format!("{PROG}: {file}: path {}: {}", e.path, e.message),
+    }
+}
+
+/// Read one input file into interpreted benchmarks.
+fn read_input(
+    idx: usize,
+    name: &str,
+    families: &[catalogue::Family],
+    interval: f64,
+) -> Result<(InputInfo, Vec<Benchmark>), String> {
+    let input = open_input(name).map_err(|m| format!("{PROG}: {name}: {m}"))?;
+    let mut benches: Vec<Benchmark> = Vec::new();
+    let mut shape: Option<model::Shape> = None;
+    let mut cb = |raw: reader::RawBenchmark, top: &reader::RawTop| -> Result<(), ReadError> {
+        let sh = match shape {
+            Some(s) => s,
+            None => {
+                let s = model::detect(top, Some(&raw)).map_err(|m| {
+                    let path = if top.metadata.is_some() {
+                        "metadata.version".to_string()
+                    } else {
+                        format!("benchmarks[{}]", raw.index)
+                    };
+                    reader::semantic(path, m)
+                })?;
+                shape = Some(s);
+                s
+            }
+        };
+        let b = model::interpret(raw, sh, top, idx, families, interval)?;
+        benches.push(b);
+        Ok(())
+    };
+    let top = reader::parse(input, &mut cb).map_err(|e| located(name, &e))?;
+    let end = |m: &str, path: &str| format!("{PROG}: {name}: path {path}: {m}");
+    if !top.benchmarks_seen {
+        // a valid JSON object without benchmarks: say what it is
+        model::detect(&top, None).map_err(|m| end(&m, "metadata.version"))?;
+        return Err(end("no benchmarks list in the file", "benchmarks"));
+    }
+    if top.benchmark_count == 0 {
+        model::detect(&top, None).map_err(|m| end(&m, "metadata.version"))?;
+        return Err(end("empty benchmark list", "benchmarks"));
+    }
+    // metadata may follow the benchmarks in a re-serialised file: settle the shape now
+    let final_shape = match &top.metadata {
+        Some(_) => model::detect(&top, None).map_err(|m| end(&m, "metadata.version"))?,
+        None => shape.unwrap_or(model::Shape::V04),
+    };
+    for b in &mut benches {
+        if b.shape != model::Shape::V03 {
+            b.shape = final_shape;
+        }
+    }
+    let guidellm_version = top
+        .metadata
+        .as_ref()
+        .and_then(|m| m.get("guidellm_version"))
+        .and_then(|v| v.as_str())
+        .map(str::to_string);
+    Ok((
+        InputInfo {
+            name: name.to_string(),
+            shape: final_shape,
+            guidellm_version,
+            user_labels: model::user_labels(&top),
+        },
+        benches,
+    ))
+}
+
+fn archive_files(base: &Path) -> [PathBuf; 3] {
+    let s = base.as_os_str().to_string_lossy();
+    [
+        PathBuf::from(format!("{s}.0")),
+        PathBuf::from(format!("{s}.meta")),
+        PathBuf::from(format!("{s}.index")),
+    ]
+}
+
+fn remove_all(paths: &[PathBuf]) {
+    for p in paths {
+        let _ = std::fs::remove_file(p);
+    }
+}
+
+fn local_hostname() -> String {
+    std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .or_else(|_| std::fs::read_to_string("/etc/hostname"))
+        .map(|s| s.trim().to_string())
+        .ok()
+        .filter(|s| !s.is_empty())
+        .unwrap_or_else(|| "localhost".into())
+}
+
+/// `YYYY-MM-DD HH:MM:SS.sss` UTC of a Unix time.
+pub fn utc(t: f64) -> String {
+    let ms = (t * 1000.0).round() as i64;
+    let (days, rem) = (ms.div_euclid(86_400_000), ms.rem_euclid(86_400_000));
+    // civil from days (Howard Hinnant's algorithm)
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + if m <= 2 { 1 } else { 0 };
+    let (h, mi, s, frac) = (
+        rem / 3_600_000,
+        rem / 60_000 % 60,
+        rem / 1000 % 60,
+        rem % 1000,
+    );
+    format!("{y:04}-{m:02}-{d:02} {h:02}:{mi:02}:{s:02}.{frac:03}")
+}
+
+/// Run the importer; returns the summary text on success.
+pub fn run(o: &Options) -> Result<String, Failure> {
+    let out_name = o.output.display().to_string();
+    let fatal_out = |m: String| Failure::Fatal(format!("{PROG}: {out_name}: {m}"));
+    let finals = archive_files(&o.output);
+    if let Some(p) = finals.iter().find(|p| p.exists())
+        && !o.force
+    {
+        return Err(fatal_out(format!(
+            "archive exists ({}); use --force to overwrite",
+            p.display()
+        )));
+    }
+    let dir = match o.output.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    if !dir.is_dir() {
+        return Err(fatal_out(format!(
+            "output directory {} does not exist",
+            dir.display()
+        )));
+    }
+    let base_name = o
+        .output
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "archive".into());
+    let tmp_base = dir.join(format!(".{base_name}.tmp{}", std::process::id()));
+    let temps = archive_files(&tmp_base);
+    import::remove_on_signal(&temps);
+    // probe: is the directory writable?
+    if let Err(e) = File::create(&temps[1]) {
+        import::clear_remove_on_signal();
+        return Err(fatal_out(format!("cannot write in {}: {e}", dir.display())));
+    }
+    let _ = std::fs::remove_file(&temps[1]);
+
+    let result = import_into(o, &tmp_base, &temps, &finals);
+    if result.is_err() {
+        remove_all(&temps);
+    }
+    import::clear_remove_on_signal();
+    result
+}
+
+fn import_into(
+    o: &Options,
+    tmp_base: &Path,
+    temps: &[PathBuf; 3],
+    finals: &[PathBuf; 3],
+) -> Result<String, Failure> {
+    let out_name = o.output.display().to_string();
+    let fatal_out = |m: String| Failure::Fatal(format!("{PROG}: {out_name}: {m}"));
+    let families = catalogue::families();
+
+    // 1. read every input (memory: per-benchmark summaries and samples only)
+    let mut inputs = Vec::new();
+    let mut benches: Vec<Benchmark> = Vec::new();
+    for (i, name) in o.inputs.iter().enumerate() {
+        let (info, b) = read_input(i, name, &families, o.interval).map_err(Failure::Fatal)?;
+        inputs.push(info);
+        benches.extend(b);
+    }
+
+    // 2. duplicate benchmark ids
+    let mut ids: HashMap<&str, &Benchmark> = HashMap::new();
+    for b in &benches {
+        if let Some(prev) = ids.insert(&b.id, b) {
+            let id_path = if b.shape == model::Shape::V03 {
+                "id_"
+            } else {
+                "config.id_"
+            };
+            return Err(Failure::Fatal(format!(
+                "{PROG}: {}: path benchmarks[{}].{id_path}: duplicate benchmark id {} (also {} benchmarks[{}])",
+                inputs[b.file].name, b.index, b.id, inputs[prev.file].name, prev.index
+            )));
+        }
+    }
+    drop(ids);
+
+    // 3. time order, stable instances
+    benches.sort_by(|a, b| {
+        a.start
+            .total_cmp(&b.start)
+            .then(a.file.cmp(&b.file))
+            .then(a.index.cmp(&b.index))
+    });
+    let insts = writer::instances(&benches).map_err(|(i, m)| {
+        let b = &benches[i];
+        Failure::Fatal(format!(
+            "{PROG}: {}: path benchmarks[{}]: {m}",
+            inputs[b.file].name, b.index
+        ))
+    })?;
+
+    // 4. write
+    let host = o
+        .hostname
+        .clone()
+        .or_else(|| {
+            benches
+                .iter()
+                .find_map(|b| b.target.as_deref().and_then(model::url_host))
+        })
+        .unwrap_or_else(local_hostname);
+    let pcp = |e: import::ImportError| fatal_out(format!("cannot write archive: {e}"));
+    let quiet = import::QuietStderr::new();
+    let mut ar = Archive::start(tmp_base, Some(o.archive_version)).map_err(pcp)?;
+    ar.set_hostname(&host).map_err(pcp)?;
+    ar.set_timezone(&o.timezone).map_err(pcp)?;
+    let mut w = writer::Writer::new(ar, &families);
+    w.declare(&benches, &insts, &inputs).map_err(pcp)?;
+    for (k, (b, inst)) in benches.iter().zip(&insts).enumerate() {
+        if k > 0 {
+            w.mark().map_err(pcp)?;
+        }
+        w.benchmark(b, inst).map_err(pcp)?;
+    }
+    let stats = w.finish().map_err(pcp)?;
+    drop(quiet);
+    for t in temps.iter() {
+        // libpcp_import writes all three files; check before renaming any
+        if !t.exists() {
+            return Err(fatal_out(format!("archive file {} missing", t.display())));
+        }
+    }
+    for (t, f) in temps.iter().zip(finals) {
+        std::fs::rename(t, f).map_err(|e| {
+            fatal_out(format!(
+                "cannot rename {} to {}: {e}",
+                t.display(),
+                f.display()
+            ))
+        })?;
+    }
+    let runs: std::collections::HashSet<(usize, &str)> = benches
+        .iter()
+        .map(|b| (b.file, b.run_id.as_str()))
+        .collect();
+    Ok(format!(
+        "{PROG}: wrote {out_name} (v{}, host {host}, {} timezone): {} benchmarks in {} run(s) from {} file(s), {} request records, {} archive records ({} values, {} metrics), {} .. {} UTC ({:.1} s)",
+        o.archive_version,
+        o.timezone,
+        stats.benchmarks,
+        runs.len(),
+        inputs.len(),
+        stats.records_in,
+        stats.writes,
+        stats.values,
+        stats.metrics,
+        utc(stats.first),
+        utc(stats.last),
+        stats.last - stats.first
+    ))
+}
+
+/// The whole program: parse arguments, run, print; returns the exit status.
+pub fn main_with_args(args: &[String]) -> i32 {
+    let o = match parse_args(args) {
+        Ok(Some(o)) => o,
+        Ok(None) => {
+            println!("{USAGE}");
+            return 0;
+        }
+        Err(f) => {
+            eprintln!("{}", f.message());
+            return f.exit_code();
+        }
+    };
+    match run(&o) {
+        Ok(summary) => {
+            if !o.quiet {
+                println!("{summary}");
+            }
+            0
+        }
+        Err(f) => {
+            eprintln!("{}", f.message());
+            f.exit_code()
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn utc_format() {
+        assert_eq!(utc(0.0), "1970-01-01 00:00:00.000");
+        assert_eq!(utc(1795511704.1918879), "2026-11-24 09:15:04.192");
+    }
+
+    #[test]
+    fn args() {
+        let a = |v: &[&str]| parse_args(&v.iter().map(|s| s.to_string()).collect::<Vec<_>>());
+        let o = a(&["x.json", "-o", "out/a.meta", "-i", "500ms"])
+            .unwrap()
+            .unwrap();
+        assert_eq!(o.output, PathBuf::from("out/a"));
+        assert_eq!(o.interval, 0.5);
+        assert!(matches!(a(&["x.json"]), Err(Failure::Usage(_))));
+        assert!(matches!(a(&["-o", "a"]), Err(Failure::Usage(_))));
+        assert!(matches!(
+            a(&["x", "-o", "a", "-V", "4"]),
+            Err(Failure::Usage(_))
+        ));
+        assert!(a(&["--help"]).unwrap().is_none());
+    }
+}

@@ -1,0 +1,479 @@
+//! Safe wrapper over PCP's log-import library (LOGIMPORT(3), `libpcp_import.so.1`).
+//!
+//! libpcp_import keeps one global "current context" and is not thread-safe, so [`Archive`] is
+//! `!Send`, and only one may exist in the process at a time ([`Archive::start`] refuses a second).
+//! Also here: [`remove_on_signal`], a SIGINT/SIGTERM/SIGHUP handler that unlinks a fixed set of
+//! files (an unfinished archive) before the process dies.
+
+use super::Units;
+use super::ffi::{self, pmUnits};
+use super::import_ffi as ifi;
+use std::ffi::{CStr, CString};
+use std::marker::PhantomData;
+use std::os::unix::ffi::OsStrExt;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, AtomicPtr, Ordering};
+
+/// The value type of a metric in the archive.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ValueType {
+    U64,
+    Double,
+    String,
+}
+
+/// The semantics of a metric.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Semantics {
+    Counter,
+    Instant,
+    Discrete,
+}
+
+/// Where a label or help text attaches.
+#[derive(Clone, Copy, Debug)]
+pub enum LabelTarget {
+    Context,
+    Metric(u32),
+    Indom(u32),
+    Instance(u32, u32),
+}
+
+/// A libpcp_import error: the call that failed and PCP's message.
+#[derive(Debug, Clone)]
+pub struct ImportError {
+    pub call: &'static str,
+    pub code: i32,
+    pub message: String,
+}
+
+impl std::fmt::Display for ImportError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {}", self.call, self.message)
+    }
+}
+
+impl std::error::Error for ImportError {}
+
+/// A value for [`Archive::put_result`]; its type must match the metric's.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Value {
+    U64(u64),
+    Double(f64),
+    Str(String),
+}
+
+/// A value handle from `pmiGetHandle` (a metric and instance pair).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Handle(i32);
+
+static ACTIVE: AtomicBool = AtomicBool::new(false);
+
+fn pmi_err(call: &'static str, code: i32) -> ImportError {
+    let mut buf = [0 as libc::c_char; ifi::PMI_MAXERRMSGLEN + 64];
+    // SAFETY: pmiErrStr_r writes at most buflen bytes, NUL-terminated, and returns buf.
+    let message = unsafe {
+        ifi::pmiErrStr_r(code, buf.as_mut_ptr(), buf.len() as i32);
+        CStr::from_ptr(buf.as_ptr()).to_string_lossy().into_owned()
+    };
+    ImportError {
+        call,
+        code,
+        message,
+    }
+}
+
+fn check(call: &'static str, rc: i32) -> Result<i32, ImportError> {
+    if rc < 0 {
+        Err(pmi_err(call, rc))
+    } else {
+        Ok(rc)
+    }
+}
+
+fn cstr(call: &'static str, s: &str) -> Result<CString, ImportError> {
+    CString::new(s).map_err(|_| ImportError {
+        call,
+        code: ffi::PM_ERR_GENERIC,
+        message: format!("string contains a NUL byte: {s:?}"),
+    })
+}
+
+/// An archive being written through libpcp_import. Dropping it without [`Archive::finish`]
+/// still closes the files (`pmiEnd`); the caller removes them.
+pub struct Archive {
+    ended: bool,
+    _not_send: PhantomData<*const ()>,
+}
+
+impl Archive {
+    /// `pmiStart(base, 0)` and, if given, `pmiSetVersion(version)` (2 or 3).
+    pub fn start(base: &Path, version: Option<i32>) -> Result<Archive, ImportError> {
+        if ACTIVE.swap(true, Ordering::SeqCst) {
+            return Err(ImportError {
+                call: "pmiStart",
+                code: ffi::PM_ERR_GENERIC,
+                message: "another archive is already open in this process".into(),
+            });
+        }
+        let cbase = match CString::new(base.as_os_str().as_bytes()) {
+            Ok(c) => c,
+            Err(_) => {
+                ACTIVE.store(false, Ordering::SeqCst);
+                return Err(ImportError {
+                    call: "pmiStart",
+                    code: ffi::PM_ERR_GENERIC,
+                    message: "archive name contains a NUL byte".into(),
+                });
+            }
+        };
+        // SAFETY: valid NUL-terminated string; libpcp_import copies it.
+        let rc = unsafe { ifi::pmiStart(cbase.as_ptr(), 0) };
+        if rc < 0 {
+            ACTIVE.store(false, Ordering::SeqCst);
+            return Err(pmi_err("pmiStart", rc));
+        }
+        let archive = Archive {
+            ended: false,
+            _not_send: PhantomData,
+        };
+        if let Some(v) = version {
+            // SAFETY: plain integer argument on the current context.
+            check("pmiSetVersion", unsafe { ifi::pmiSetVersion(v) })?;
+        }
+        Ok(archive)
+    }
+
+    pub fn set_hostname(&mut self, host: &str) -> Result<(), ImportError> {
+        let c = cstr("pmiSetHostname", host)?;
+        // SAFETY: valid C string, copied by the library.
+        check("pmiSetHostname", unsafe { ifi::pmiSetHostname(c.as_ptr()) }).map(drop)
+    }
+
+    pub fn set_timezone(&mut self, tz: &str) -> Result<(), ImportError> {
+        let c = cstr("pmiSetTimezone", tz)?;
+        // SAFETY: valid C string, copied by the library.
+        check("pmiSetTimezone", unsafe { ifi::pmiSetTimezone(c.as_ptr()) }).map(drop)
+    }
+
+    /// `pmiAddMetric`. `indom` is `None` for a singular metric.
+    pub fn add_metric(
+        &mut self,
+        name: &str,
+        pmid: u32,
+        ty: ValueType,
+        indom: Option<u32>,
+        sem: Semantics,
+        units: Units,
+    ) -> Result<(), ImportError> {
+        let c = cstr("pmiAddMetric", name)?;
+        let ty = match ty {
+            ValueType::U64 => ffi::PM_TYPE_U64,
+            ValueType::Double => ffi::PM_TYPE_DOUBLE,
+            ValueType::String => ffi::PM_TYPE_STRING,
+        };
+        let sem = match sem {
+            Semantics::Counter => ffi::PM_SEM_COUNTER,
+            Semantics::Instant => ffi::PM_SEM_INSTANT,
+            Semantics::Discrete => ffi::PM_SEM_DISCRETE,
+        };
+        let u: pmUnits = units.0;
+        let indom = indom.unwrap_or(ffi::PM_INDOM_NULL);
+        // SAFETY: valid C string; pmUnits is repr(transparent) u32, passed by value as in C.
+        check("pmiAddMetric", unsafe {
+            ifi::pmiAddMetric(c.as_ptr(), pmid, ty, indom, sem, u)
+        })
+        .map(drop)
+    }
+
+    pub fn add_instance(&mut self, indom: u32, name: &str, inst: i32) -> Result<(), ImportError> {
+        let c = cstr("pmiAddInstance", name)?;
+        // SAFETY: valid C string, copied by the library.
+        check("pmiAddInstance", unsafe {
+            ifi::pmiAddInstance(indom, c.as_ptr(), inst)
+        })
+        .map(drop)
+    }
+
+    /// `pmiGetHandle(metric, instance)`; `instance` is "" for a singular metric.
+    pub fn handle(&mut self, metric: &str, instance: &str) -> Result<Handle, ImportError> {
+        let m = cstr("pmiGetHandle", metric)?;
+        let i = cstr("pmiGetHandle", instance)?;
+        // SAFETY: valid C strings; the library copies what it keeps.
+        let rc = unsafe { ifi::pmiGetHandle(m.as_ptr(), i.as_ptr()) };
+        check("pmiGetHandle", rc).map(Handle)
+    }
+
+    /// `pmiPutValueHandle`: the value as text (parsed by the library with the metric's type).
+    pub fn put(&mut self, h: Handle, value: &str) -> Result<(), ImportError> {
+        let v = cstr("pmiPutValueHandle", value)?;
+        // SAFETY: valid C string; copied into the pending result.
+        check("pmiPutValueHandle", unsafe {
+            ifi::pmiPutValueHandle(h.0, v.as_ptr())
+        })
+        .map(drop)
+    }
+
+    /// `pmiPutText` for a metric or an instance domain.
+    pub fn put_text(
+        &mut self,
+        target: LabelTarget,
+        oneline: bool,
+        text: &str,
+    ) -> Result<(), ImportError> {
+        let (ty, id) = match target {
+            LabelTarget::Metric(id) => (ifi::PM_TEXT_PMID, id),
+            LabelTarget::Indom(id) => (ifi::PM_TEXT_INDOM, id),
+            _ => {
+                return Err(ImportError {
+                    call: "pmiPutText",
+                    code: ffi::PM_ERR_GENERIC,
+                    message: "help text attaches to a metric or an indom".into(),
+                });
+            }
+        };
+        let class = if oneline {
+            ifi::PM_TEXT_ONELINE
+        } else {
+            ifi::PM_TEXT_HELP
+        };
+        let c = cstr("pmiPutText", text)?;
+        // SAFETY: valid C string, copied by the library.
+        check("pmiPutText", unsafe {
+            ifi::pmiPutText(ty, class, id, c.as_ptr())
+        })
+        .map(drop)
+    }
+
+    pub fn put_label(
+        &mut self,
+        target: LabelTarget,
+        name: &str,
+        value: &str,
+    ) -> Result<(), ImportError> {
+        let (ty, id, inst) = match target {
+            LabelTarget::Context => (ifi::PM_LABEL_CONTEXT, 0, 0),
+            LabelTarget::Metric(id) => (ifi::PM_LABEL_ITEM, id, 0),
+            LabelTarget::Indom(id) => (ifi::PM_LABEL_INDOM, id, 0),
+            LabelTarget::Instance(indom, inst) => (ifi::PM_LABEL_INSTANCES, indom, inst),
+        };
+        let n = cstr("pmiPutLabel", name)?;
+        let v = cstr("pmiPutLabel", value)?;
+        // SAFETY: valid C strings, copied by the library.
+        check("pmiPutLabel", unsafe {
+            ifi::pmiPutLabel(ty as u32, id, inst, n.as_ptr(), v.as_ptr())
+        })
+        .map(drop)
+    }
+
+    /// `pmiWrite(sec, usec)`: write the values put since the last write at this time.
+    pub fn write(&mut self, sec: i32, usec: i32) -> Result<(), ImportError> {
+        // SAFETY: plain integers on the current context.
+        check("pmiWrite", unsafe { ifi::pmiWrite(sec, usec) }).map(drop)
+    }
+
+    /// `pmiPutResult`: write one record at `sec`.`usec` holding `values`, each
+    /// `(pmid, instance id, value)`, grouped per PMID in first-seen order. Faster than
+    /// handles for many metrics: no name lookups, no per-value search of a pending result.
+    /// Every metric and instance must have been added before.
+    pub fn put_result(
+        &mut self,
+        sec: i64,
+        usec: i64,
+        values: &[(u32, i32, Value)],
+    ) -> Result<(), ImportError> {
+        use std::collections::HashMap;
+        let mut order: Vec<(u32, Vec<usize>)> = Vec::new();
+        let mut at: HashMap<u32, usize> = HashMap::new();
+        for (i, (pmid, _, _)) in values.iter().enumerate() {
+            let k = *at.entry(*pmid).or_insert_with(|| {
+                order.push((*pmid, Vec::new()));
+                order.len() - 1
+            });
+            order[k].1.push(i);
+        }
+        // value blocks: u32 header (vtype << 24 | vlen) then the value, 8-byte aligned
+        let mut blocks: Vec<Vec<u64>> = Vec::with_capacity(values.len());
+        for (_, _, v) in values {
+            let (vtype, payload): (i32, Vec<u8>) = match v {
+                Value::U64(x) => (ffi::PM_TYPE_U64, x.to_ne_bytes().to_vec()),
+                Value::Double(x) => (ffi::PM_TYPE_DOUBLE, x.to_ne_bytes().to_vec()),
+                Value::Str(x) => {
+                    let mut b = x.as_bytes().to_vec();
+                    b.retain(|c| *c != 0);
+                    b.push(0);
+                    (ffi::PM_TYPE_STRING, b)
+                }
+            };
+            let vlen = ifi::PM_VAL_HDR_SIZE + payload.len();
+            if vlen >= 1 << 24 {
+                return Err(ImportError {
+                    call: "pmiPutResult",
+                    code: ffi::PM_ERR_GENERIC,
+                    message: "value too long".into(),
+                });
+            }
+            let mut block = vec![0u64; vlen.div_ceil(8)];
+            let header = ((vtype as u32) << 24) | vlen as u32;
+            // SAFETY: block has at least vlen bytes; u8 has no alignment requirement.
+            let bytes = unsafe {
+                std::slice::from_raw_parts_mut(block.as_mut_ptr() as *mut u8, block.len() * 8)
+            };
+            bytes[..4].copy_from_slice(&header.to_ne_bytes());
+            bytes[4..vlen].copy_from_slice(&payload);
+            blocks.push(block);
+        }
+        // value sets: 16-byte header, then 16-byte pmValue entries
+        let mut vsets: Vec<Vec<u64>> = Vec::with_capacity(order.len());
+        for (pmid, idx) in &order {
+            let mut vs = vec![0u64; 2 + 2 * idx.len()];
+            let p = vs.as_mut_ptr() as *mut ifi::pmValueSet;
+            // SAFETY: vs is 8-byte aligned and sized for the header plus idx.len() entries
+            // (offsets checked by the const asserts in import_ffi.rs).
+            unsafe {
+                (*p).pmid = *pmid;
+                (*p).numval = idx.len() as i32;
+                (*p).valfmt = ifi::PM_VAL_SPTR;
+                let list = std::ptr::addr_of_mut!((*p).vlist) as *mut ifi::pmValue;
+                for (j, &i) in idx.iter().enumerate() {
+                    let e = list.add(j);
+                    (*e).inst = values[i].1;
+                    (*e).pval = blocks[i].as_mut_ptr() as *mut libc::c_void;
+                }
+            }
+            vsets.push(vs);
+        }
+        let mut res = vec![0u64; 3 + order.len().max(1)];
+        let r = res.as_mut_ptr() as *mut ifi::pmResult;
+        // SAFETY: res is 8-byte aligned and sized for the header plus one pointer per set.
+        unsafe {
+            (*r).timestamp = libc::timeval {
+                tv_sec: sec as libc::time_t,
+                tv_usec: usec as libc::suseconds_t,
+            };
+            (*r).numpmid = order.len() as i32;
+            let list = std::ptr::addr_of_mut!((*r).vset) as *mut *mut ifi::pmValueSet;
+            for (k, vs) in vsets.iter_mut().enumerate() {
+                *list.add(k) = vs.as_mut_ptr() as *mut ifi::pmValueSet;
+            }
+        }
+        // SAFETY: the result and everything it points to live until this call returns; the
+        // library copies what it writes (PM_VAL_SPTR: it frees nothing).
+        let rc = unsafe { ifi::pmiPutResult(r) };
+        drop((blocks, vsets, res));
+        check("pmiPutResult", rc).map(drop)
+    }
+
+    /// `pmiPutMark`: a `<mark>` record (temporal gap) after the last write.
+    pub fn put_mark(&mut self) -> Result<(), ImportError> {
+        // SAFETY: no arguments; acts on the current context.
+        check("pmiPutMark", unsafe { ifi::pmiPutMark() }).map(drop)
+    }
+
+    /// `pmiEnd`: flush and close the archive.
+    pub fn finish(mut self) -> Result<(), ImportError> {
+        self.ended = true;
+        ACTIVE.store(false, Ordering::SeqCst);
+        // SAFETY: closes the current context, opened by start().
+        check("pmiEnd", unsafe { ifi::pmiEnd() }).map(drop)
+    }
+}
+
+impl Drop for Archive {
+    fn drop(&mut self) {
+        if !self.ended {
+            // SAFETY: closes the current context, opened by start(); errors are irrelevant here.
+            unsafe {
+                ifi::pmiEnd();
+            }
+            ACTIVE.store(false, Ordering::SeqCst);
+        }
+    }
+}
+
+/// Files the signal handler unlinks: a leaked, immutable list, swapped atomically.
+static DOOMED: AtomicPtr<Vec<CString>> = AtomicPtr::new(std::ptr::null_mut());
+
+extern "C" fn on_fatal_signal(sig: libc::c_int) {
+    let p = DOOMED.load(Ordering::SeqCst);
+    if !p.is_null() {
+        // SAFETY: p points to a leaked Vec that is never freed or mutated; unlink is
+        // async-signal-safe.
+        for c in unsafe { &*p }.iter() {
+            unsafe {
+                libc::unlink(c.as_ptr());
+            }
+        }
+    }
+    // SAFETY: restore the default action and re-raise so the exit status shows the signal;
+    // signal() and raise() are async-signal-safe.
+    unsafe {
+        libc::signal(sig, libc::SIG_DFL);
+        libc::raise(sig);
+    }
+}
+
+/// On SIGINT, SIGTERM or SIGHUP, unlink `paths` and die of the signal; ignore SIGXFSZ. Calling
+/// it again replaces the list; [`clear_remove_on_signal`] empties it.
+pub fn remove_on_signal(paths: &[PathBuf]) {
+    let list: Vec<CString> = paths
+        .iter()
+        .filter_map(|p| CString::new(p.as_os_str().as_bytes()).ok())
+        .collect();
+    DOOMED.store(Box::into_raw(Box::new(list)), Ordering::SeqCst);
+    let handler = on_fatal_signal as extern "C" fn(libc::c_int) as libc::sighandler_t;
+    for sig in [libc::SIGINT, libc::SIGTERM, libc::SIGHUP] {
+        // SAFETY: installs a handler that only calls async-signal-safe functions.
+        unsafe {
+            libc::signal(sig, handler);
+        }
+    }
+    // A write past RLIMIT_FSIZE then fails with EFBIG (reported and cleaned up like ENOSPC)
+    // instead of killing the process with the archive half written.
+    // SAFETY: setting a signal to SIG_IGN is always sound.
+    unsafe {
+        libc::signal(libc::SIGXFSZ, libc::SIG_IGN);
+    }
+}
+
+/// Stop removing files on a signal (the archive has been renamed into place).
+pub fn clear_remove_on_signal() {
+    DOOMED.store(std::ptr::null_mut(), Ordering::SeqCst);
+}
+
+/// While alive, file descriptor 2 goes to /dev/null: libpcp_import prints its own diagnostics
+/// (e.g. `__pmLogPutDesc(...): write failed`) before returning the error code that the caller
+/// reports in one line. Dropping it restores the original stderr.
+pub struct QuietStderr {
+    saved: libc::c_int,
+}
+
+impl QuietStderr {
+    pub fn new() -> Option<QuietStderr> {
+        // SAFETY: plain fd operations; on any failure nothing is changed or the saved fd closed.
+        unsafe {
+            let saved = libc::dup(2);
+            if saved < 0 {
+                return None;
+            }
+            let null = libc::open(c"/dev/null".as_ptr(), libc::O_WRONLY);
+            if null < 0 {
+                libc::close(saved);
+                return None;
+            }
+            libc::dup2(null, 2);
+            libc::close(null);
+            Some(QuietStderr { saved })
+        }
+    }
+}
+
+impl Drop for QuietStderr {
+    fn drop(&mut self) {
+        // SAFETY: restores fd 2 from the descriptor saved in new().
+        unsafe {
+            libc::dup2(self.saved, 2);
+            libc::close(self.saved);
+        }
+    }
+}

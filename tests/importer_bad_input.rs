@@ -1,0 +1,264 @@
+//! guidellm2pcp on bad input: one line naming the file and the byte offset or JSON path,
+//! a non-zero exit status, and no archive files left behind.
+
+mod support;
+
+use serde_json::{Value, json};
+use std::process::Output;
+use support::*;
+
+const V053: &str = "v0.5.3-prefix-concurrent-2-4.json";
+const V04: &str = "v0.4-handmade.json";
+
+/// Write `content` as an input in `inp`, import it into an empty `out`, expect failure.
+fn fails(tag: &str, content: &[u8], extra: &[&str]) -> (String, i32) {
+    let inp = TempDir::new(&format!("{tag}-in"));
+    let out = TempDir::new(&format!("{tag}-out"));
+    let f = inp.path("bad.json");
+    std::fs::write(&f, content).unwrap();
+    let base = out.path("a").to_string_lossy().into_owned();
+    let mut args = vec![f.to_str().unwrap(), "-o", base.as_str()];
+    args.extend_from_slice(extra);
+    let o = run_importer(&args);
+    let (msg, code) = check_failure(&o);
+    assert!(
+        msg.contains(f.to_str().unwrap()),
+        "message lacks the file name: {msg}"
+    );
+    assert!(
+        out.files().is_empty(),
+        "files left behind: {:?}",
+        out.files()
+    );
+    (msg, code)
+}
+
+fn check_failure(o: &Output) -> (String, i32) {
+    assert!(
+        !o.status.success(),
+        "unexpected success: {}",
+        text(&o.stdout)
+    );
+    let msg = text(&o.stderr);
+    assert_eq!(msg.trim_end().lines().count(), 1, "not one line: {msg}");
+    assert!(msg.starts_with("guidellm2pcp: "), "{msg}");
+    (msg, o.status.code().unwrap_or(-1))
+}
+
+fn v04() -> Value {
+    serde_json::from_slice(&std::fs::read(fixture(V04)).unwrap()).unwrap()
+}
+
+#[test]
+fn truncated_json() {
+    let data = std::fs::read(fixture(V053)).unwrap();
+    let (msg, code) = fails("trunc", &data[..300_000], &[]);
+    assert_eq!(code, 1);
+    assert!(msg.contains("truncated JSON"), "{msg}");
+    assert!(msg.contains("byte 300000"), "{msg}");
+    assert!(msg.contains("(path benchmarks[1]."), "{msg}");
+}
+
+#[test]
+fn nan_is_rejected_with_offset() {
+    let data = String::from_utf8(std::fs::read(fixture(V053)).unwrap()).unwrap();
+    let at = data.find("\"duration\": 5.0").unwrap();
+    let bad = data.replacen("\"duration\": 5.0", "\"duration\": NaN", 1);
+    let (msg, code) = fails("nan", bad.as_bytes(), &[]);
+    assert_eq!(code, 1);
+    let want = at + "\"duration\": ".len() + 1;
+    assert!(
+        msg.contains(&format!("byte {want} ")),
+        "{msg} (want byte {want})"
+    );
+    assert!(msg.contains("(path benchmarks[0].duration)"), "{msg}");
+}
+
+#[test]
+fn wrong_type_of_benchmark_time() {
+    let mut d = v04();
+    d["benchmarks"][1]["start_time"] = json!("yesterday");
+    let (msg, _) = fails("type1", d.to_string().as_bytes(), &[]);
+    assert!(msg.contains("(path benchmarks[1].start_time)"), "{msg}");
+    assert!(msg.contains("invalid type: string \"yesterday\""), "{msg}");
+}
+
+#[test]
+fn wrong_type_in_summary_statistic() {
+    let mut d = v04();
+    d["benchmarks"][0]["metrics"]["time_to_first_token_ms"]["total"]["percentiles"]["p95"] =
+        json!("fast");
+    let (msg, _) = fails("type2", d.to_string().as_bytes(), &[]);
+    assert!(
+        msg.contains(": path benchmarks[0].metrics.time_to_first_token_ms.total.percentiles.p95: "),
+        "{msg}"
+    );
+    assert!(msg.contains("expected a number"), "{msg}");
+}
+
+#[test]
+fn wrong_type_in_request_record() {
+    let mut d = v04();
+    d["benchmarks"][1]["requests"]["successful"][3]["prompt_tokens"] = json!([1, 2]);
+    let (msg, _) = fails("type3", d.to_string().as_bytes(), &[]);
+    assert!(
+        msg.contains("(path benchmarks[1].requests.successful[3].prompt_tokens)"),
+        "{msg}"
+    );
+}
+
+#[test]
+fn empty_benchmark_list() {
+    let doc = json!({"metadata": {"version": 1, "guidellm_version": "0.5.3"}, "args": {}, "benchmarks": []});
+    let (msg, _) = fails("empty", doc.to_string().as_bytes(), &[]);
+    assert!(msg.contains("empty benchmark list"), "{msg}");
+    let (msg, _) = fails("nolist", b"{\"metadata\": {\"version\": 2}}", &[]);
+    assert!(msg.contains("no benchmarks"), "{msg}");
+}
+
+#[test]
+fn unknown_schema() {
+    let mut d = v04();
+    d["metadata"] = json!({"version": 3, "guidellm_version": "9.9"});
+    let (msg, _) = fails("schema", d.to_string().as_bytes(), &[]);
+    assert!(msg.contains("unsupported GuideLLM report schema"), "{msg}");
+    assert!(msg.contains("metadata.version"), "{msg}");
+    let (msg, _) = fails("shape", b"{\"benchmarks\": [{\"foo\": 1}]}", &[]);
+    assert!(msg.contains("unrecognised GuideLLM result shape"), "{msg}");
+    let (msg, _) = fails("array", b"[1, 2]", &[]);
+    assert!(msg.contains("byte "), "{msg}");
+    let (msg, _) = fails("empty-file", b"", &[]);
+    assert!(msg.contains("empty"), "{msg}");
+}
+
+#[test]
+fn duplicate_benchmark_ids() {
+    let mut d = v04();
+    let id = d["benchmarks"][0]["config"]["id_"].clone();
+    d["benchmarks"][1]["config"]["id_"] = id;
+    let (msg, _) = fails("dup", d.to_string().as_bytes(), &[]);
+    assert!(msg.contains("duplicate benchmark id"), "{msg}");
+    assert!(msg.contains(": path benchmarks[1].config.id_: "), "{msg}");
+    // the same file twice
+    let out = TempDir::new("dup2");
+    let f = fixture(V04);
+    let base = out.path("a").to_string_lossy().into_owned();
+    let o = run_importer(&[f.to_str().unwrap(), f.to_str().unwrap(), "-o", &base]);
+    let (msg, _) = check_failure(&o);
+    assert!(msg.contains("duplicate benchmark id"), "{msg}");
+    assert!(out.files().is_empty());
+}
+
+#[test]
+fn existing_archive_needs_force() {
+    let out = TempDir::new("exists");
+    let base = out.path("a").to_string_lossy().into_owned();
+    std::fs::write(out.path("a.meta"), b"precious").unwrap();
+    let f = fixture(V04);
+    let o = run_importer(&[f.to_str().unwrap(), "-o", &base]);
+    let (msg, code) = check_failure(&o);
+    assert_eq!(code, 1);
+    assert!(
+        msg.contains("archive exists") && msg.contains("--force"),
+        "{msg}"
+    );
+    assert_eq!(std::fs::read(out.path("a.meta")).unwrap(), b"precious");
+    assert_eq!(out.files(), vec!["a.meta"]);
+    let o = run_importer(&[f.to_str().unwrap(), "-o", &base, "--force"]);
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    assert_eq!(out.files(), vec!["a.0", "a.index", "a.meta"]);
+}
+
+#[test]
+fn unwritable_or_missing_directory() {
+    let f = fixture(V04);
+    let o = run_importer(&[f.to_str().unwrap(), "-o", "/proc/guidellm2pcp-test"]);
+    let (msg, code) = check_failure(&o);
+    assert_eq!(code, 1);
+    assert!(msg.contains("cannot write in /proc"), "{msg}");
+    let o = run_importer(&[f.to_str().unwrap(), "-o", "/nonexistent-dir-gl2pcp/a"]);
+    let (msg, _) = check_failure(&o);
+    assert!(msg.contains("does not exist"), "{msg}");
+}
+
+#[test]
+fn full_disk_leaves_nothing() {
+    // RLIMIT_FSIZE makes writes fail with EFBIG once a file passes 64 KiB, as a full disk would
+    let out = TempDir::new("full");
+    let base = out.path("a").to_string_lossy().into_owned();
+    let f = fixture(V053);
+    let o = std::process::Command::new("/bin/sh")
+        .args([
+            "-c",
+            "ulimit -f 64; exec \"$0\" \"$1\" -o \"$2\"",
+            BIN,
+            f.to_str().unwrap(),
+            &base,
+        ])
+        .output()
+        .unwrap();
+    let (msg, code) = check_failure(&o);
+    assert_eq!(code, 1);
+    assert!(msg.contains("cannot write archive"), "{msg}");
+    assert!(out.files().is_empty(), "left behind: {:?}", out.files());
+}
+
+#[test]
+fn missing_input_and_usage() {
+    let out = TempDir::new("usage");
+    let base = out.path("a").to_string_lossy().into_owned();
+    let o = run_importer(&["/nonexistent/results.json", "-o", &base]);
+    let (msg, code) = check_failure(&o);
+    assert_eq!(code, 1);
+    assert!(
+        msg.contains("/nonexistent/results.json: cannot open"),
+        "{msg}"
+    );
+    let o = run_importer(&["x.json"]);
+    assert_eq!(o.status.code(), Some(2));
+    let o = run_importer(&["x.json", "-o", &base, "--interval", "0"]);
+    assert_eq!(o.status.code(), Some(2));
+    let o = run_importer(&["--help"]);
+    assert_eq!(o.status.code(), Some(0));
+    assert!(out.files().is_empty());
+}
+
+#[test]
+fn sigint_leaves_nothing() {
+    use std::io::Write;
+    use std::os::unix::process::ExitStatusExt;
+    let out = TempDir::new("sigint");
+    let base = out.path("a").to_string_lossy().into_owned();
+    let mut c = std::process::Command::new(BIN)
+        .args(["-", "-o", &base])
+        .stdin(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let data = std::fs::read(fixture(V053)).unwrap();
+    let mut stdin = c.stdin.take().unwrap();
+    stdin.write_all(&data[..data.len() / 2]).unwrap();
+    stdin.flush().unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    let st = std::process::Command::new("kill")
+        .args(["-INT", &c.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(st.success());
+    let status = c.wait().unwrap();
+    drop(stdin);
+    assert_eq!(status.signal(), Some(libc::SIGINT), "{status:?}");
+    assert!(out.files().is_empty(), "left behind: {:?}", out.files());
+}
+
+#[test]
+fn interval_too_small_for_benchmark() {
+    // a one-hour benchmark at 10 ms: 360,000 intervals
+    let mut d = v04();
+    let start = d["benchmarks"][0]["start_time"].as_f64().unwrap();
+    d["benchmarks"][0]["end_time"] = json!(start + 3600.0);
+    let (msg, code) = fails("tiny-iv", d.to_string().as_bytes(), &["--interval", "10ms"]);
+    assert_eq!(code, 1);
+    assert!(msg.contains("use a larger --interval"), "{msg}");
+    assert!(msg.contains("path benchmarks[0].duration"), "{msg}");
+}
