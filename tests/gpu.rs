@@ -199,6 +199,14 @@ fn pminfo_reports_the_stub_table_with_units_and_labels() {
     ] {
         assert!(labels.contains(want), "missing {want} in:\n{labels}");
     }
+    // Processes: labels, and the GPU instance under MIG.
+    let labels = p.pminfo(&["-l", "llm.gpu.process.memory"]);
+    assert!(
+        labels.contains(r#"inst [394306 or "gpu2/pid6161"] labels {"#)
+            && labels.contains(r#""gpu":"gpu2","gpu_instance":"1","#),
+        "{labels}"
+    );
+    assert!(labels.contains(r#""gpu":"gpu0","#), "{labels}");
     // Help text names the NVML source.
     let help = p.pminfo(&["-T", "llm.gpu.energy"]);
     assert!(
@@ -445,12 +453,9 @@ fn unsupported_calls_lost_gpus_exiting_processes_and_xids() {
         Duration::from_secs(20),
         || value(&p, "llm.gpu.name", "gpu0").is_some(),
     );
-    assert_eq!(
-        p.log().matches("gpu: NVML initialised from").count(),
-        2,
-        "{}",
-        p.log()
-    );
+    // Initialised at start, and again at least once (each failed attempt initialises anew).
+    let inits = p.log().matches("gpu: NVML initialised from").count();
+    assert!(inits >= 2, "{inits} initialisations:\n{}", p.log());
 }
 
 /// In-process: a source whose NVML keeps failing as a whole initialises it again at each

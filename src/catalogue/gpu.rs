@@ -36,7 +36,7 @@ pub static PROCESSES: Indom = Indom {
     help: "One instance per process and GPU it uses, named gpuN/pidP, instance id P*64+N, from \
 nvmlDeviceGetComputeRunningProcesses_v3 and nvmlDeviceGetGraphicsRunningProcesses_v3. \
 Instances disappear when the process stops using the GPU or exits. Labels: pid, gpu, command \
-(from /proc/P/comm when readable).",
+(from /proc/P/comm when readable) and, under MIG, gpu_instance (NVML's GPU instance id).",
 };
 
 pub static NVLINKS: Indom = Indom {

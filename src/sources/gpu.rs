@@ -928,7 +928,14 @@ impl GpuSource {
         }
 
         // Processes.
-        let mut by_pid: BTreeMap<u32, (Option<u64>, bool, bool)> = BTreeMap::new();
+        #[derive(Default)]
+        struct Proc {
+            mem: Option<u64>,
+            compute: bool,
+            graphics: bool,
+            gpu_instance: Option<u32>,
+        }
+        let mut by_pid: BTreeMap<u32, Proc> = BTreeMap::new();
         for (graphics, list) in [
             (
                 false,
@@ -950,23 +957,35 @@ impl GpuSource {
             ),
         ] {
             for p in list.unwrap_or_default() {
-                let e = by_pid.entry(p.pid).or_insert((None, false, false));
+                let e = by_pid.entry(p.pid).or_default();
                 if let UsedGpuMemory::Used(m) = p.used_gpu_memory {
-                    e.0 = Some(e.0.unwrap_or(0).max(m));
+                    // Both lists give the process's total: keep one, not the sum.
+                    e.mem = Some(e.mem.unwrap_or(0).max(m));
                 }
                 if graphics {
-                    e.2 = true;
+                    e.graphics = true;
                 } else {
-                    e.1 = true;
+                    e.compute = true;
                 }
+                e.gpu_instance = e.gpu_instance.or(p.gpu_instance_id);
             }
         }
-        for (pid, (mem, compute, graphics)) in by_pid {
+        for (pid, proc_) in by_pid {
+            let Proc {
+                mem,
+                compute,
+                graphics,
+                gpu_instance,
+            } = proc_;
             let id = process_instance_id(pid, index);
             let mut labels = vec![
                 ("pid".to_string(), pid.to_string()),
                 ("gpu".to_string(), gname.clone()),
             ];
+            if let Some(gi) = gpu_instance {
+                // Under MIG: the GPU instance (not the MIG device index) the process runs in.
+                labels.push(("gpu_instance".to_string(), gi.to_string()));
+            }
             if let Ok(comm) = std::fs::read_to_string(format!("/proc/{pid}/comm")) {
                 labels.push(("command".to_string(), comm.trim().to_string()));
             }

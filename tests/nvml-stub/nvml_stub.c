@@ -73,7 +73,7 @@ typedef struct {
     unsigned gpuInstanceId, computeInstanceId;
 } nvmlEventData_t;
 
-struct proc { unsigned pid; unsigned long long mem; int graphics; };
+struct proc { unsigned pid; unsigned long long mem; int graphics; unsigned gi; }; /* gi: GPU instance + 1 */
 struct mig { int present; const char *name, *uuid; unsigned long long total, reserved, used; };
 
 struct gpu {
@@ -159,6 +159,7 @@ static struct gpu gpus[MAXGPU] = {
         .pcie_tx = 10, .pcie_rx = 20, .replay = 0, .gen = 4, .gen_max = 4, .width = 8,
         .width_max = 16, .pcie_tx_bytes = 0, .pcie_rx_bytes = 0,
         .nvlinks = 0, .ecc_supported = 0,
+        .procs = {{6161, 1073741824ULL, 0, 2}, {0, 0, 0, 0}, {0, 0, 0, 0}},
         .mig_mode = 1,
         .migs = {
             {1, "NVIDIA A30 MIG 2g.12gb", "MIG-aaaaaaaa-0000-0000-0000-000000000000",
@@ -607,8 +608,8 @@ static nvmlReturn_t processes(struct gpu *g, int graphics, unsigned *count, nvml
         if (q->pid && q->graphics == graphics && !pid_hidden(q->pid)) {
             p[n].pid = q->pid;
             p[n].usedGpuMemory = q->mem;
-            p[n].gpuInstanceId = 0xffffffff;
-            p[n].computeInstanceId = 0xffffffff;
+            p[n].gpuInstanceId = q->gi ? q->gi - 1 : 0xffffffff;
+            p[n].computeInstanceId = q->gi ? 0 : 0xffffffff;
             n++;
         }
     }
