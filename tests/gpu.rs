@@ -6,7 +6,7 @@
 
 mod common;
 
-use common::{PrivatePmcd, TempDir, parse_pminfo_values, repo, run};
+use common::{PrivatePmcd, TempDir, parse_pminfo_values, repo, run, stdout};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -218,6 +218,24 @@ fn pminfo_reports_the_stub_table_with_units_and_labels() {
         value(&p, "llm.agent.source.up", "gpu").as_deref(),
         Some("1")
     );
+    // ... in an agent that dropped root before NVML was initialised (it runs as PCP's user).
+    let status = stdout(&run(Command::new("bash")
+        .arg(repo().join("tests/private-pmcd.sh"))
+        .arg("status")
+        .arg(p.dir.path().join("pmcd"))));
+    let pid = status
+        .lines()
+        .find_map(|l| l.strip_prefix("agent pid=")?.split(' ').next())
+        .unwrap_or_else(|| panic!("no agent in: {status}"));
+    let proc_status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+    let uid = proc_status
+        .lines()
+        .find_map(|l| l.strip_prefix("Uid:"))
+        .unwrap()
+        .split_whitespace()
+        .next()
+        .unwrap();
+    assert_ne!(uid, "0", "the agent reads NVML as root:\n{proc_status}");
 }
 
 /// pmrep rate-converts the energy counter (mJ, "count x 10^-3") to watts with `-q count`.
