@@ -246,15 +246,16 @@ fn energy_rate_in_pmrep_is_the_power_draw_in_watts() {
     wait_until("GPU values", &p, Duration::from_secs(10), || {
         value(&p, "llm.gpu.energy", "gpu0").is_some()
     });
-    // Samples 2 s apart give rates; the agent samples every 100 ms, so the rate is
-    // within a few percent of the stub's slope (its power draw) whatever the phase.
+    // Two fetches 5 s apart give one rate. The values are the agent's samples (every 100 ms)
+    // stamped with the fetch time, so the rate is within about 2 % of the stub's slope (its
+    // power draw) whatever the phase; 8 % leaves room for a loaded machine delaying a sample.
     let out = p.client(
         "pmrep",
         &[
             "-s",
             "2",
             "-t",
-            "3",
+            "5",
             "-q",
             "count",
             "-o",
@@ -283,7 +284,7 @@ fn energy_rate_in_pmrep_is_the_power_draw_in_watts() {
         .unwrap_or_else(|| panic!("no rates in pmrep output:\n{out}"));
     for (w, want) in watts.iter().zip([350.123, 98.765, 75.0]) {
         assert!(
-            (w - want).abs() / want < 0.06,
+            (w - want).abs() / want < 0.08,
             "energy rate {w} W, want ~{want} W (power draw): {out}"
         );
     }
