@@ -816,8 +816,8 @@ nvmlDeviceGetViolationStatus (NVML_PERF_POLICY_RELIABILITY).",
         G,
         "PCIe transmit throughput over NVML's 20 ms window",
         "PCIe bytes transmitted by the GPU, in KB/s, measured by NVML over a 20 ms window, from \
-nvmlDeviceGetPcieThroughput (NVML_PCIE_UTIL_TX_BYTES). The call blocks about 20 ms, which is \
-why it runs on the GPU source's own thread. A sample of 20 ms in each interval: prefer \
+nvmlDeviceGetPcieThroughput (NVML_PCIE_UTIL_TX_BYTES). The call blocks about 20 ms, so the \
+GPU source asks all GPUs at once, off the PCP thread. A sample of 20 ms in each interval: prefer \
 llm.gpu.pcie.tx_bytes where it has values.",
     ),
     m(
