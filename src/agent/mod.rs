@@ -4,6 +4,7 @@ pub mod config;
 pub mod single_instance;
 pub mod store;
 
+use crate::sources::openmetrics::Endpoint;
 use crate::sources::scheduler::Scheduled;
 use config::Config;
 
@@ -15,6 +16,11 @@ pub fn sources_for(config: &Config) -> Vec<Scheduled> {
             config.gpu.interval.0,
             config.gpu.library.clone(),
         ));
+    }
+    // Prometheus endpoints: one source each, retried at their normal interval (back-off 1) so
+    // the first sample after an endpoint comes up is never delayed.
+    for ep in config.vllm.iter().chain(&config.lmcache).chain(&config.epp) {
+        sources.push(Scheduled::new(Box::new(Endpoint::new(ep))));
     }
     sources
 }

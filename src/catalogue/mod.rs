@@ -9,8 +9,12 @@
 //! To find a metric's declaration from its name: `llm.<source>.…` lives in `<source>.rs`.
 
 pub mod agent;
+pub mod epp;
 pub mod generate;
 pub mod gpu;
+pub mod hist;
+pub mod lmcache;
+pub mod vllm;
 
 use crate::pcp::Units;
 
@@ -174,7 +178,17 @@ pub struct Section {
 
 /// The whole catalogue, in PMNS order.
 pub fn sections() -> Vec<&'static Section> {
-    vec![&agent::SECTION, &gpu::SECTION]
+    vec![
+        &agent::SECTION,
+        &gpu::SECTION,
+        &vllm::SECTION,
+        &vllm::LATENCY_SECTION,
+        &vllm::TOKENS_HIST_SECTION,
+        &lmcache::SECTION,
+        &lmcache::HIST_SECTION,
+        &epp::SECTION,
+        &epp::HIST_SECTION,
+    ]
 }
 
 pub fn metrics() -> impl Iterator<Item = &'static Metric> {

@@ -1,0 +1,435 @@
+//! Prometheus endpoints: vLLM, LMCache and llm-d EPP `/metrics`.
+//!
+//! * `parse.rs`: a zero-copy parser of the text format 0.0.4;
+//! * `scrape.rs`: the HTTP client (reqwest on one shared tokio runtime, bounded in time, body
+//!   size and series count);
+//! * `vllm.rs`, `lmcache.rs`, `epp.rs`: which Prometheus family goes to which catalogued metric;
+//! * `histogram.rs`: per-interval quantiles from bucket deltas.
+//!
+//! Each configured endpoint is one [`Endpoint`] source. A scrape is mapped by [`Mapper`]:
+//! catalogued families become typed metrics with one instance per endpoint x engine (x the
+//! family's own identifying label); series of unknown `vllm:*`, `lmcache:*`, `inference_*` and
+//! `llm_d_*` families go to the generic `llm.*.other.value` metrics so nothing is lost.
+
+pub mod epp;
+pub mod histogram;
+pub mod lmcache;
+pub mod parse;
+pub mod scrape;
+pub mod vllm;
+
+use crate::agent::config::EndpointConfig;
+use crate::catalogue::hist::{self, HistFamily};
+use crate::catalogue::{self, Indom, Semantics, Type};
+use crate::sources::{
+    IndomInstances, Instance, MetricId, Snapshot, Source, SourceError, Value, stable_instance_id,
+};
+use std::collections::{BTreeMap, HashMap};
+use std::sync::OnceLock;
+use std::time::Duration;
+
+/// Most series accepted from one scrape; a larger answer is refused as a whole.
+pub const MAX_SERIES: usize = 50_000;
+
+/// One catalogued family: where its samples go.
+#[derive(Debug, Clone, Copy)]
+pub struct Route {
+    /// Family name as in `# TYPE`; for counters the sample name may add `_total`.
+    pub family: &'static str,
+    pub metric: MetricId,
+    /// Labels that, after the endpoint name, name the instance (`vllm0/0/stop`).
+    pub keys: &'static [&'static str],
+    /// Take the value from this label instead of the sample value (cache_config_info fields).
+    pub from_label: Option<&'static str>,
+}
+
+/// A route resolved against the catalogue once.
+struct Resolved {
+    route: Route,
+    ty: Type,
+    indom: &'static Indom,
+    /// Counters are summed over series that differ only by `pid` (multiprocess mode, as
+    /// prometheus_client itself does); gauges keep the last one exposed (vLLM's `mostrecent`).
+    sum: bool,
+}
+
+enum Target {
+    Scalar(Vec<Resolved>),
+    Hist(usize, HistPart),
+}
+
+#[derive(Clone, Copy, PartialEq)]
+enum HistPart {
+    Bucket,
+    Sum,
+    Count,
+}
+
+struct Tables {
+    by_name: HashMap<&'static str, Target>,
+    hists: Vec<&'static HistFamily>,
+}
+
+fn tables() -> &'static Tables {
+    static T: OnceLock<Tables> = OnceLock::new();
+    T.get_or_init(|| {
+        let mut by_name: HashMap<&'static str, Target> = HashMap::new();
+        let routes = vllm::ROUTES
+            .iter()
+            .copied()
+            .chain(lmcache::routes())
+            .chain(epp::routes());
+        for route in routes {
+            let m = catalogue::metrics()
+                .find(|m| m.cluster == route.metric.cluster && m.item == route.metric.item)
+                .unwrap_or_else(|| panic!("route {} names no catalogued metric", route.family));
+            let resolved = Resolved {
+                route,
+                ty: m.ty,
+                indom: m.indom.expect("routed metrics have an instance domain"),
+                sum: m.sem == Semantics::Counter,
+            };
+            match by_name
+                .entry(route.family)
+                .or_insert_with(|| Target::Scalar(Vec::new()))
+            {
+                Target::Scalar(v) => v.push(resolved),
+                Target::Hist(..) => unreachable!(),
+            }
+        }
+        let hists: Vec<&'static HistFamily> = vllm::histograms()
+            .chain(lmcache::histograms())
+            .chain(epp::histograms())
+            .collect();
+        for (i, h) in hists.iter().enumerate() {
+            for (suffix, part) in [
+                ("_bucket", HistPart::Bucket),
+                ("_sum", HistPart::Sum),
+                ("_count", HistPart::Count),
+            ] {
+                let name: &'static str = Box::leak(format!("{}{suffix}", h.prom).into_boxed_str());
+                by_name.insert(name, Target::Hist(i, part));
+            }
+        }
+        Tables { by_name, hists }
+    })
+}
+
+/// Where series of unknown families go, by name prefix.
+fn other_target(name: &str) -> Option<(MetricId, &'static Indom)> {
+    use crate::catalogue::{epp as e, lmcache as l, vllm as v};
+    if name.starts_with("vllm:") {
+        Some((MetricId::new(v::CLUSTER_OTHER, 0), &v::OTHER))
+    } else if name.starts_with("lmcache:") {
+        Some((MetricId::new(l::CLUSTER_OTHER, 0), &l::OTHER))
+    } else if name.starts_with("inference_") || name.starts_with("llm_d_") {
+        Some((MetricId::new(e::CLUSTER_OTHER, 0), &e::OTHER))
+    } else {
+        None
+    }
+}
+
+struct HistAcc {
+    /// Instance id and name of the series (endpoint/engine).
+    inst: u32,
+    name: String,
+    labels: Vec<(String, String)>,
+    /// (bound, cumulative count, bound as exposed)
+    buckets: Vec<(f64, f64, String)>,
+    sum: Option<f64>,
+    count: Option<f64>,
+}
+
+/// Maps scrapes of one endpoint to snapshots; keeps the previous bucket counts of every
+/// histogram series for the interval quantiles.
+pub struct Mapper {
+    endpoint: String,
+    url: String,
+    prev: HashMap<(usize, u32), Vec<(f64, f64)>>,
+}
+
+fn to_value(ty: Type, v: f64) -> Option<Value> {
+    if !v.is_finite() {
+        return None;
+    }
+    match ty {
+        Type::Double => Some(Value::F64(v)),
+        Type::U64 if v >= 0.0 => Some(Value::U64(v.round() as u64)),
+        Type::U32 if v >= 0.0 && v <= u32::MAX as f64 => Some(Value::U32(v.round() as u32)),
+        Type::I64 => Some(Value::I64(v.round() as i64)),
+        Type::I32 if v.abs() <= i32::MAX as f64 => Some(Value::I32(v.round() as i32)),
+        _ => None,
+    }
+}
+
+/// Collects instances and combined values while a scrape is mapped.
+#[derive(Default)]
+struct Builder {
+    instances: BTreeMap<u32, BTreeMap<u32, Instance>>,
+    values: HashMap<(MetricId, u32), (f64, Type)>,
+    order: Vec<(MetricId, u32)>,
+}
+
+impl Builder {
+    fn instance(
+        &mut self,
+        indom: u32,
+        name: String,
+        labels: impl FnOnce() -> Vec<(String, String)>,
+    ) -> u32 {
+        let id = stable_instance_id(&name);
+        self.instances
+            .entry(indom)
+            .or_default()
+            .entry(id)
+            .or_insert_with(|| Instance {
+                id,
+                name,
+                labels: labels(),
+            });
+        id
+    }
+    fn put(&mut self, metric: MetricId, inst: u32, v: f64, ty: Type, sum: bool) {
+        match self.values.get_mut(&(metric, inst)) {
+            Some(old) if sum => old.0 += v,
+            Some(old) => old.0 = v,
+            None => {
+                self.values.insert((metric, inst), (v, ty));
+                self.order.push((metric, inst));
+            }
+        }
+    }
+    fn finish(self) -> Snapshot {
+        let mut snap = Snapshot::default();
+        for key in &self.order {
+            let (v, ty) = self.values[key];
+            if let Some(value) = to_value(ty, v) {
+                snap.put(key.0, key.1, value);
+            }
+        }
+        snap.indoms = self
+            .instances
+            .into_iter()
+            .map(|(indom_serial, m)| IndomInstances {
+                indom_serial,
+                instances: m.into_values().collect(),
+            })
+            .collect();
+        snap
+    }
+}
+
+impl Mapper {
+    pub fn new(endpoint: &str, url: &str) -> Mapper {
+        Mapper {
+            endpoint: endpoint.to_string(),
+            url: url.to_string(),
+            prev: HashMap::new(),
+        }
+    }
+
+    fn base_labels(&self, s: &parse::Sample<'_>, skip_le: bool) -> Vec<(String, String)> {
+        let mut labels = vec![
+            ("endpoint".to_string(), self.endpoint.clone()),
+            ("url".to_string(), self.url.clone()),
+        ];
+        for (k, v) in s.labels.iter() {
+            if k == "pid" || (skip_le && k == "le") || k == "endpoint" || k == "url" {
+                continue;
+            }
+            labels.push((k.to_string(), v.into_owned()));
+        }
+        labels
+    }
+
+    fn instance_name(&self, s: &parse::Sample<'_>, keys: &[&str]) -> String {
+        let mut name = self.endpoint.clone();
+        for k in keys {
+            name.push('/');
+            match s.labels.get(k) {
+                Some(v) if !v.is_empty() => name.push_str(&v.replace(['/', ' '], "_")),
+                _ => name.push('-'),
+            }
+        }
+        name
+    }
+
+    /// Maps one scrape. Errors are parse errors ("parse error at line N: ...") or limits.
+    pub fn map(&mut self, text: &str) -> Result<Snapshot, String> {
+        let t = tables();
+        let mut b = Builder::default();
+        let mut hists: HashMap<(usize, u32), HistAcc> = HashMap::new();
+        let mut family_type: (&str, parse::Kind) = ("", parse::Kind::Untyped);
+        let mut series = 0usize;
+        for entry in parse::parse(text) {
+            let s = match entry.map_err(|e| e.to_string())? {
+                parse::Entry::Sample(s) => s,
+                parse::Entry::Type { name, kind } => {
+                    family_type = (name, kind);
+                    continue;
+                }
+                _ => continue,
+            };
+            series += 1;
+            if series > MAX_SERIES {
+                return Err(format!("more than {MAX_SERIES} series in one scrape"));
+            }
+            let target = t
+                .by_name
+                .get(s.name)
+                .or_else(|| s.name.strip_suffix("_total").and_then(|n| t.by_name.get(n)));
+            match target {
+                Some(Target::Scalar(routes)) => {
+                    for r in routes {
+                        let name = self.instance_name(&s, r.route.keys);
+                        let inst = b.instance(r.indom.serial, name, || self.base_labels(&s, true));
+                        let v = match r.route.from_label {
+                            Some(l) => match s.labels.get(l).and_then(|v| v.parse::<f64>().ok()) {
+                                Some(v) => v,
+                                None => continue,
+                            },
+                            None => s.value,
+                        };
+                        b.put(r.route.metric, inst, v, r.ty, r.sum);
+                    }
+                }
+                Some(Target::Hist(i, part)) => {
+                    let h = t.hists[*i];
+                    let keys = keys_of(h.indom);
+                    let name = self.instance_name(&s, keys);
+                    let inst = stable_instance_id(&name);
+                    let acc = hists.entry((*i, inst)).or_insert_with(|| HistAcc {
+                        inst,
+                        name,
+                        labels: self.base_labels(&s, true),
+                        buckets: Vec::new(),
+                        sum: None,
+                        count: None,
+                    });
+                    match part {
+                        HistPart::Sum => *acc.sum.get_or_insert(0.0) += s.value,
+                        HistPart::Count => *acc.count.get_or_insert(0.0) += s.value,
+                        HistPart::Bucket => {
+                            let Some(le_text) = s.labels.get("le") else {
+                                continue;
+                            };
+                            let Some(le) = parse::parse_value(&le_text) else {
+                                continue;
+                            };
+                            match acc.buckets.iter_mut().find(|x| x.0 == le) {
+                                Some(x) => x.1 += s.value,
+                                None => acc.buckets.push((le, s.value, le_text.into_owned())),
+                            }
+                        }
+                    }
+                }
+                None => {
+                    if s.name.ends_with("_created") {
+                        continue; // prometheus_client's creation-time gauges
+                    }
+                    let Some((metric, indom)) = other_target(s.name) else {
+                        continue;
+                    };
+                    let name = format!("{} {}{{{}}}", self.endpoint, s.name, s.labels.raw());
+                    let family = family_type;
+                    let inst = b.instance(indom.serial, name, || {
+                        let mut l = self.base_labels(&s, false);
+                        if s.name.starts_with(family.0) {
+                            l.push(("family".into(), family.0.to_string()));
+                            l.push(("type".into(), format!("{:?}", family.1).to_lowercase()));
+                        }
+                        l
+                    });
+                    b.put(metric, inst, s.value, Type::Double, false);
+                }
+            }
+        }
+        let mut seen = Vec::with_capacity(hists.len());
+        for ((i, _), mut acc) in hists {
+            let h = t.hists[i];
+            seen.push((i, acc.inst));
+            let inst = b.instance(h.indom.serial, acc.name.clone(), || acc.labels.clone());
+            let id = |item| MetricId::new(h.cluster, h.base + item);
+            if let Some(v) = acc.sum {
+                b.put(id(hist::SUM), inst, v, Type::Double, true);
+            }
+            if let Some(v) = acc.count {
+                b.put(id(hist::COUNT), inst, v, Type::U64, true);
+            }
+            acc.buckets
+                .sort_by(|x, y| x.0.partial_cmp(&y.0).unwrap_or(std::cmp::Ordering::Equal));
+            for (_, count, le) in &acc.buckets {
+                let bname = format!("{} le={le}", acc.name);
+                let binst = b.instance(h.bucket_indom.serial, bname, || {
+                    let mut l = acc.labels.clone();
+                    l.push(("le".into(), le.clone()));
+                    l
+                });
+                b.put(id(hist::BUCKET), binst, *count, Type::U64, true);
+            }
+            let cur: Vec<(f64, f64)> = acc.buckets.iter().map(|x| (x.0, x.1)).collect();
+            let prev = self.prev.insert((i, acc.inst), cur.clone());
+            if let Some(d) = prev.and_then(|p| histogram::delta(&p, &cur)) {
+                for (q, item) in hist::QUANTILES {
+                    if let Some(v) = histogram::quantile(q, &d) {
+                        b.put(id(item), inst, v, Type::Double, false);
+                    }
+                }
+            }
+        }
+        // Forget series that disappeared, so a returning one starts from a fresh baseline.
+        self.prev.retain(|k, _| seen.contains(k));
+        Ok(b.finish())
+    }
+}
+
+/// The labels naming instances of an indom (after the endpoint name).
+fn keys_of(indom: &Indom) -> &'static [&'static str] {
+    use crate::catalogue::{epp as e, lmcache as l};
+    if indom.serial == l::WORKER.serial {
+        &["worker_id"]
+    } else if indom.serial == e::OBJECTIVE.serial {
+        &["model_name", "target_model_name"]
+    } else {
+        &["engine"]
+    }
+}
+
+/// One configured endpoint (`[[vllm]]`, `[[lmcache]]` or `[[epp]]`) as a source.
+pub struct Endpoint {
+    name: String,
+    url: String,
+    interval: Duration,
+    scraper: scrape::Scraper,
+    mapper: Mapper,
+}
+
+impl Endpoint {
+    pub fn new(cfg: &EndpointConfig) -> Endpoint {
+        Endpoint {
+            name: cfg.name.clone(),
+            url: cfg.url.clone(),
+            interval: cfg.interval.0,
+            scraper: scrape::Scraper::new(&cfg.url, cfg.timeout.0, cfg.token_file.clone()),
+            mapper: Mapper::new(&cfg.name, &cfg.url),
+        }
+    }
+}
+
+impl Source for Endpoint {
+    fn name(&self) -> &str {
+        &self.name
+    }
+    fn interval(&self) -> Duration {
+        self.interval
+    }
+    fn sample(&mut self) -> Result<Snapshot, SourceError> {
+        let body = self.scraper.fetch()?;
+        self.mapper
+            .map(&body)
+            .map_err(|e| SourceError(format!("{}: {e}", self.url)))
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,238 @@
+//! The HTTP side of a scrape: reqwest on one tokio runtime shared by every endpoint source.
+//!
+//! The runtime is a current-thread runtime driven by its own thread ("llm-http"); each source
+//! thread calls `Handle::block_on` with the whole request (connect, headers, body) bounded by
+//! the endpoint's timeout, so a hung endpoint blocks only its own source thread, never the PCP
+//! thread and never another endpoint. Bodies are capped at [`MAX_BODY`] bytes.
+
+use crate::sources::SourceError;
+use std::path::PathBuf;
+use std::sync::OnceLock;
+use std::time::Duration;
+
+/// Largest body accepted (vLLM's /metrics is ~45 KB idle, a few hundred KB with many LoRAs).
+pub const MAX_BODY: usize = 16 << 20;
+/// What we ask for: the text format every vLLM serves (see docs/vllm.md).
+pub const ACCEPT: &str = "text/plain;version=0.0.4";
+
+fn runtime() -> &'static tokio::runtime::Handle {
+    static HANDLE: OnceLock<tokio::runtime::Handle> = OnceLock::new();
+    HANDLE.get_or_init(|| {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("build the HTTP runtime");
+        let handle = rt.handle().clone();
+        std::thread::Builder::new()
+            .name("llm-http".into())
+            .spawn(move || rt.block_on(std::future::pending::<()>()))
+            .expect("spawn the HTTP runtime thread");
+        handle
+    })
+}
+
+pub struct Scraper {
+    client: reqwest::Client,
+    url: String,
+    timeout: Duration,
+    token_file: Option<PathBuf>,
+}
+
+/// The most specific cause in an error chain ("connection refused", "operation timed out").
+fn root_cause(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut cur = e;
+    while let Some(next) = cur.source() {
+        cur = next;
+    }
+    if let Some(io) = cur.downcast_ref::<std::io::Error>()
+        && io.kind() == std::io::ErrorKind::ConnectionRefused
+    {
+        return "connection refused".into();
+    }
+    let text = cur.to_string();
+    if text.to_ascii_lowercase().contains("connection refused") {
+        "connection refused".into()
+    } else {
+        text
+    }
+}
+
+impl Scraper {
+    pub fn new(url: &str, timeout: Duration, token_file: Option<PathBuf>) -> Scraper {
+        let client = reqwest::Client::builder()
+            .connect_timeout(timeout)
+            .pool_max_idle_per_host(1)
+            .no_proxy()
+            .build()
+            .expect("build the HTTP client");
+        Scraper {
+            client,
+            url: url.to_string(),
+            timeout,
+            token_file,
+        }
+    }
+
+    /// GETs the endpoint; errors say what failed, prefixed with the URL.
+    pub fn fetch(&self) -> Result<String, SourceError> {
+        let url = &self.url;
+        let token = match &self.token_file {
+            None => None,
+            // Read on every scrape (tokens rotate); the contents are never logged.
+            Some(p) => Some(
+                std::fs::read_to_string(p)
+                    .map_err(|e| SourceError(format!("{url}: token file {}: {e}", p.display())))?
+                    .trim()
+                    .to_string(),
+            ),
+        };
+        // The timer must be created inside the runtime's context, hence the async block.
+        let result =
+            runtime().block_on(async { tokio::time::timeout(self.timeout, self.get(token)).await });
+        match result {
+            Err(_) => Err(SourceError(format!(
+                "{url}: timed out after {} ms",
+                self.timeout.as_millis()
+            ))),
+            Ok(r) => r.map_err(|e| SourceError(format!("{url}: {e}"))),
+        }
+    }
+
+    async fn get(&self, token: Option<String>) -> Result<String, String> {
+        let mut req = self
+            .client
+            .get(&self.url)
+            .header(reqwest::header::ACCEPT, ACCEPT);
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        let mut resp = req.send().await.map_err(|e| {
+            if e.is_timeout() {
+                "timed out".to_string()
+            } else {
+                root_cause(&e)
+            }
+        })?;
+        let status = resp.status();
+        if !status.is_success() {
+            return Err(format!("HTTP {status}"));
+        }
+        if let Some(ct) = resp.headers().get(reqwest::header::CONTENT_TYPE) {
+            let ct = ct.to_str().unwrap_or("").to_ascii_lowercase();
+            if !(ct.is_empty()
+                || ct.starts_with("text/plain")
+                || ct.starts_with("application/openmetrics-text"))
+            {
+                return Err(format!(
+                    "not Prometheus text (Content-Type {})",
+                    ct.split(';').next().unwrap_or("")
+                ));
+            }
+        }
+        if resp.content_length().is_some_and(|n| n > MAX_BODY as u64) {
+            return Err(format!("body larger than {} MiB", MAX_BODY >> 20));
+        }
+        let mut body: Vec<u8> = Vec::with_capacity(64 << 10);
+        loop {
+            match resp.chunk().await {
+                Ok(Some(chunk)) => {
+                    if body.len() + chunk.len() > MAX_BODY {
+                        return Err(format!("body larger than {} MiB", MAX_BODY >> 20));
+                    }
+                    body.extend_from_slice(&chunk);
+                }
+                Ok(None) => break,
+                Err(e) => return Err(format!("reading the body: {}", root_cause(&e))),
+            }
+        }
+        String::from_utf8(body).map_err(|e| format!("body is not UTF-8 text: {e}"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::{Read, Write};
+    use std::net::TcpListener;
+    use std::sync::mpsc;
+    use std::time::Instant;
+
+    /// A one-request server: sends the request head it received to `tx`, then answers `body`
+    /// (or never answers when `body` is None).
+    fn server(body: Option<&'static str>) -> (String, mpsc::Receiver<String>) {
+        let l = TcpListener::bind("127.0.0.1:0").unwrap();
+        let url = format!("http://{}/metrics", l.local_addr().unwrap());
+        let (tx, rx) = mpsc::channel();
+        std::thread::spawn(move || {
+            let (mut c, _) = l.accept().unwrap();
+            let mut head = Vec::new();
+            let mut buf = [0u8; 512];
+            while !head.windows(4).any(|w| w == b"\r\n\r\n") {
+                let n = c.read(&mut buf).unwrap();
+                if n == 0 {
+                    return;
+                }
+                head.extend_from_slice(&buf[..n]);
+            }
+            tx.send(String::from_utf8_lossy(&head).into_owned()).ok();
+            match body {
+                Some(b) => {
+                    let _ = write!(
+                        c,
+                        "HTTP/1.1 200 OK\r\nContent-Type: text/plain; version=0.0.4\r\nContent-Length: {}\r\n\r\n{b}",
+                        b.len()
+                    );
+                }
+                None => std::thread::sleep(Duration::from_secs(5)),
+            }
+        });
+        (url, rx)
+    }
+
+    #[test]
+    fn sends_accept_and_bearer_token_and_returns_the_body() {
+        let (url, rx) = server(Some("a 1\n"));
+        let token = std::env::temp_dir().join(format!("pmdallm-token-{}", std::process::id()));
+        std::fs::write(&token, "s3cret\n").unwrap();
+        let s = Scraper::new(&url, Duration::from_secs(5), Some(token.clone()));
+        assert_eq!(s.fetch().unwrap(), "a 1\n");
+        let head = rx.recv().unwrap().to_ascii_lowercase();
+        assert!(
+            head.contains("accept: text/plain;version=0.0.4\r\n"),
+            "{head}"
+        );
+        assert!(head.contains("authorization: bearer s3cret\r\n"), "{head}");
+        std::fs::remove_file(token).ok();
+    }
+
+    #[test]
+    fn a_hung_endpoint_times_out_without_blocking_another() {
+        let (hung, _rx1) = server(None);
+        let (ok, _rx2) = server(Some("b 2\n"));
+        let slow =
+            std::thread::spawn(move || Scraper::new(&hung, Duration::from_secs(3), None).fetch());
+        std::thread::sleep(Duration::from_millis(200));
+        let t = Instant::now();
+        assert_eq!(
+            Scraper::new(&ok, Duration::from_secs(3), None)
+                .fetch()
+                .unwrap(),
+            "b 2\n"
+        );
+        // Only detects blocking: a shared runtime stuck on the hung request would take 3 s.
+        assert!(t.elapsed() < Duration::from_secs(2), "{:?}", t.elapsed());
+        let err = slow.join().unwrap().unwrap_err();
+        assert!(err.0.ends_with(": timed out after 3000 ms"), "{err}");
+    }
+
+    #[test]
+    fn refused_connections_say_so() {
+        let l = TcpListener::bind("127.0.0.1:0").unwrap();
+        let url = format!("http://{}/metrics", l.local_addr().unwrap());
+        drop(l);
+        let err = Scraper::new(&url, Duration::from_secs(2), None)
+            .fetch()
+            .unwrap_err();
+        assert_eq!(err.0, format!("{url}: connection refused"));
+    }
+}

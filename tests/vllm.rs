@@ -1,0 +1,301 @@
+//! End-to-end tests of the vLLM source through a real (private) pmcd: values equal the served
+//! capture, interval quantiles equal hand-computed ones, names exist before the endpoint does,
+//! faults are reported in llm.agent.* without blocking fetches, and the agent recovers.
+//! Ports: pmcd 44810-44819, fake endpoints 127.0.0.1:18010-18019.
+
+mod vllm_support;
+
+use pcp_pmda_llm::catalogue::{self, vllm as cat};
+use pcp_pmda_llm::sources::openmetrics::parse::{Entry, parse};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use vllm_support::*;
+
+fn num(v: &str) -> f64 {
+    v.parse::<f64>()
+        .unwrap_or_else(|_| panic!("not a number: {v:?}"))
+}
+
+fn metric_name(cluster: u32, item: u32) -> &'static str {
+    catalogue::metrics()
+        .find(|m| m.cluster == cluster && m.item == item)
+        .unwrap()
+        .name
+}
+
+/// Scalar families: (Prometheus sample name, PCP metric, label naming the instance after the
+/// engine, or None).
+const SCALARS: &[(&str, &str, Option<&str>)] = &[
+    (
+        "vllm:num_requests_running",
+        "llm.vllm.requests.running",
+        None,
+    ),
+    (
+        "vllm:num_requests_waiting",
+        "llm.vllm.requests.waiting",
+        None,
+    ),
+    ("vllm:kv_cache_usage_perc", "llm.vllm.kv_cache.usage", None),
+    (
+        "vllm:prefix_cache_queries_total",
+        "llm.vllm.prefix_cache.queries",
+        None,
+    ),
+    (
+        "vllm:prefix_cache_hits_total",
+        "llm.vllm.prefix_cache.hits",
+        None,
+    ),
+    ("vllm:prompt_tokens_total", "llm.vllm.tokens.prompt", None),
+    (
+        "vllm:generation_tokens_total",
+        "llm.vllm.tokens.generation",
+        None,
+    ),
+    ("vllm:num_preemptions_total", "llm.vllm.preemptions", None),
+    (
+        "vllm:request_success_total",
+        "llm.vllm.requests.success",
+        Some("finished_reason"),
+    ),
+];
+
+#[test]
+fn values_equal_the_served_capture_and_quantiles_the_hand_computed_ones() {
+    let busy1 = Arc::new(fixture("busy-1.metrics.txt"));
+    let busy2 = Arc::new(fixture("busy-2.metrics.txt"));
+    let _ep = FakeEndpoint::start(18010, Mode::Then(busy1, busy2.clone()));
+    let pmcd = Pmcd::start("values", 44810, &conf(18010, "interval = \"4s\""), false);
+    assert!(
+        pmcd.wait(20, |p| p
+            .value("llm.agent.source.samples", "vllm0")
+            .is_some_and(|v| num(&v) >= 2.0)),
+        "no second sample; log:\n{}",
+        pmcd.log()
+    );
+    let all = pmcd.fetch(&["llm.vllm"]);
+    let text = String::from_utf8(busy2.to_vec()).unwrap();
+    let mut checked = 0;
+    let mut unchecked = Vec::new();
+    for e in parse(&text) {
+        let Entry::Sample(s) = e.unwrap() else {
+            continue;
+        };
+        if !s.name.starts_with("vllm:") || s.name.ends_with("_created") {
+            continue;
+        }
+        let engine = s.labels.get("engine").unwrap().into_owned();
+        let inst = format!("vllm0/{engine}");
+        if s.labels.get("pid").is_some() {
+            continue; // combined with the pid-less series of the same value
+        }
+        let got = |metric: &str, inst: &str| -> f64 {
+            num(all
+                .get(metric)
+                .and_then(|m| m.get(inst))
+                .unwrap_or_else(|| panic!("{metric}[{inst}] has no value (for {})", s.name)))
+        };
+        if let Some((_, metric, key)) = SCALARS.iter().find(|x| x.0 == s.name) {
+            let inst = match key {
+                Some(k) => format!("{inst}/{}", s.labels.get(k).unwrap()),
+                None => inst,
+            };
+            assert_eq!(got(metric, &inst), s.value, "{}", s.name);
+            checked += 1;
+        } else if s.name == "vllm:cache_config_info" {
+            assert_eq!(got("llm.vllm.cache_config.info", &inst), 1.0);
+            for (label, metric) in [
+                ("num_gpu_blocks", "llm.vllm.cache_config.num_gpu_blocks"),
+                ("block_size", "llm.vllm.cache_config.block_size"),
+                (
+                    "gpu_memory_utilization",
+                    "llm.vllm.cache_config.gpu_memory_utilization",
+                ),
+            ] {
+                assert_eq!(got(metric, &inst), num(&s.labels.get(label).unwrap()));
+            }
+            checked += 1;
+        } else if let Some((h, part)) = cat::LATENCY_FAMILIES
+            .iter()
+            .chain(cat::TOKENS_HIST_FAMILIES)
+            .find_map(|h| {
+                ["_bucket", "_sum", "_count"]
+                    .iter()
+                    .find(|p| s.name.strip_suffix(**p) == Some(h.prom))
+                    .map(|p| (h, *p))
+            })
+        {
+            let item = match part {
+                "_sum" => 0,
+                "_count" => 1,
+                _ => 2,
+            };
+            let metric = metric_name(h.cluster, h.base + item);
+            let inst = if part == "_bucket" {
+                format!("{inst} le={}", s.labels.get("le").unwrap())
+            } else {
+                inst
+            };
+            assert_eq!(got(metric, &inst), s.value, "{} {inst}", s.name);
+            checked += 1;
+        } else if s.name == "vllm:future_gauge" {
+            let inst = format!("vllm0 {}{{{}}}", s.name, s.labels.raw());
+            assert_eq!(got("llm.vllm.other.value", &inst), 42.0);
+            checked += 1;
+        } else {
+            unchecked.push(s.name.to_string());
+        }
+    }
+    assert!(unchecked.is_empty(), "families not checked: {unchecked:?}");
+    assert!(checked > 300, "only {checked} series checked");
+    // Interval quantiles from the bucket deltas between busy-1 and busy-2 (make-busy.py).
+    let q = |m: &str| num(&all[m]["vllm0/0"]);
+    assert!((q("llm.vllm.ttft.p50") - 0.125).abs() < 1e-9);
+    assert!((q("llm.vllm.ttft.p90") - 0.225).abs() < 1e-9);
+    assert!((q("llm.vllm.ttft.p99") - 0.2475).abs() < 1e-9);
+    // Labels: model_name, engine, url on the engine instances.
+    let out = std::process::Command::new("pminfo")
+        .args(["-h", &pmcd.host, "-l", "llm.vllm.requests.running"])
+        .output()
+        .unwrap();
+    let labels = String::from_utf8_lossy(&out.stdout);
+    for l in [
+        "\"model_name\":\"Qwen/Qwen1.5-0.5B-Chat\"",
+        "\"engine\":\"0\"",
+        "\"url\":\"http://127.0.0.1:18010/metrics\"",
+    ] {
+        assert!(labels.contains(l), "{l} not in {labels}");
+    }
+}
+
+fn error_of(p: &Pmcd) -> String {
+    p.value("llm.agent.source.last_error", "vllm0")
+        .unwrap_or_default()
+}
+
+fn wait_error(p: &Pmcd, what: &str) {
+    assert!(
+        p.wait(15, |p| error_of(p).contains(what)
+            && p.value("llm.agent.source.up", "vllm0").as_deref()
+                == Some("0")),
+        "last_error never contained {what:?}: {:?}; log:\n{}",
+        error_of(p),
+        p.log()
+    );
+    assert_eq!(
+        p.value("llm.vllm.requests.running", "vllm0/0"),
+        None,
+        "values are withdrawn while {what}"
+    );
+}
+
+fn wait_running(p: &Pmcd, v: &str) {
+    assert!(
+        p.wait(15, |p| p
+            .value("llm.vllm.requests.running", "vllm0/0")
+            .as_deref()
+            == Some(v)
+            && p.value("llm.agent.source.up", "vllm0").as_deref()
+                == Some("1")),
+        "running never became {v}: {:?}; log:\n{}",
+        error_of(p),
+        p.log()
+    );
+}
+
+#[test]
+fn names_exist_first_faults_are_reported_fetches_never_block_and_the_agent_recovers() {
+    let pmcd = Pmcd::start(
+        "faults",
+        44811,
+        &conf(18011, "interval = \"500ms\"\ntimeout = \"4s\""),
+        false,
+    );
+    // Nothing listens yet: every catalogued name exists, without values, and llm.agent says why.
+    let names = std::process::Command::new("pminfo")
+        .args(["-h", &pmcd.host, "llm.vllm"])
+        .output()
+        .unwrap();
+    let names = String::from_utf8_lossy(&names.stdout);
+    let catalogued = catalogue::metrics()
+        .filter(|m| m.name.starts_with("llm.vllm."))
+        .count();
+    assert_eq!(names.lines().count(), catalogued, "{names}");
+    wait_error(&pmcd, "http://127.0.0.1:18011/metrics: connection refused");
+
+    let busy2 = Arc::new(fixture("busy-2.metrics.txt"));
+    let ep = FakeEndpoint::start(18011, Mode::Body(busy2.clone()));
+    wait_running(&pmcd, "7");
+
+    ep.set(Mode::Status500);
+    wait_error(&pmcd, "HTTP 500");
+    ep.set(Mode::Html);
+    wait_error(&pmcd, "not Prometheus text (Content-Type text/html)");
+    ep.set(Mode::Huge);
+    wait_error(&pmcd, "body larger than 16 MiB");
+    ep.set(Mode::CloseMidBody(busy2.clone()));
+    wait_error(&pmcd, "reading the body");
+    ep.set(Mode::Body(busy2.clone()));
+    wait_running(&pmcd, "7");
+
+    // NaN and +Inf: the scrape succeeds, those values are simply absent.
+    let text = String::from_utf8(busy2.to_vec()).unwrap();
+    let nan = text
+        .replace(
+            "vllm:num_requests_running{engine=\"0\",model_name=\"Qwen/Qwen1.5-0.5B-Chat\"} 7.0",
+            "vllm:num_requests_running{engine=\"0\",model_name=\"Qwen/Qwen1.5-0.5B-Chat\"} NaN",
+        )
+        .replace(
+            "vllm:generation_tokens_total{engine=\"0\",model_name=\"Qwen/Qwen1.5-0.5B-Chat\"} 6000.0",
+            "vllm:generation_tokens_total{engine=\"0\",model_name=\"Qwen/Qwen1.5-0.5B-Chat\"} +Inf",
+        );
+    assert_ne!(nan, text);
+    ep.set(Mode::Body(Arc::new(nan.into_bytes())));
+    assert!(pmcd.wait(
+        15,
+        |p| p.value("llm.vllm.requests.running", "vllm0/0").is_none()
+            && p.value("llm.vllm.requests.waiting", "vllm0/0").as_deref() == Some("0")
+    ));
+    assert_eq!(pmcd.value("llm.vllm.tokens.generation", "vllm0/0"), None);
+    assert_eq!(
+        pmcd.value("llm.agent.source.up", "vllm0").as_deref(),
+        Some("1")
+    );
+
+    // A hung endpoint: fetches must not wait for the scrape. 1 s only detects blocking (the
+    // fetch path never waits at all; a blocking agent would take the 4 s scrape timeout).
+    ep.set(Mode::Hang(Duration::from_secs(5)));
+    let start = Instant::now();
+    let mut worst = Duration::ZERO;
+    let mut fetches = 0;
+    while start.elapsed() < Duration::from_secs(6) {
+        let t = Instant::now();
+        let all = pmcd.fetch(&["llm.vllm", "llm.agent"]);
+        let took = t.elapsed();
+        assert!(!all.is_empty());
+        worst = worst.max(took);
+        fetches += 1;
+        assert!(
+            took < Duration::from_secs(1),
+            "a fetch took {took:?} while the endpoint hangs"
+        );
+    }
+    assert!(fetches >= 5);
+    wait_error(&pmcd, "timed out after 4000 ms");
+    eprintln!("hung endpoint: {fetches} fetches, worst {worst:?}");
+
+    // Recovery.
+    ep.set(Mode::Body(busy2.clone()));
+    wait_running(&pmcd, "7");
+
+    // vLLM restarted: counters go backwards. The agent exports the new values and no
+    // quantile for the interval that spans the restart.
+    ep.set(Mode::Body(Arc::new(fixture("busy-1.metrics.txt"))));
+    wait_running(&pmcd, "3");
+    assert_eq!(
+        pmcd.value("llm.vllm.tokens.prompt", "vllm0/0").as_deref(),
+        Some("5000")
+    );
+    assert_eq!(pmcd.value("llm.vllm.ttft.p50", "vllm0/0"), None);
+}
