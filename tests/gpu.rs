@@ -296,6 +296,74 @@ fn energy_rate_in_pmrep_is_the_power_draw_in_watts() {
     assert!(out.contains("count/s"), "{out}");
 }
 
+/// The same from a pmlogger archive: the counter semantics survive logging, and pmrep -a
+/// rate-converts the logged millijoules to watts.
+#[test]
+fn energy_logged_by_pmlogger_replays_as_watts() {
+    let stub = Stub::build("gpu-archive");
+    let p = PrivatePmcd::start("gpu-archive", &stub.config());
+    wait_until("GPU values", &p, Duration::from_secs(10), || {
+        value(&p, "llm.gpu.energy", "gpu0").is_some()
+    });
+    let config = p.dir.path().join("logger.config");
+    std::fs::write(
+        &config,
+        "log mandatory on 1 sec {\n    llm.gpu.energy\n    llm.gpu.power.usage\n}\n",
+    )
+    .unwrap();
+    let archive = p.dir.path().join("gpu-archive");
+    let out = run(Command::new("pmlogger")
+        .arg("-h")
+        .arg(p.host())
+        .arg("-c")
+        .arg(&config)
+        .arg("-s")
+        .arg("8")
+        .arg("-t")
+        .arg("1")
+        .arg("-l")
+        .arg(p.dir.path().join("pmlogger.log"))
+        .arg(&archive));
+    assert!(
+        out.status.success(),
+        "pmlogger: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let rep = run(Command::new("pmrep")
+        .env("PCP_PYTHON_PROG", "/usr/bin/python3")
+        .args(["-q", "count", "-t", "3", "-o", "csv", "-P", "3", "-a"])
+        .arg(&archive)
+        .args(["llm.gpu.energy", "llm.gpu.power.usage"]));
+    let text = stdout(&rep);
+    let header = text.lines().next().unwrap_or_default();
+    assert!(
+        header.contains("llm.gpu.energy-gpu0") && header.contains("llm.gpu.power.usage-gpu0"),
+        "{text}"
+    );
+    let rows: Vec<Vec<f64>> = text
+        .lines()
+        .skip(1)
+        .map(|l| {
+            l.split(',')
+                .skip(1)
+                .filter_map(|f| f.parse().ok())
+                .collect()
+        })
+        .filter(|v: &Vec<f64>| v.len() == 6)
+        .collect();
+    assert!(!rows.is_empty(), "no rates replayed:\n{text}");
+    for row in &rows {
+        // Energy rate (W) of each GPU against its logged power draw (W).
+        for g in 0..3 {
+            let (rate, power) = (row[g], row[3 + g]);
+            assert!(
+                (rate - power).abs() / power < 0.08,
+                "gpu{g}: energy rate {rate} W vs power {power} W:\n{text}"
+            );
+        }
+    }
+}
+
 #[test]
 fn without_a_library_every_metric_exists_without_values_and_the_agent_retries() {
     let dir = TempDir::new("gpu-nolib");
