@@ -1,4 +1,5 @@
-//! What one full GPU sample costs: CPU time of the sampling thread per sample and per GPU,
+//! What one full GPU sample costs: CPU time (of the whole process: the sampling thread and the
+//! short-lived PCIe threads) per sample and per GPU, and wall time per sample,
 //! against the stand-in NVML of tests/nvml-stub (whose own time is negligible, so this is the
 //! agent's share: nvml-wrapper, building the snapshot, the per-process /proc reads).
 //!
@@ -10,12 +11,29 @@ use pcp_pmda_llm::sources::gpu::GpuSource;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-/// CPU time of the calling thread in ns (first field of /proc/thread-self/schedstat).
-fn thread_cpu_ns() -> u64 {
-    std::fs::read_to_string("/proc/thread-self/schedstat")
+/// CPU time of this process in ns, all threads, also those that exited (utime + stime of
+/// /proc/self/stat, in clock ticks: run enough samples for the tick to be small).
+fn process_cpu_ns(tick_ns: u64) -> u64 {
+    let stat = std::fs::read_to_string("/proc/self/stat").expect("/proc/self/stat");
+    let rest: Vec<&str> = stat
+        .rsplit_once(')')
+        .unwrap()
+        .1
+        .split_whitespace()
+        .collect();
+    let ticks: u64 = rest[11].parse::<u64>().unwrap() + rest[12].parse::<u64>().unwrap();
+    ticks * tick_ns
+}
+
+fn clock_tick_ns() -> u64 {
+    let out = std::process::Command::new("getconf")
+        .arg("CLK_TCK")
+        .output()
         .ok()
-        .and_then(|s| s.split_whitespace().next()?.parse().ok())
-        .expect("/proc/thread-self/schedstat")
+        .and_then(|o| String::from_utf8(o.stdout).ok())
+        .and_then(|s| s.trim().parse::<u64>().ok())
+        .unwrap_or(100);
+    1_000_000_000 / out
 }
 
 fn main() {
@@ -39,12 +57,13 @@ fn main() {
         // Steady state: GPM values need a previous sample, so count them after the first.
         values = std::hint::black_box(source.sample().unwrap()).values.len();
     }
-    let cpu0 = thread_cpu_ns();
+    let tick = clock_tick_ns();
+    let cpu0 = process_cpu_ns(tick);
     let wall0 = Instant::now();
     for _ in 0..n {
         std::hint::black_box(source.sample().unwrap());
     }
-    let cpu = (thread_cpu_ns() - cpu0) as f64 / n as f64 / 1000.0;
+    let cpu = (process_cpu_ns(tick) - cpu0) as f64 / n as f64 / 1000.0;
     let wall = wall0.elapsed().as_secs_f64() * 1e6 / n as f64;
     let per_gpu = cpu / gpus.max(1) as f64;
     // 8 GPUs sampled once a second: per-GPU CPU time x 8 per second, as a share of one core.

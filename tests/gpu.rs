@@ -6,7 +6,7 @@
 
 mod common;
 
-use common::{PrivatePmcd, TempDir, parse_pminfo_values, repo, run};
+use common::{PrivatePmcd, TempDir, parse_pminfo_values, repo, run, stdout};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -199,6 +199,14 @@ fn pminfo_reports_the_stub_table_with_units_and_labels() {
     ] {
         assert!(labels.contains(want), "missing {want} in:\n{labels}");
     }
+    // Processes: labels, and the GPU instance under MIG.
+    let labels = p.pminfo(&["-l", "llm.gpu.process.memory"]);
+    assert!(
+        labels.contains(r#"inst [394306 or "gpu2/pid6161"] labels {"#)
+            && labels.contains(r#""gpu":"gpu2","gpu_instance":"1","#),
+        "{labels}"
+    );
+    assert!(labels.contains(r#""gpu":"gpu0","#), "{labels}");
     // Help text names the NVML source.
     let help = p.pminfo(&["-T", "llm.gpu.energy"]);
     assert!(
@@ -210,6 +218,24 @@ fn pminfo_reports_the_stub_table_with_units_and_labels() {
         value(&p, "llm.agent.source.up", "gpu").as_deref(),
         Some("1")
     );
+    // ... in an agent that dropped root before NVML was initialised (it runs as PCP's user).
+    let status = stdout(&run(Command::new("bash")
+        .arg(repo().join("tests/private-pmcd.sh"))
+        .arg("status")
+        .arg(p.dir.path().join("pmcd"))));
+    let pid = status
+        .lines()
+        .find_map(|l| l.strip_prefix("agent pid=")?.split(' ').next())
+        .unwrap_or_else(|| panic!("no agent in: {status}"));
+    let proc_status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+    let uid = proc_status
+        .lines()
+        .find_map(|l| l.strip_prefix("Uid:"))
+        .unwrap()
+        .split_whitespace()
+        .next()
+        .unwrap();
+    assert_ne!(uid, "0", "the agent reads NVML as root:\n{proc_status}");
 }
 
 /// pmrep rate-converts the energy counter (mJ, "count x 10^-3") to watts with `-q count`.
@@ -220,15 +246,16 @@ fn energy_rate_in_pmrep_is_the_power_draw_in_watts() {
     wait_until("GPU values", &p, Duration::from_secs(10), || {
         value(&p, "llm.gpu.energy", "gpu0").is_some()
     });
-    // Samples 2 s apart give rates; the agent samples every 100 ms, so the rate is
-    // within a few percent of the stub's slope (its power draw) whatever the phase.
+    // Two fetches 5 s apart give one rate. The values are the agent's samples (every 100 ms)
+    // stamped with the fetch time, so the rate is within about 2 % of the stub's slope (its
+    // power draw) whatever the phase; 8 % leaves room for a loaded machine delaying a sample.
     let out = p.client(
         "pmrep",
         &[
             "-s",
             "2",
             "-t",
-            "3",
+            "5",
             "-q",
             "count",
             "-o",
@@ -257,7 +284,7 @@ fn energy_rate_in_pmrep_is_the_power_draw_in_watts() {
         .unwrap_or_else(|| panic!("no rates in pmrep output:\n{out}"));
     for (w, want) in watts.iter().zip([350.123, 98.765, 75.0]) {
         assert!(
-            (w - want).abs() / want < 0.06,
+            (w - want).abs() / want < 0.08,
             "energy rate {w} W, want ~{want} W (power draw): {out}"
         );
     }
@@ -267,6 +294,74 @@ fn energy_rate_in_pmrep_is_the_power_draw_in_watts() {
         &["-s", "2", "-t", "1", "-q", "count", "llm.gpu.energy"],
     );
     assert!(out.contains("count/s"), "{out}");
+}
+
+/// The same from a pmlogger archive: the counter semantics survive logging, and pmrep -a
+/// rate-converts the logged millijoules to watts.
+#[test]
+fn energy_logged_by_pmlogger_replays_as_watts() {
+    let stub = Stub::build("gpu-archive");
+    let p = PrivatePmcd::start("gpu-archive", &stub.config());
+    wait_until("GPU values", &p, Duration::from_secs(10), || {
+        value(&p, "llm.gpu.energy", "gpu0").is_some()
+    });
+    let config = p.dir.path().join("logger.config");
+    std::fs::write(
+        &config,
+        "log mandatory on 1 sec {\n    llm.gpu.energy\n    llm.gpu.power.usage\n}\n",
+    )
+    .unwrap();
+    let archive = p.dir.path().join("gpu-archive");
+    let out = run(Command::new("pmlogger")
+        .arg("-h")
+        .arg(p.host())
+        .arg("-c")
+        .arg(&config)
+        .arg("-s")
+        .arg("8")
+        .arg("-t")
+        .arg("1")
+        .arg("-l")
+        .arg(p.dir.path().join("pmlogger.log"))
+        .arg(&archive));
+    assert!(
+        out.status.success(),
+        "pmlogger: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let rep = run(Command::new("pmrep")
+        .env("PCP_PYTHON_PROG", "/usr/bin/python3")
+        .args(["-q", "count", "-t", "3", "-o", "csv", "-P", "3", "-a"])
+        .arg(&archive)
+        .args(["llm.gpu.energy", "llm.gpu.power.usage"]));
+    let text = stdout(&rep);
+    let header = text.lines().next().unwrap_or_default();
+    assert!(
+        header.contains("llm.gpu.energy-gpu0") && header.contains("llm.gpu.power.usage-gpu0"),
+        "{text}"
+    );
+    let rows: Vec<Vec<f64>> = text
+        .lines()
+        .skip(1)
+        .map(|l| {
+            l.split(',')
+                .skip(1)
+                .filter_map(|f| f.parse().ok())
+                .collect()
+        })
+        .filter(|v: &Vec<f64>| v.len() == 6)
+        .collect();
+    assert!(!rows.is_empty(), "no rates replayed:\n{text}");
+    for row in &rows {
+        // Energy rate (W) of each GPU against its logged power draw (W).
+        for g in 0..3 {
+            let (rate, power) = (row[g], row[3 + g]);
+            assert!(
+                (rate - power).abs() / power < 0.08,
+                "gpu{g}: energy rate {rate} W vs power {power} W:\n{text}"
+            );
+        }
+    }
 }
 
 #[test]
@@ -445,12 +540,9 @@ fn unsupported_calls_lost_gpus_exiting_processes_and_xids() {
         Duration::from_secs(20),
         || value(&p, "llm.gpu.name", "gpu0").is_some(),
     );
-    assert_eq!(
-        p.log().matches("gpu: NVML initialised from").count(),
-        2,
-        "{}",
-        p.log()
-    );
+    // Initialised at start, and again at least once (each failed attempt initialises anew).
+    let inits = p.log().matches("gpu: NVML initialised from").count();
+    assert!(inits >= 2, "{inits} initialisations:\n{}", p.log());
 }
 
 /// In-process: a source whose NVML keeps failing as a whole initialises it again at each

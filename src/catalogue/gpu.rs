@@ -36,7 +36,7 @@ pub static PROCESSES: Indom = Indom {
     help: "One instance per process and GPU it uses, named gpuN/pidP, instance id P*64+N, from \
 nvmlDeviceGetComputeRunningProcesses_v3 and nvmlDeviceGetGraphicsRunningProcesses_v3. \
 Instances disappear when the process stops using the GPU or exits. Labels: pid, gpu, command \
-(from /proc/P/comm when readable).",
+(from /proc/P/comm when readable) and, under MIG, gpu_instance (NVML's GPU instance id).",
 };
 
 pub static NVLINKS: Indom = Indom {
@@ -816,8 +816,8 @@ nvmlDeviceGetViolationStatus (NVML_PERF_POLICY_RELIABILITY).",
         G,
         "PCIe transmit throughput over NVML's 20 ms window",
         "PCIe bytes transmitted by the GPU, in KB/s, measured by NVML over a 20 ms window, from \
-nvmlDeviceGetPcieThroughput (NVML_PCIE_UTIL_TX_BYTES). The call blocks about 20 ms, which is \
-why it runs on the GPU source's own thread. A sample of 20 ms in each interval: prefer \
+nvmlDeviceGetPcieThroughput (NVML_PCIE_UTIL_TX_BYTES). The call blocks about 20 ms, so the \
+GPU source asks all GPUs at once, off the PCP thread. A sample of 20 ms in each interval: prefer \
 llm.gpu.pcie.tx_bytes where it has values.",
     ),
     m(
@@ -1164,7 +1164,9 @@ containers or under MIG without privileges).",
         NONE,
         P,
         "process id",
-        "Process id of the process, as NVML reports it (in NVML's pid namespace).",
+        "Process id of the process (pid of nvmlProcessInfo_t from \
+nvmlDeviceGetComputeRunningProcesses_v3 / nvmlDeviceGetGraphicsRunningProcesses_v3), in the \
+host's pid namespace as the driver sees it.",
     ),
     m(
         "llm.gpu.process.gpu",
@@ -1175,7 +1177,8 @@ containers or under MIG without privileges).",
         NONE,
         P,
         "NVML index of the GPU the process uses",
-        "NVML index of the GPU (the N of instance gpuN of llm.gpu.*).",
+        "NVML index of the GPU the process was listed on (the N of instance gpuN of llm.gpu.*; \
+the device nvmlDeviceGetComputeRunningProcesses_v3 was asked).",
     ),
     m(
         "llm.gpu.process.type",
@@ -1333,3 +1336,27 @@ nvmlGpmMetricsGet (NVML_GPM_METRIC_PCIE_RX_PER_SEC; DCGM_FI_PROF_PCIE_RX_BYTES a
 Hopper and newer.",
     ),
 ];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_help_text_names_its_nvml_source_and_items_are_in_our_clusters() {
+        for m in METRICS {
+            assert!(m.name.starts_with("llm.gpu."), "{}", m.name);
+            assert!((10..=19).contains(&m.cluster), "{}: cluster", m.name);
+            assert!(
+                m.help.contains("nvml") || m.help.contains("NVML_"),
+                "{}: help does not say which NVML call it comes from",
+                m.name
+            );
+            if m.sem == Counter {
+                assert!(m.ty == U64 || m.ty == U32, "{}: counter type", m.name);
+            }
+        }
+        for i in SECTION.indoms {
+            assert!((10..=19).contains(&i.serial), "{}: indom serial", i.name);
+        }
+    }
+}

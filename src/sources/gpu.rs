@@ -277,6 +277,45 @@ fn error_counter(c: u32) -> ErrorCounter {
     }
 }
 
+/// PCIe TX and RX throughput of one GPU, as NVML answered.
+type PcieThroughput = [Result<u32, NvmlError>; 2];
+
+fn pcie_throughput_of(nvml: &Nvml, index: u32) -> Option<PcieThroughput> {
+    let dev = nvml.device_by_index(index).ok()?;
+    Some([
+        dev.pcie_throughput(PcieUtilCounter::Send),
+        dev.pcie_throughput(PcieUtilCounter::Receive),
+    ])
+}
+
+/// `nvmlDeviceGetPcieThroughput` measures over 20 ms and blocks for it, per direction: with
+/// several GPUs, ask them all at once (one short-lived thread each, on the GPU source's side
+/// only) so a sample of 8 GPUs waits ~40 ms rather than ~320 ms. `None` for a GPU whose handle
+/// cannot be had (its own sample reports why).
+fn pcie_throughputs(nvml: &'static Nvml, count: u32) -> Vec<Option<PcieThroughput>> {
+    if count <= 1 {
+        return (0..count).map(|i| pcie_throughput_of(nvml, i)).collect();
+    }
+    std::thread::scope(|s| {
+        let handles: Vec<_> = (0..count)
+            .map(|i| {
+                std::thread::Builder::new()
+                    .name("gpu-pcie".into())
+                    .spawn_scoped(s, move || pcie_throughput_of(nvml, i))
+            })
+            .collect();
+        handles
+            .into_iter()
+            .enumerate()
+            .map(|(i, h)| match h {
+                Ok(h) => h.join().ok().flatten(),
+                // No thread to be had: ask on this one.
+                Err(_) => pcie_throughput_of(nvml, i as u32),
+            })
+            .collect()
+    })
+}
+
 /// Instance id of MIG device `mig` of GPU `gpu`.
 pub fn mig_instance_id(gpu: u32, mig: u32) -> u32 {
     1000 * (gpu + 1) + mig
@@ -506,7 +545,9 @@ impl GpuSource {
         let mut gpus = Vec::new();
         let mut procs = Vec::new();
         let mut links = Vec::new();
+        let mut pcie = pcie_throughputs(st.nvml, count).into_iter();
         for index in 0..count {
+            let pcie = pcie.next().flatten();
             let mut out = GpuValues {
                 inst: index,
                 values: Vec::new(),
@@ -514,7 +555,7 @@ impl GpuSource {
             let mut insts = Vec::new();
             let mut p = Vec::new();
             let mut l = Vec::new();
-            match self.sample_gpu(st, index, &mut out, &mut insts, &mut p, &mut l) {
+            match self.sample_gpu(st, index, pcie, &mut out, &mut insts, &mut p, &mut l) {
                 Ok(()) => {
                     if self.lost.remove(&index) {
                         log("Info", &format!("gpu{index}: answering again"));
@@ -583,6 +624,7 @@ impl GpuSource {
         &mut self,
         st: &mut State,
         index: u32,
+        pcie: Option<PcieThroughput>,
         out: &mut GpuValues,
         insts: &mut Vec<Instance>,
         procs: &mut Vec<Instance>,
@@ -774,18 +816,13 @@ impl GpuSource {
             }
         }
 
-        // PCIe. Throughput blocks ~20 ms per direction on real GPUs: this thread only.
+        // PCIe. Throughput was read for all GPUs at once (see pcie_throughputs).
         let c = CLUSTER_PCIE;
-        for (item, counter) in [
-            (X_TX_THROUGHPUT, PcieUtilCounter::Send),
-            (X_RX_THROUGHPUT, PcieUtilCounter::Receive),
-        ] {
-            if let Some(v) = Self::check(
-                w,
-                index,
-                "nvmlDeviceGetPcieThroughput",
-                dev.pcie_throughput(counter),
-            )? {
+        for (item, r) in [X_TX_THROUGHPUT, X_RX_THROUGHPUT]
+            .into_iter()
+            .zip(pcie.into_iter().flatten())
+        {
+            if let Some(v) = Self::check(w, index, "nvmlDeviceGetPcieThroughput", r)? {
                 out.put(c, item, Value::U32(v));
             }
         }
@@ -928,7 +965,14 @@ impl GpuSource {
         }
 
         // Processes.
-        let mut by_pid: BTreeMap<u32, (Option<u64>, bool, bool)> = BTreeMap::new();
+        #[derive(Default)]
+        struct Proc {
+            mem: Option<u64>,
+            compute: bool,
+            graphics: bool,
+            gpu_instance: Option<u32>,
+        }
+        let mut by_pid: BTreeMap<u32, Proc> = BTreeMap::new();
         for (graphics, list) in [
             (
                 false,
@@ -950,23 +994,35 @@ impl GpuSource {
             ),
         ] {
             for p in list.unwrap_or_default() {
-                let e = by_pid.entry(p.pid).or_insert((None, false, false));
+                let e = by_pid.entry(p.pid).or_default();
                 if let UsedGpuMemory::Used(m) = p.used_gpu_memory {
-                    e.0 = Some(e.0.unwrap_or(0).max(m));
+                    // Both lists give the process's total: keep one, not the sum.
+                    e.mem = Some(e.mem.unwrap_or(0).max(m));
                 }
                 if graphics {
-                    e.2 = true;
+                    e.graphics = true;
                 } else {
-                    e.1 = true;
+                    e.compute = true;
                 }
+                e.gpu_instance = e.gpu_instance.or(p.gpu_instance_id);
             }
         }
-        for (pid, (mem, compute, graphics)) in by_pid {
+        for (pid, proc_) in by_pid {
+            let Proc {
+                mem,
+                compute,
+                graphics,
+                gpu_instance,
+            } = proc_;
             let id = process_instance_id(pid, index);
             let mut labels = vec![
                 ("pid".to_string(), pid.to_string()),
                 ("gpu".to_string(), gname.clone()),
             ];
+            if let Some(gi) = gpu_instance {
+                // Under MIG: the GPU instance (not the MIG device index) the process runs in.
+                labels.push(("gpu_instance".to_string(), gi.to_string()));
+            }
             if let Ok(comm) = std::fs::read_to_string(format!("/proc/{pid}/comm")) {
                 labels.push(("command".to_string(), comm.trim().to_string()));
             }

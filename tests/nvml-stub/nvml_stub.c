@@ -16,6 +16,7 @@
  *   xid GPU NUMBER       a critical XID event for GPU; xid lines are a log: append new ones,
  *                        each is delivered once (the n-th xid line after n-1 were delivered)
  *   hide_pid PID         process PID is no longer listed (it "exited")
+ *   pcie_delay MS        nvmlDeviceGetPcieThroughput sleeps MS ms, as the real one blocks ~20 ms
  *   count_error CODE     nvmlDeviceGetCount_v2 returns CODE (NVML stops answering as a whole)
  *   count N              nvmlDeviceGetCount_v2 reports N GPUs (default 3, at most 16; GPU N
  *                        for N >= 3 repeats the values of GPU N mod 3, for benchmarks)
@@ -73,7 +74,7 @@ typedef struct {
     unsigned gpuInstanceId, computeInstanceId;
 } nvmlEventData_t;
 
-struct proc { unsigned pid; unsigned long long mem; int graphics; };
+struct proc { unsigned pid; unsigned long long mem; int graphics; unsigned gi; }; /* gi: GPU instance + 1 */
 struct mig { int present; const char *name, *uuid; unsigned long long total, reserved, used; };
 
 struct gpu {
@@ -159,6 +160,7 @@ static struct gpu gpus[MAXGPU] = {
         .pcie_tx = 10, .pcie_rx = 20, .replay = 0, .gen = 4, .gen_max = 4, .width = 8,
         .width_max = 16, .pcie_tx_bytes = 0, .pcie_rx_bytes = 0,
         .nvlinks = 0, .ecc_supported = 0,
+        .procs = {{6161, 1073741824ULL, 0, 2}, {0, 0, 0, 0}, {0, 0, 0, 0}},
         .mig_mode = 1,
         .migs = {
             {1, "NVIDIA A30 MIG 2g.12gb", "MIG-aaaaaaaa-0000-0000-0000-000000000000",
@@ -184,7 +186,7 @@ static void fill_table(void)
 #define MAXRULES 64
 static struct { char kind[16]; int gpu; char fn[96]; long num; } rules[MAXRULES];
 static int nrules;
-static int init_code, count_error, ngpus = 3;
+static int init_code, count_error, pcie_delay_ms, ngpus = 3;
 static struct stat control_st;
 static int control_loaded;
 static struct { int gpu; unsigned long long xid; } events[64];
@@ -211,7 +213,7 @@ static void load_control(void)
         return;
     if (stat(path, &st) < 0) {
         if (control_loaded) { /* file removed: back to defaults */
-            nrules = 0; init_code = 0; count_error = 0; ngpus = 3; control_loaded = 0;
+            nrules = 0; init_code = 0; count_error = 0; pcie_delay_ms = 0; ngpus = 3; control_loaded = 0;
         }
         return;
     }
@@ -221,7 +223,7 @@ static void load_control(void)
         return;
     control_st = st;
     control_loaded = 1;
-    nrules = 0; init_code = 0; count_error = 0; ngpus = 3; nevents = 0;
+    nrules = 0; init_code = 0; count_error = 0; pcie_delay_ms = 0; ngpus = 3; nevents = 0;
     if ((f = fopen(path, "r")) == NULL)
         return;
     while (fgets(line, sizeof(line), f) != NULL && nrules < MAXRULES) {
@@ -230,6 +232,8 @@ static void load_control(void)
             continue;
         if (strcmp(kind, "init") == 0) {
             init_code = atoi(a);
+        } else if (strcmp(kind, "pcie_delay") == 0) {
+            pcie_delay_ms = atoi(a);
         } else if (strcmp(kind, "count_error") == 0) {
             count_error = atoi(a);
         } else if (strcmp(kind, "count") == 0) {
@@ -507,6 +511,10 @@ nvmlReturn_t nvmlDeviceGetPcieThroughput(nvmlDevice_t g, int counter, unsigned *
     FULL_GPU(g);
     if (counter != 0 && counter != 1)
         return NVML_ERROR_INVALID_ARGUMENT;
+    if (pcie_delay_ms > 0) {
+        struct timespec d = {pcie_delay_ms / 1000, (pcie_delay_ms % 1000) * 1000000L};
+        nanosleep(&d, NULL);
+    }
     *v = counter == 0 ? g->pcie_tx : g->pcie_rx;
     return NVML_SUCCESS;
 }
@@ -607,8 +615,8 @@ static nvmlReturn_t processes(struct gpu *g, int graphics, unsigned *count, nvml
         if (q->pid && q->graphics == graphics && !pid_hidden(q->pid)) {
             p[n].pid = q->pid;
             p[n].usedGpuMemory = q->mem;
-            p[n].gpuInstanceId = 0xffffffff;
-            p[n].computeInstanceId = 0xffffffff;
+            p[n].gpuInstanceId = q->gi ? q->gi - 1 : 0xffffffff;
+            p[n].computeInstanceId = q->gi ? 0 : 0xffffffff;
             n++;
         }
     }
