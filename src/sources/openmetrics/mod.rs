@@ -115,6 +115,12 @@ fn tables() -> &'static Tables {
     })
 }
 
+fn lookup<'t>(t: &'t Tables, name: &str) -> Option<&'t Target> {
+    t.by_name
+        .get(name)
+        .or_else(|| name.strip_suffix("_total").and_then(|n| t.by_name.get(n)))
+}
+
 /// Where series of unknown families go, by name prefix.
 fn other_target(name: &str) -> Option<(MetricId, &'static Indom)> {
     use crate::catalogue::{epp as e, lmcache as l, vllm as v};
@@ -274,10 +280,16 @@ impl Mapper {
             if series > MAX_SERIES {
                 return Err(format!("more than {MAX_SERIES} series in one scrape"));
             }
-            let target = t
-                .by_name
-                .get(s.name)
-                .or_else(|| s.name.strip_suffix("_total").and_then(|n| t.by_name.get(n)));
+            let target = lookup(t, s.name).or_else(|| {
+                // OpenMetrics (if a server negotiated it) writes `vllm_x` for `vllm:x` in
+                // sample names while HELP/TYPE keep the colon.
+                let (prefix, rest) = s.name.split_once('_')?;
+                if prefix == "vllm" || prefix == "lmcache" {
+                    lookup(t, &format!("{prefix}:{rest}"))
+                } else {
+                    None
+                }
+            });
             match target {
                 Some(Target::Scalar(routes)) => {
                     for r in routes {

@@ -284,3 +284,16 @@ fn too_many_series_is_an_error() {
     let e = Mapper::new("v", "u").map(&text).unwrap_err();
     assert!(e.contains("more than"), "{e}");
 }
+
+#[test]
+fn openmetrics_sample_names_with_underscores_are_mapped() {
+    let mut m = Mapper::new("v", "u");
+    let s = m
+        .map("# TYPE vllm:prompt_tokens counter\nvllm_prompt_tokens_total{engine=\"0\"} 12.0\nvllm_prompt_tokens_created{engine=\"0\"} 1.7e9\n# EOF\n")
+        .unwrap();
+    assert_eq!(
+        get(&s, "llm.vllm.tokens.prompt", E, "v/0"),
+        Some(Value::U64(12))
+    );
+    assert_eq!(s.values.len(), 1);
+}
