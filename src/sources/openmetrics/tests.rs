@@ -297,3 +297,27 @@ fn openmetrics_sample_names_with_underscores_are_mapped() {
     );
     assert_eq!(s.values.len(), 1);
 }
+
+#[test]
+fn instance_ids_are_the_stable_ids_of_the_names() {
+    let mut m = Mapper::new("vllm0", "u");
+    let text = format!(
+        "{BUSY2}\nvllm:request_success_total{{engine=\"1\",finished_reason=\"a b/c\"}} 1\nvllm:num_requests_running 2\n"
+    );
+    let s = m.map(&text).unwrap();
+    let mut n = 0;
+    for g in &s.indoms {
+        for i in &g.instances {
+            assert_eq!(
+                i.id,
+                crate::sources::stable_instance_id(&i.name),
+                "{}",
+                i.name
+            );
+            n += 1;
+        }
+    }
+    assert!(n > 50, "{n} instances");
+    inst(&s, cat::FINISHED.serial, "vllm0/1/a_b_c");
+    inst(&s, E, "vllm0/-");
+}
