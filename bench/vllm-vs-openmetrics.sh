@@ -9,6 +9,7 @@
 #   -n / --reps     fetches per repetition / repetitions for bench/fetch-cost.py (default 200 / 3)
 #   --work DIR      scratch directory (default /tmp/vllm-vs-openmetrics; wiped on start)
 #   --no-archive    skip the pmdaopenmetrics empty-archive scenario (50 s)
+#   --no-faults     skip the hung-endpoint comparison (bench/fault-fetch.py, ~30 s)
 #
 # Everything runs on 127.0.0.1 with a private pmcd (bench/private-pmcd.sh, port 44850) and
 # bench/serve-metrics.py --bump (port 18050); the system pmcd is never touched. Needs root, PCP,
@@ -19,7 +20,7 @@ set -u
 TOOLS=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 ROOT=$(dirname "$TOOLS")
 METRICS=$ROOT/tests/fixtures/vllm/vllm-0.11.0_qwen1.5-0.5b-chat_idle.metrics.txt
-N=200; REPS=3; WORK=/tmp/vllm-vs-openmetrics; ARCHIVE=1
+N=200; REPS=3; WORK=/tmp/vllm-vs-openmetrics; ARCHIVE=1; FAULTS=1
 PMCD_PORT=44850; HTTP_PORT=18050
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -28,7 +29,8 @@ while [ $# -gt 0 ]; do
     --reps) REPS=$2; shift 2 ;;
     --work) WORK=$2; shift 2 ;;
     --no-archive) ARCHIVE=0; shift ;;
-    *) sed -n '2,17p' "$0"; exit 2 ;;
+    --no-faults) FAULTS=0; shift ;;
+    *) sed -n '2,18p' "$0"; exit 2 ;;
   esac
 done
 export PCP_PYTHON_PROG=/usr/bin/python3
@@ -116,6 +118,15 @@ printf '%-22s %14s %14s\n' "CPU ms / scrape" "$SCRAPE_MS" "(= per fetch)"
 awk -v a="$(field llm fetch_ms_median)" -v b="$(field openmetrics fetch_ms_median)" \
     -v c="$(field llm pmda_cpu_ms_per_fetch)" -v d="$(field openmetrics pmda_cpu_ms_per_fetch)" \
     'BEGIN{ if (a>0 && c>0) printf "ratio: fetch %.1fx faster, %.0fx less PMDA CPU per fetch\n", b/a, d/c }'
+
+if [ "$FAULTS" = 1 ]; then
+  echo
+  echo "== hung endpoint: 5 fetches of each prefix while the endpoint never answers (pmcd -t 5 s)"
+  for prefix in llm.vllm openmetrics.vllm; do
+    $PY "$TOOLS/fault-fetch.py" "$prefix" --host "$HOST" --server "$SERVER" --mode hang -n 5 --recover 2 \
+        | grep SUMMARY
+  done
+fi
 
 if [ "$ARCHIVE" = 1 ]; then
   echo

@@ -299,3 +299,44 @@ fn names_exist_first_faults_are_reported_fetches_never_block_and_the_agent_recov
     );
     assert_eq!(pmcd.value("llm.vllm.ttft.p50", "vllm0/0"), None);
 }
+
+/// pmlogconf enables the shipped vLLM group only when vLLM is there (its probe is a leaf with
+/// values), and keeps the agent group regardless.
+#[test]
+fn pmlogconf_enables_the_vllm_group_when_vllm_is_present() {
+    let pmcd = Pmcd::start("pmlogconf", 44813, &conf(18013, ""), false);
+    let groups = pmcd.dir.join("groups");
+    std::fs::create_dir_all(groups.join("llm")).unwrap();
+    for f in ["agent", "vllm", "lmcache", "epp"] {
+        std::fs::copy(
+            repo().join("pmda/pmlogconf").join(f),
+            groups.join("llm").join(f),
+        )
+        .unwrap();
+    }
+    let run = |out: &str| -> String {
+        let path = pmcd.dir.join(out);
+        let status = std::process::Command::new("/usr/lib/pcp/bin/pmlogconf")
+            .args(["-h", &pmcd.host, "-q", "-d"])
+            .arg(&groups)
+            .arg(&path)
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::null())
+            .status()
+            .expect("run pmlogconf");
+        assert!(status.success());
+        std::fs::read_to_string(path).unwrap()
+    };
+    let without = run("without.config");
+    assert!(without.contains("#+ llm/vllm:x::"), "{without}");
+    assert!(without.contains("#+ llm/agent:y:"), "{without}");
+    let _ep = FakeEndpoint::start(18013, Mode::Body(Arc::new(fixture("busy-1.metrics.txt"))));
+    wait_running(&pmcd, "3");
+    let with = run("with.config");
+    assert!(with.contains("#+ llm/vllm:y:10sec:"), "{with}");
+    assert!(
+        with.contains("log advisory on 10sec {\n\tllm.vllm\n}"),
+        "{with}"
+    );
+    assert!(with.contains("#+ llm/lmcache:x::"), "{with}");
+}

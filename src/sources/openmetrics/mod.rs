@@ -116,6 +116,12 @@ fn tables() -> &'static Tables {
     })
 }
 
+fn lookup<'t>(t: &'t Tables, name: &str) -> Option<&'t Target> {
+    t.by_name
+        .get(name)
+        .or_else(|| name.strip_suffix("_total").and_then(|n| t.by_name.get(n)))
+}
+
 /// Where series of unknown families go, by name prefix.
 fn other_target(name: &str) -> Option<(MetricId, &'static Indom)> {
     use crate::catalogue::{epp as e, lmcache as l, vllm as v};
@@ -193,14 +199,29 @@ impl Builder {
         labels: impl FnOnce() -> Vec<(String, String)>,
     ) -> u32 {
         let id = stable_instance_id(&name);
+        self.instance_by_id(indom, id, || name, labels)
+    }
+    /// As `instance`, for a caller that computed the id without building the name (the name
+    /// is then only built for an instance new in this scrape).
+    fn instance_by_id(
+        &mut self,
+        indom: u32,
+        id: u32,
+        name: impl FnOnce() -> String,
+        labels: impl FnOnce() -> Vec<(String, String)>,
+    ) -> u32 {
         self.instances
             .entry(indom)
             .or_default()
             .entry(id)
-            .or_insert_with(|| Instance {
-                id,
-                name,
-                labels: labels(),
+            .or_insert_with(|| {
+                let name = name();
+                debug_assert_eq!(stable_instance_id(&name), id, "{name}");
+                Instance {
+                    id,
+                    name,
+                    labels: labels(),
+                }
             });
         id
     }
@@ -299,6 +320,30 @@ impl Mapper {
         labels
     }
 
+    /// `stable_instance_id(&self.instance_name(s, keys))`, computed without allocating (FNV-1a
+    /// runs over the same bytes the name would have).
+    fn instance_id(&self, s: &parse::Sample<'_>, keys: &[&str]) -> u32 {
+        fn step(h: u32, b: u8) -> u32 {
+            (h ^ b as u32).wrapping_mul(0x0100_0193)
+        }
+        let mut h: u32 = 0x811c_9dc5;
+        for b in self.endpoint.bytes() {
+            h = step(h, b);
+        }
+        for k in keys {
+            h = step(h, b'/');
+            match s.labels.get(k) {
+                Some(v) if !v.is_empty() => {
+                    for b in v.bytes() {
+                        h = step(h, if b == b'/' || b == b' ' { b'_' } else { b });
+                    }
+                }
+                _ => h = step(h, b'-'),
+            }
+        }
+        h & 0x3fff_ffff
+    }
+
     fn instance_name(&self, s: &parse::Sample<'_>, keys: &[&str]) -> String {
         let mut name = self.endpoint.clone();
         for k in keys {
@@ -331,15 +376,26 @@ impl Mapper {
             if series > MAX_SERIES {
                 return Err(format!("more than {MAX_SERIES} series in one scrape"));
             }
-            let target = t
-                .by_name
-                .get(s.name)
-                .or_else(|| s.name.strip_suffix("_total").and_then(|n| t.by_name.get(n)));
+            let target = lookup(t, s.name).or_else(|| {
+                // OpenMetrics (if a server negotiated it) writes `vllm_x` for `vllm:x` in
+                // sample names while HELP/TYPE keep the colon.
+                let (prefix, rest) = s.name.split_once('_')?;
+                if prefix == "vllm" || prefix == "lmcache" {
+                    lookup(t, &format!("{prefix}:{rest}"))
+                } else {
+                    None
+                }
+            });
             match target {
                 Some(Target::Scalar(routes)) => {
                     for r in routes {
-                        let name = self.instance_name(&s, r.route.keys);
-                        let inst = b.instance(r.indom.serial, name, || self.base_labels(&s, true));
+                        let id = self.instance_id(&s, r.route.keys);
+                        let inst = b.instance_by_id(
+                            r.indom.serial,
+                            id,
+                            || self.instance_name(&s, r.route.keys),
+                            || self.base_labels(&s, true),
+                        );
                         let v = match r.route.from_label {
                             Some(l) => match s.labels.get(l).and_then(|v| v.parse::<f64>().ok()) {
                                 Some(v) => v,
@@ -353,11 +409,10 @@ impl Mapper {
                 Some(Target::Hist(i, part)) => {
                     let h = t.hists[*i];
                     let keys = keys_of(h.indom);
-                    let name = self.instance_name(&s, keys);
-                    let inst = stable_instance_id(&name);
+                    let inst = self.instance_id(&s, keys);
                     let acc = hists.entry((*i, inst)).or_insert_with(|| HistAcc {
                         inst,
-                        name,
+                        name: self.instance_name(&s, keys),
                         labels: self.base_labels(&s, true),
                         buckets: Vec::new(),
                         sum: None,

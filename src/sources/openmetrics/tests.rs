@@ -306,3 +306,40 @@ fn too_many_series_is_an_error() {
     let e = Mapper::new("v", "u").map(&text).unwrap_err();
     assert!(e.contains("more than"), "{e}");
 }
+
+#[test]
+fn openmetrics_sample_names_with_underscores_are_mapped() {
+    let mut m = Mapper::new("v", "u");
+    let s = m
+        .map("# TYPE vllm:prompt_tokens counter\nvllm_prompt_tokens_total{engine=\"0\"} 12.0\nvllm_prompt_tokens_created{engine=\"0\"} 1.7e9\n# EOF\n")
+        .unwrap();
+    assert_eq!(
+        get(&s, "llm.vllm.tokens.prompt", E, "v/0"),
+        Some(Value::U64(12))
+    );
+    assert_eq!(s.values.len(), 1);
+}
+
+#[test]
+fn instance_ids_are_the_stable_ids_of_the_names() {
+    let mut m = Mapper::new("vllm0", "u");
+    let text = format!(
+        "{BUSY2}\nvllm:request_success_total{{engine=\"1\",finished_reason=\"a b/c\"}} 1\nvllm:num_requests_running 2\n"
+    );
+    let s = m.map(&text).unwrap();
+    let mut n = 0;
+    for g in &s.indoms {
+        for i in &g.instances {
+            assert_eq!(
+                i.id,
+                crate::sources::stable_instance_id(&i.name),
+                "{}",
+                i.name
+            );
+            n += 1;
+        }
+    }
+    assert!(n > 50, "{n} instances");
+    inst(&s, cat::FINISHED.serial, "vllm0/1/a_b_c");
+    inst(&s, E, "vllm0/-");
+}
