@@ -11,10 +11,10 @@
 #   --no-archive    skip the pmdaopenmetrics empty-archive scenario (50 s)
 #   --no-faults     skip the hung-endpoint comparison (bench/fault-fetch.py, ~30 s)
 #
-# Everything runs on 127.0.0.1 with a private pmcd (bench/private-pmcd.sh, port 44850) and
+# Everything runs on 127.0.0.1 with a private pmcd (tests/private-pmcd.sh, port 44850) and
 # bench/serve-metrics.py --bump (port 18050); the system pmcd is never touched. Needs root, PCP,
 # python3-pcp and python3-requests for /usr/bin/python3, and `cargo build --release` done.
-# Built on bench/openmetrics-anchor.sh, bench/fetch-cost.py and bench/private-pmcd.sh, copied from
+# Built on bench/openmetrics-anchor.sh, bench/fetch-cost.py and tests/private-pmcd.sh, copied from
 # the project's shared/bench/ scripts.
 set -u
 TOOLS=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -44,7 +44,7 @@ SERVER=http://127.0.0.1:$HTTP_PORT
 
 SERVE_PID=
 cleanup() {
-  "$TOOLS/private-pmcd.sh" stop "$WORK/pmcd" >/dev/null 2>&1
+  bash "$TOOLS/../tests/private-pmcd.sh" stop "$WORK/pmcd" >/dev/null 2>&1
   [ -n "$SERVE_PID" ] && kill "$SERVE_PID" 2>/dev/null
   [ -n "${LOGGER_PID:-}" ] && kill "$LOGGER_PID" 2>/dev/null
 }
@@ -81,7 +81,7 @@ url = "$SERVER/metrics"
 interval = "1s"
 CONF
 pmcpp -I "$ROOT/pmda" "$ROOT/pmda/root" >"$WORK/llm.pmns"
-"$TOOLS/private-pmcd.sh" start "$WORK/pmcd" "$PMCD_PORT" --pmns-file "$WORK/llm.pmns" \
+bash "$TOOLS/../tests/private-pmcd.sh" start "$WORK/pmcd" "$PMCD_PORT" --pmns-file "$WORK/llm.pmns" \
     --agent "llm 505 pipe binary $BIN -d 505 -c $WORK/llm.conf -l $WORK/llm.log" \
     --agent "openmetrics 144 pipe binary notready $PY $OMPMDA -c $WORK/pmcd/config.d" || exit 1
 PMCD_PID=$(cat "$WORK/pmcd/pmcd.pid")
@@ -133,7 +133,7 @@ if [ "$ARCHIVE" = 1 ]; then
   echo "== empty-archive scenario for pmdaopenmetrics: endpoint down, pmlogger (openmetrics.vllm + llm.vllm, 1 s)"
   echo "   started; endpoint up 10 s later with growing counters; pmlogger stopped after 40 s"
   kill "$SERVE_PID"; SERVE_PID=
-  "$TOOLS/private-pmcd.sh" start "$WORK/pmcd" "$PMCD_PORT" --pmns-file "$WORK/llm.pmns" \
+  bash "$TOOLS/../tests/private-pmcd.sh" start "$WORK/pmcd" "$PMCD_PORT" --pmns-file "$WORK/llm.pmns" \
       --agent "llm 505 pipe binary $BIN -d 505 -c $WORK/llm.conf -l $WORK/llm.log" \
       --agent "openmetrics 144 pipe binary notready $PY $OMPMDA -c $WORK/pmcd/config.d" >/dev/null || exit 1
   printf 'log mandatory on every 1 second {\n    openmetrics.vllm\n    llm.vllm\n}\n' >"$WORK/arch.config"

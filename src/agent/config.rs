@@ -321,7 +321,35 @@ impl Config {
         }
         cfg.lmcache = endpoints(&ctx, "lmcache", raw.lmcache, &mut cfg.errors);
         cfg.epp = endpoints(&ctx, "epp", raw.epp, &mut cfg.errors);
+        cfg.drop_names_used_twice();
         cfg
+    }
+
+    /// Source names share one instance domain (llm.agent.source): a name used by two
+    /// endpoints of different kinds keeps the first and drops the later one with an error.
+    fn drop_names_used_twice(&mut self) {
+        let mut seen: Vec<String> = vec!["gpu".to_string()];
+        let file = self.source.clone();
+        let mut errors = Vec::new();
+        for (kind, list) in [
+            ("vllm", &mut self.vllm),
+            ("lmcache", &mut self.lmcache),
+            ("epp", &mut self.epp),
+        ] {
+            list.retain(|ep| {
+                if seen.contains(&ep.name) {
+                    errors.push(format!(
+                        "{file}: [[{kind}]]: name \"{}\" is already used by another source; endpoint {} ignored",
+                        ep.name, ep.url
+                    ));
+                    false
+                } else {
+                    seen.push(ep.name.clone());
+                    true
+                }
+            });
+        }
+        self.errors.extend(errors);
     }
 
     /// Reads `path` if given (an error if it cannot be read), else the default file if it
@@ -439,6 +467,22 @@ mod tests {
         );
         assert!(
             c.errors[0].contains("invalid duration \"soon\""),
+            "{:?}",
+            c.errors
+        );
+    }
+
+    #[test]
+    fn a_name_used_by_two_kinds_of_endpoint_is_refused() {
+        let c = Config::parse(
+            "f",
+            "[[vllm]]\nname = \"a\"\nurl = \"http://x/metrics\"\n[[epp]]\nname = \"a\"\nurl = \"http://y/metrics\"\n",
+        );
+        assert_eq!(c.vllm.len(), 1);
+        assert!(c.epp.is_empty());
+        assert_eq!(c.errors.len(), 1, "{:?}", c.errors);
+        assert!(
+            c.errors[0].contains("[[epp]]: name \"a\" is already used"),
             "{:?}",
             c.errors
         );

@@ -1,5 +1,5 @@
 //! Helpers for the vLLM end-to-end tests: a private pmcd running pmdallm (through
-//! bench/private-pmcd.sh, which never touches the system pmcd), a fake Prometheus endpoint
+//! tests/private-pmcd.sh, which never touches the system pmcd), a fake Prometheus endpoint
 //! (a std::net server thread whose behaviour the test switches), and pminfo parsing.
 #![allow(dead_code)]
 
@@ -184,7 +184,7 @@ impl Pmcd {
             conf_path.display(),
             dir.join("llm.log").display()
         );
-        let mut cmd = Command::new(repo().join("bench/private-pmcd.sh"));
+        let mut cmd = Command::new(repo().join("tests/private-pmcd.sh"));
         cmd.arg("start")
             .arg(dir.join("pmcd"))
             .arg(port.to_string())
@@ -198,7 +198,7 @@ impl Pmcd {
                 .arg("--agent")
                 .arg("linux 60 dso linux_init /var/lib/pcp/pmdas/linux/pmda_linux.so");
         }
-        let out = cmd.output().expect("run bench/private-pmcd.sh");
+        let out = cmd.output().expect("run tests/private-pmcd.sh");
         assert!(
             out.status.success(),
             "private pmcd did not start: {}{}",
@@ -248,7 +248,7 @@ impl Pmcd {
 
 impl Drop for Pmcd {
     fn drop(&mut self) {
-        let _ = Command::new(repo().join("bench/private-pmcd.sh"))
+        let _ = Command::new(repo().join("tests/private-pmcd.sh"))
             .arg("stop")
             .arg(self.dir.join("pmcd"))
             .output();
