@@ -7,6 +7,18 @@
 //! test regenerates them and fails when the committed copies drift.
 //!
 //! To find a metric's declaration from its name: `llm.<source>.…` lives in `<source>.rs`.
+//!
+//! PMID clusters and instance-domain serials are allocated by source, so a PMID also says
+//! where it is declared (a test checks that no two metrics share one):
+//!
+//! | file | names | clusters | indom serials |
+//! |---|---|---|---|
+//! | `agent.rs` | `llm.agent.*`, `llm.other.metrics` | 0–9 | 0–9 |
+//! | `gpu.rs` | `llm.gpu.*` | 10–19 | 10–19 |
+//! | `vllm.rs` | `llm.vllm.*` | 20–39 | 20–39 |
+//! | `lmcache.rs` | `llm.lmcache.*` | 40–49 | 40–49 |
+//! | `epp.rs` | `llm.epp.*` | 50–59 | 50–59 |
+//! | (run time) | `llm.other.*`, see [`DYNAMIC_ROOT`] | 3000–4095 | — |
 
 pub mod agent;
 pub mod epp;
@@ -312,6 +324,37 @@ mod tests {
                 "{} is under the dynamic root",
                 m.name
             );
+        }
+    }
+
+    #[test]
+    fn clusters_and_indoms_stay_in_their_files_ranges() {
+        let ranges: [(&str, std::ops::RangeInclusive<u32>); 5] = [
+            ("llm.agent.", 0..=9),
+            ("llm.gpu.", 10..=19),
+            ("llm.vllm.", 20..=39),
+            ("llm.lmcache.", 40..=49),
+            ("llm.epp.", 50..=59),
+        ];
+        for m in metrics().filter(|m| m.name != DYNAMIC_COUNT) {
+            let (prefix, range) = ranges
+                .iter()
+                .find(|(p, _)| m.name.starts_with(p))
+                .unwrap_or_else(|| panic!("{} has no row in the allocation table", m.name));
+            assert!(
+                range.contains(&m.cluster),
+                "{}: cluster {} outside {prefix}",
+                m.name,
+                m.cluster
+            );
+            if let Some(i) = m.indom {
+                assert!(
+                    range.contains(&i.serial),
+                    "{}: indom {} outside {prefix}",
+                    m.name,
+                    i.serial
+                );
+            }
         }
     }
 
