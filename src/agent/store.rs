@@ -3,7 +3,7 @@
 
 use crate::catalogue::{self, Metric, Type, agent as cat};
 use crate::sources::scheduler::{SourceInfo, Update};
-use crate::sources::{DynamicMetric, MetricId, SINGULAR, Value};
+use crate::sources::{DynamicMetric, IndomInstances, Instance, MetricId, SINGULAR, Value};
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::ffi::CString;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
@@ -28,6 +28,8 @@ pub struct InstanceEntry {
     pub name: String,
     /// Labels rendered as a JSON object, ready for `pmdaAddLabels`.
     pub labels_json: Option<String>,
+    /// The labels as the source gave them, to tell whether a new sample changed anything.
+    labels: Vec<(String, String)>,
     owner: usize,
 }
 
@@ -182,6 +184,7 @@ impl Store {
                 InstanceEntry {
                     name: s.name.clone(),
                     labels_json: None,
+                    labels: Vec::new(),
                     owner: AGENT,
                 },
             );
@@ -385,6 +388,8 @@ impl Store {
                     log.push(format!("source {name}: {}", e.0));
                     st.logged_error = Some(e.0);
                 }
+                // A failed sample withdraws the source's instances along with its values.
+                self.replace_instances(src, &name, Vec::new(), &mut log);
             }
         }
         self.refresh_agent_metrics();
@@ -395,12 +400,55 @@ impl Store {
         for (idx, inst) in self.owned.remove(&src).unwrap_or_default() {
             self.values[idx].remove(&inst);
         }
-        for table in self.indoms.values_mut() {
-            let before = table.instances.len();
-            table.instances.retain(|_, e| e.owner != src);
-            if table.instances.len() != before {
-                table.generation += 1;
+    }
+
+    /// Replaces the instances `src` contributes to every indom by `groups`. An indom whose
+    /// instances did not change keeps its generation, so the PMDA layer does not rebuild its C
+    /// table (nor the label JSON) on the fetch that follows every sample.
+    fn replace_instances(
+        &mut self,
+        src: usize,
+        name: &str,
+        groups: Vec<IndomInstances>,
+        log: &mut Vec<String>,
+    ) {
+        let mut incoming: BTreeMap<u32, Vec<Instance>> = BTreeMap::new();
+        for g in groups {
+            incoming
+                .entry(g.indom_serial)
+                .or_default()
+                .extend(g.instances);
+        }
+        for (serial, table) in self.indoms.iter_mut() {
+            let new = incoming.remove(serial).unwrap_or_default();
+            let owned = table.instances.values().filter(|e| e.owner == src).count();
+            let unchanged = owned == new.len()
+                && new.iter().all(|i| {
+                    table
+                        .instances
+                        .get(&i.id)
+                        .is_some_and(|e| e.owner == src && e.name == i.name && e.labels == i.labels)
+                });
+            if unchanged {
+                continue;
             }
+            table.instances.retain(|_, e| e.owner != src);
+            for inst in new {
+                let entry = InstanceEntry {
+                    labels_json: labels_json(&inst.labels),
+                    labels: inst.labels,
+                    name: inst.name,
+                    owner: src,
+                };
+                table.instances.insert(inst.id, entry);
+            }
+            table.generation += 1;
+        }
+        for serial in incoming.keys() {
+            self.warn_once(
+                log,
+                format!("source {name}: unknown instance domain {serial}"),
+            );
         }
     }
 
@@ -411,27 +459,7 @@ impl Store {
         snapshot: crate::sources::Snapshot,
         log: &mut Vec<String>,
     ) {
-        for group in snapshot.indoms {
-            let Some(table) = self.indoms.get_mut(&group.indom_serial) else {
-                self.warn_once(
-                    log,
-                    format!(
-                        "source {name}: unknown instance domain {}",
-                        group.indom_serial
-                    ),
-                );
-                continue;
-            };
-            for inst in group.instances {
-                let entry = InstanceEntry {
-                    labels_json: labels_json(&inst.labels),
-                    name: inst.name,
-                    owner: src,
-                };
-                table.instances.insert(inst.id, entry);
-            }
-            table.generation += 1;
-        }
+        self.replace_instances(src, name, snapshot.indoms, log);
         for d in snapshot.dynamic_metrics {
             self.register_dynamic(d, log);
         }
@@ -690,6 +718,46 @@ mod tests {
         assert_eq!(again.metrics()[b2].sem, catalogue::Semantics::Counter);
         assert!(again.value(b2, 3).is_none(), "no value before a sample");
         let _ = std::fs::remove_file(&dir);
+    }
+
+    #[test]
+    fn an_unchanged_instance_set_keeps_its_generation() {
+        let mut s = store();
+        let snap = |labels: &str| Snapshot {
+            indoms: vec![IndomInstances {
+                indom_serial: 0,
+                instances: vec![Instance {
+                    id: 9,
+                    name: "x".into(),
+                    labels: vec![("k".into(), labels.into())],
+                }],
+            }],
+            ..Default::default()
+        };
+        s.apply(ok(snap("a")));
+        let g = s.indom(0).unwrap().generation;
+        s.apply(ok(snap("a")));
+        assert_eq!(
+            s.indom(0).unwrap().generation,
+            g,
+            "same instances: no rebuild"
+        );
+        s.apply(ok(snap("b")));
+        assert!(
+            s.indom(0).unwrap().generation > g,
+            "changed labels: rebuild"
+        );
+        assert_eq!(
+            s.indom(0).unwrap().instances[&9].labels_json.as_deref(),
+            Some(r#"{"k":"b"}"#)
+        );
+        let g = s.indom(0).unwrap().generation;
+        s.apply(ok(Snapshot::default()));
+        assert!(s.indom(0).unwrap().generation > g);
+        assert!(
+            !s.indom(0).unwrap().instances.contains_key(&9),
+            "instances not reported are removed"
+        );
     }
 
     #[test]
