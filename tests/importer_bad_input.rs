@@ -262,3 +262,35 @@ fn interval_too_small_for_benchmark() {
     assert!(msg.contains("use a larger --interval"), "{msg}");
     assert!(msg.contains("path benchmarks[0].duration"), "{msg}");
 }
+
+#[test]
+fn stray_quote_in_request_record_is_placed_where_it_is() {
+    // the record scanner cuts records out of the buffer: a stray quote flips its idea of
+    // what is inside a string; the error must still be placed in the record, not at EOF
+    let data = String::from_utf8(std::fs::read(fixture(V053)).unwrap()).unwrap();
+    let at = data.find("\"prompt_tokens\":").unwrap();
+    let bad = format!("{}\"{}", &data[..at + 15], &data[at + 15..]);
+    let (msg, _) = fails("quote", bad.as_bytes(), &[]);
+    assert!(!msg.contains("truncated"), "{msg}");
+    assert!(msg.contains("expected `:`"), "{msg}");
+    assert!(
+        msg.contains("(path benchmarks[0].requests.successful[0])"),
+        "{msg}"
+    );
+    assert!(
+        msg.contains(&format!("byte {} ", at + 16)),
+        "{msg} (want {})",
+        at + 16
+    );
+}
+
+#[test]
+fn stdin_error_has_byte_offset() {
+    let data = std::fs::read(fixture(V053)).unwrap();
+    let out = TempDir::new("stdin-trunc-out");
+    let base = out.path("a").to_string_lossy().into_owned();
+    let o = run_importer_stdin(&["-", "-o", base.as_str()], &data[..300_000]);
+    let (msg, _) = check_failure(&o);
+    assert!(msg.contains("byte 300000"), "{msg}");
+    assert!(msg.contains("truncated JSON"), "{msg}");
+}

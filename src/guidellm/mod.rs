@@ -174,32 +174,6 @@ fn open_input(name: &str) -> Result<Box<dyn Read>, String> {
     }
 }
 
-/// Byte offset (0-based, of the byte after the last one parsed) of serde_json's 1-based
-/// line/column: the column counts bytes, so line 1 needs no I/O; other lines re-read the
-/// file. `None` for stdin past line 1.
-fn byte_offset(file: &str, line: usize, column: usize) -> Option<u64> {
-    if line == 1 {
-        return Some(column as u64);
-    }
-    if file == "-" {
-        return None;
-    }
-    let mut r = BufReader::new(open_input(file).ok()?);
-    let mut seen = 1usize;
-    let mut off = 0u64;
-    let mut buf = Vec::new();
-    while seen < line {
-        buf.clear();
-        let n = r.read_until(b'\n', &mut buf).ok()?;
-        if n == 0 {
-            return None;
-        }
-        off += n as u64;
-        seen += 1;
-    }
-    Some(off + column as u64)
-}
-
 /// `guidellm2pcp: FILE: byte OFFSET (path P): message`, or `FILE: path P: message` for errors
 /// found after a value was parsed.
 fn located(file: &str, e: &ReadError) -> String {
@@ -208,11 +182,8 @@ fn located(file: &str, e: &ReadError) -> String {
     } else {
         format!(" (path {})", e.path)
     };
-    match e.line_col {
-        Some((l, c)) => match byte_offset(file, l, c) {
-            Some(off) => format!("{PROG}: {file}: byte {off}{path}: {}", e.message),
-            None => format!("{PROG}: {file}: line {l} column {c}{path}: {}", e.message),
-        },
+    match e.offset {
+        Some(off) => format!("{PROG}: {file}: byte {off}{path}: {}", e.message),
         None if e.path.is_empty() => format!("{PROG}: {file}: {}", e.message),
         None => format!("{PROG}: {file}: path {}: {}", e.path, e.message),
     }

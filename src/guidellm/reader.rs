@@ -13,7 +13,7 @@ use serde::de::{self, DeserializeSeed, IgnoredAny, MapAccess, SeqAccess, Visitor
 use serde_json::Value;
 use std::cell::RefCell;
 use std::fmt;
-use std::io::{BufReader, Read};
+use std::io::{self, BufRead, BufReader, Read};
 
 /// One per-request record, reduced to what the time series needs: 40 bytes (NaN = absent;
 /// times f64, the per-interval statistics f32, token counts u32).
@@ -141,8 +141,8 @@ pub struct RawTop {
 /// A reading error with where it happened.
 #[derive(Debug)]
 pub struct ReadError {
-    /// Syntax errors: serde_json's line and column (1-based; the column counts bytes).
-    pub line_col: Option<(usize, usize)>,
+    /// Syntax and type errors: the byte offset in the (decompressed) input.
+    pub offset: Option<u64>,
     pub path: String,
     pub message: String,
 }
@@ -158,6 +158,7 @@ pub struct Ctx<'f> {
     pub failure: RefCell<Option<ReadError>>,
     on_benchmark: RefCell<OnBenchmark<'f>>,
     top: RefCell<RawTop>,
+    lists: &'f dyn Lists,
 }
 
 /// One step of a JSON path (no allocation for record fields and list indexes).
@@ -199,20 +200,318 @@ impl<'f> Ctx<'f> {
     }
 }
 
+/// Lines whose start offsets are remembered to place serde_json's errors (an error is at most
+/// a few lines before the last byte serde_json has read).
+const RING: usize = 1024;
+
+/// The input, shared by serde_json's outer deserializer (which reads it a byte at a time
+/// through [`Outer`]) and the record scanner, which takes each request list straight from the
+/// buffer: serde_json never sees the records, so its IoRead does not copy every key of every
+/// record; each record is cut out whole and parsed with `from_slice` (keys borrowed).
+struct Input<R> {
+    buf: BufReader<R>,
+    /// Bytes handed to serde_json, and newlines among them.
+    seen: u64,
+    newlines: u64,
+    /// Bytes taken by the scanner (all before anything serde_json reads afterwards).
+    skipped: u64,
+    /// `line_start[l % RING]`: offset among the seen bytes where serde_json's line `l` begins.
+    line_start: Box<[u64; RING]>,
+    /// The record being cut out (reused; a record is a few KB).
+    rec: Vec<u8>,
+    stack: Vec<u8>,
+}
+
+struct Outer<'a, R>(&'a RefCell<Input<R>>);
+
+impl<R: Read> Read for Outer<'_, R> {
+    fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
+        let mut s = self.0.borrow_mut();
+        let s = &mut *s;
+        let b = s.buf.fill_buf()?;
+        let n = b.len().min(out.len());
+        out[..n].copy_from_slice(&b[..n]);
+        for &c in &out[..n] {
+            s.seen += 1;
+            if c == b'\n' {
+                s.newlines += 1;
+                s.line_start[(s.newlines as usize + 1) % RING] = s.seen;
+            }
+        }
+        s.buf.consume(n);
+        Ok(n)
+    }
+}
+
+/// Called with each record's bytes and its byte offset.
+type OnRecord<'a> = &'a mut dyn FnMut(&[u8], u64) -> Result<(), ReadError>;
+
+/// Reads the request lists for the record visitor.
+trait Lists {
+    /// Called just after a list's `[`: cut out each element and hand it with its byte offset
+    /// to `on_rec`, stop before the closing `]` (left for serde_json).
+    fn scan_list(&self, on_rec: OnRecord) -> Result<(), ReadError>;
+}
+
+fn scan_err(offset: u64, message: &str) -> ReadError {
+    ReadError {
+        offset: Some(offset),
+        path: String::new(),
+        message: message.to_string(),
+    }
+}
+
+impl<R: Read> Input<R> {
+    fn pos(&self) -> u64 {
+        self.seen + self.skipped
+    }
+    fn peek(&mut self) -> Result<Option<u8>, ReadError> {
+        let pos = self.pos();
+        let b = self.buf.fill_buf().map_err(|e| read_err(pos, &e))?;
+        Ok(b.first().copied())
+    }
+    fn take(&mut self, n: usize) {
+        self.buf.consume(n);
+        self.skipped += n as u64;
+    }
+    fn skip_ws(&mut self) -> Result<Option<u8>, ReadError> {
+        loop {
+            let pos = self.pos();
+            let b = self.buf.fill_buf().map_err(|e| read_err(pos, &e))?;
+            if b.is_empty() {
+                return Ok(None);
+            }
+            match b
+                .iter()
+                .position(|c| !matches!(c, b' ' | b'\n' | b'\r' | b'\t'))
+            {
+                Some(i) => {
+                    let c = b[i];
+                    self.take(i);
+                    return Ok(Some(c));
+                }
+                None => {
+                    let n = b.len();
+                    self.take(n);
+                }
+            }
+        }
+    }
+    /// A syntax error in the part of a value cut out so far (not counting its end), so that
+    /// a stray quote reports where it is rather than where the input ends, and does not
+    /// buffer the rest of the file.
+    fn check_prefix(&self, start: u64) -> Result<(), ReadError> {
+        match serde_json::from_slice::<IgnoredAny>(&self.rec) {
+            Err(e) if !e.is_eof() => Err(scan_err(
+                start + slice_offset(&self.rec, e.line(), e.column()),
+                &message_of(&e),
+            )),
+            _ => Ok(()),
+        }
+    }
+    /// Cut out one value into `self.rec`.
+    fn value(&mut self) -> Result<(), ReadError> {
+        let start = self.pos();
+        let mut check_at = 1 << 20;
+        self.rec.clear();
+        self.stack.clear();
+        let mut in_str = false;
+        let mut esc = false;
+        let mut first = true;
+        let mut scalar = false;
+        loop {
+            let pos = self.pos();
+            let b = self.buf.fill_buf().map_err(|e| read_err(pos, &e))?;
+            if b.is_empty() {
+                if scalar {
+                    return Ok(());
+                }
+                let what = if in_str {
+                    "a string"
+                } else if self.stack.last() == Some(&b'[') {
+                    "a list"
+                } else {
+                    "an object"
+                };
+                self.check_prefix(start)?;
+                return Err(scan_err(
+                    pos,
+                    &format!("truncated JSON (EOF while parsing {what})"),
+                ));
+            }
+            let mut i = 0;
+            let mut done = false;
+            if first {
+                first = false;
+                match b[0] {
+                    b'{' | b'[' => {
+                        self.stack.push(b[0]);
+                        i = 1;
+                    }
+                    b'"' => {
+                        in_str = true;
+                        i = 1;
+                    }
+                    _ => scalar = true,
+                }
+            }
+            while i < b.len() {
+                if scalar {
+                    if matches!(b[i], b',' | b']' | b'}' | b' ' | b'\n' | b'\r' | b'\t') {
+                        done = true;
+                        break;
+                    }
+                    i += 1;
+                } else if in_str {
+                    if esc {
+                        esc = false;
+                        i += 1;
+                        continue;
+                    }
+                    match memchr::memchr2(b'"', b'\\', &b[i..]) {
+                        None => i = b.len(),
+                        Some(j) => {
+                            i += j;
+                            if b[i] == b'\\' {
+                                esc = true;
+                            } else {
+                                in_str = false;
+                                if self.stack.is_empty() {
+                                    i += 1;
+                                    done = true;
+                                    break;
+                                }
+                            }
+                            i += 1;
+                        }
+                    }
+                } else {
+                    let c = b[i];
+                    i += 1;
+                    match c {
+                        b'"' => in_str = true,
+                        b'{' | b'[' => self.stack.push(c),
+                        b'}' | b']' => {
+                            let open = self.stack.pop();
+                            // a mismatch ends the value here: from_slice reports it
+                            if self.stack.is_empty() || open != Some(c - 2) {
+                                done = true;
+                                break;
+                            }
+                        }
+                        _ => {}
+                    }
+                }
+            }
+            self.rec.extend_from_slice(&b[..i]);
+            self.take(i);
+            if done {
+                return Ok(());
+            }
+            if self.rec.len() >= check_at {
+                self.check_prefix(start)?;
+                check_at *= 2;
+            }
+        }
+    }
+}
+
+fn read_err(offset: u64, e: &io::Error) -> ReadError {
+    scan_err(offset, &format!("read error: {e}"))
+}
+
+impl<R: Read> Lists for RefCell<Input<R>> {
+    fn scan_list(&self, on_rec: OnRecord) -> Result<(), ReadError> {
+        let mut s = self.borrow_mut();
+        let mut first = true;
+        loop {
+            let c = s.skip_ws()?;
+            match c {
+                None => {
+                    return Err(scan_err(
+                        s.pos(),
+                        "truncated JSON (EOF while parsing a list)",
+                    ));
+                }
+                Some(b']') => return Ok(()),
+                Some(b',') if !first => {
+                    s.take(1);
+                    match s.skip_ws()? {
+                        Some(b']') => return Err(scan_err(s.pos() + 1, "trailing comma")),
+                        None => {
+                            return Err(scan_err(
+                                s.pos(),
+                                "truncated JSON (EOF while parsing a value)",
+                            ));
+                        }
+                        _ => {}
+                    }
+                }
+                Some(_) if !first => return Err(scan_err(s.pos() + 1, "expected `,` or `]`")),
+                Some(_) => {}
+            }
+            first = false;
+            if s.peek()? == Some(b',') {
+                return Err(scan_err(s.pos() + 1, "expected value"));
+            }
+            let start = s.pos();
+            s.value()?;
+            let s = &mut *s;
+            on_rec(&s.rec, start)?;
+        }
+    }
+}
+
+/// serde_json's message without its " at line L column C", marked when the input ended.
+fn message_of(e: &serde_json::Error) -> String {
+    let mut message = e.to_string();
+    if let Some(i) = message.find(" at line ") {
+        message.truncate(i);
+    }
+    if e.is_eof() {
+        message = format!("truncated JSON ({message})");
+    }
+    if let Some(io) = e.io_error_kind() {
+        message = format!("read error: {io} ({message})");
+    }
+    message
+}
+
+/// Byte offset within `slice` of serde_json's 1-based line and byte column.
+fn slice_offset(slice: &[u8], line: usize, column: usize) -> u64 {
+    let start = if line <= 1 {
+        0
+    } else {
+        memchr::memchr_iter(b'\n', slice)
+            .nth(line - 2)
+            .map_or(slice.len(), |i| i + 1)
+    };
+    (start + column) as u64
+}
+
 /// Parse a whole document from `reader`, calling `on_benchmark` for each benchmark in file
 /// order. Returns the top-level parts.
 pub fn parse<R: Read>(
     reader: R,
     on_benchmark: &mut dyn FnMut(RawBenchmark, &RawTop) -> Result<(), ReadError>,
 ) -> Result<RawTop, ReadError> {
+    let input = RefCell::new(Input {
+        buf: BufReader::with_capacity(256 * 1024, reader),
+        seen: 0,
+        newlines: 0,
+        skipped: 0,
+        line_start: Box::new([0; RING]),
+        rec: Vec::new(),
+        stack: Vec::new(),
+    });
     let ctx = Ctx {
         path: RefCell::new(Vec::new()),
         failure: RefCell::new(None),
         on_benchmark: RefCell::new(on_benchmark),
         top: RefCell::new(RawTop::default()),
+        lists: &input,
     };
-    let mut de =
-        serde_json::Deserializer::from_reader(BufReader::with_capacity(256 * 1024, reader));
+    let mut de = serde_json::Deserializer::from_reader(Outer(&input));
     let result = TopSeed { ctx: &ctx }
         .deserialize(&mut de)
         .and_then(|()| de.end());
@@ -222,22 +521,16 @@ pub fn parse<R: Read>(
             if let Some(f) = ctx.failure.borrow_mut().take() {
                 return Err(f);
             }
-            let line_col = (e.line() > 0).then(|| (e.line(), e.column()));
-            let mut message = e.to_string();
-            // serde_json appends " at line L column C"; the byte offset says it better.
-            if let Some(i) = message.find(" at line ") {
-                message.truncate(i);
-            }
-            if e.is_eof() {
-                message = format!("truncated JSON ({message})");
-            }
-            if let Some(io) = e.io_error_kind() {
-                message = format!("read error: {io} ({message})");
-            }
+            let s = input.borrow();
+            let (line, col) = (e.line() as u64, e.column() as u64);
+            // serde_json errors come after every list the scanner took
+            let offset =
+                (line > 0 && line <= s.newlines + 1 && s.newlines + 1 - line < RING as u64)
+                    .then(|| s.line_start[line as usize % RING] + col + s.skipped);
             Err(ReadError {
-                line_col,
+                offset,
                 path: ctx.path_string(),
-                message,
+                message: message_of(&e),
             })
         }
     }
@@ -539,18 +832,43 @@ impl<'de> Visitor<'de> for RecListSeed<'_, '_, '_> {
     fn visit_none<E: de::Error>(self) -> Result<(), E> {
         Ok(())
     }
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+    fn visit_seq<A: SeqAccess<'de>>(self, _seq: A) -> Result<(), A::Error> {
         let ctx = self.ctx;
         let mut i = 0usize;
         ctx.push(Seg::Index(0));
-        while let Some(mut r) = seq.next_element_seed(RecSeed { ctx })? {
-            if let Some(s) = self.status {
+        let status = self.status;
+        let sink = self.sink;
+        let r = ctx.lists.scan_list(&mut |bytes, start| {
+            let mut de = serde_json::Deserializer::from_slice(bytes);
+            let mut r = RecSeed { ctx }
+                .deserialize(&mut de)
+                .and_then(|r| de.end().map(|()| r))
+                .map_err(|e| {
+                    if let Some(f) = ctx.failure.borrow_mut().take() {
+                        return f;
+                    }
+                    ReadError {
+                        offset: Some(start + slice_offset(bytes, e.line(), e.column())),
+                        path: ctx.path_string(),
+                        message: message_of(&e),
+                    }
+                })?;
+            if let Some(s) = status {
                 r.status = s;
             }
-            self.sink.counts[r.status as usize] += 1;
-            self.sink.records.push(r);
+            sink.counts[r.status as usize] += 1;
+            sink.records.push(r);
             i += 1;
             ctx.set_index(i);
+            Ok(())
+        });
+        if let Err(mut e) = r {
+            if e.path.is_empty() {
+                e.path = ctx.path_string();
+            }
+            let msg = e.message.clone();
+            *ctx.failure.borrow_mut() = Some(e);
+            return Err(de::Error::custom(msg));
         }
         ctx.pop();
         Ok(())
@@ -715,7 +1033,7 @@ impl<'de> Visitor<'de> for InfoSeed<'_, '_, '_> {
 /// A semantic error at a JSON path (raised after the value was parsed).
 pub fn semantic(path: impl Into<String>, message: impl Into<String>) -> ReadError {
     ReadError {
-        line_col: None,
+        offset: None,
         path: path.into(),
         message: message.into(),
     }
