@@ -84,24 +84,8 @@ crate::histograms!(
 pub const LEGACY_PREFIX: &str = "inference_model_";
 pub const PREFIX: &str = "inference_objective_";
 
-macro_rules! m {
-    ($name:literal, $c:expr, $i:expr, $ty:ident, $sem:ident, $units:expr, $indom:expr, $one:literal, $help:literal) => {
-        Metric {
-            name: $name,
-            cluster: $c,
-            item: $i,
-            ty: $ty,
-            sem: $sem,
-            units: $units,
-            indom: Some($indom),
-            oneline: $one,
-            help: $help,
-        }
-    };
-}
-
 const METRICS: &[Metric] = &[
-    m!(
+    indexed_metric!(
         "llm.epp.requests.total",
         CLUSTER_OBJECTIVE,
         0,
@@ -112,7 +96,7 @@ const METRICS: &[Metric] = &[
         "requests routed by the EPP",
         "Number of requests, from the Prometheus counter inference_objective_request_total (inference_model_request_total in older releases)."
     ),
-    m!(
+    indexed_metric!(
         "llm.epp.requests.errors",
         CLUSTER_OBJECTIVE,
         1,
@@ -123,7 +107,7 @@ const METRICS: &[Metric] = &[
         "requests that failed in the EPP",
         "Number of failed requests, from the Prometheus counter inference_objective_request_error_total."
     ),
-    m!(
+    indexed_metric!(
         "llm.epp.requests.running",
         CLUSTER_OBJECTIVE,
         2,
@@ -134,7 +118,7 @@ const METRICS: &[Metric] = &[
         "requests in flight through the EPP",
         "Number of running requests, from the Prometheus gauge inference_objective_running_requests."
     ),
-    m!(
+    indexed_metric!(
         "llm.epp.pool.average_kv_cache_utilization",
         CLUSTER_POOL,
         0,
@@ -145,7 +129,7 @@ const METRICS: &[Metric] = &[
         "average KV-cache utilization of the pool, a fraction from 0 to 1",
         "From the Prometheus gauge inference_pool_average_kv_cache_utilization."
     ),
-    m!(
+    indexed_metric!(
         "llm.epp.pool.average_queue_size",
         CLUSTER_POOL,
         1,
@@ -156,7 +140,7 @@ const METRICS: &[Metric] = &[
         "average queue size of the pool's model servers",
         "From the Prometheus gauge inference_pool_average_queue_size."
     ),
-    m!(
+    indexed_metric!(
         "llm.epp.pool.ready_pods",
         CLUSTER_POOL,
         2,
@@ -167,7 +151,7 @@ const METRICS: &[Metric] = &[
         "ready model server pods in the pool",
         "From the Prometheus gauge inference_pool_ready_pods."
     ),
-    m!(
+    indexed_metric!(
         "llm.epp.pod.queue_size",
         CLUSTER_POD,
         0,
@@ -178,7 +162,7 @@ const METRICS: &[Metric] = &[
         "queue size of one model server pod",
         "From the Prometheus gauge inference_pool_per_pod_queue_size."
     ),
-    m!(
+    indexed_metric!(
         "llm.epp.other.value",
         CLUSTER_OTHER,
         0,

@@ -82,21 +82,6 @@ crate::histograms!(
     ]
 );
 
-macro_rules! m {
-    ($name:literal, $c:expr, $i:expr, $ty:ident, $sem:ident, $units:expr, $indom:expr, $one:literal, $help:literal) => {
-        Metric {
-            name: $name,
-            cluster: $c,
-            item: $i,
-            ty: $ty,
-            sem: $sem,
-            units: $units,
-            indom: Some($indom),
-            oneline: $one,
-            help: $help,
-        }
-    };
-}
 const C: u32 = CLUSTER_COUNTERS;
 const G: u32 = CLUSTER_GAUGES;
 
@@ -126,7 +111,7 @@ pub const GAUGE_FAMILIES: &[(u32, &str)] = &[
 ];
 
 const METRICS: &[Metric] = &[
-    m!(
+    indexed_metric!(
         "llm.lmcache.requests.retrieve",
         C,
         0,
@@ -137,7 +122,7 @@ const METRICS: &[Metric] = &[
         "LMCache retrieve requests",
         "Number of retrieve requests, from the Prometheus counter lmcache:num_retrieve_requests_total."
     ),
-    m!(
+    indexed_metric!(
         "llm.lmcache.requests.store",
         C,
         1,
@@ -148,7 +133,7 @@ const METRICS: &[Metric] = &[
         "LMCache store requests",
         "Number of store requests, from the Prometheus counter lmcache:num_store_requests_total."
     ),
-    m!(
+    indexed_metric!(
         "llm.lmcache.requests.lookup",
         C,
         2,
@@ -159,7 +144,7 @@ const METRICS: &[Metric] = &[
         "LMCache lookup requests",
         "Number of lookup requests, from the Prometheus counter lmcache:num_lookup_requests_total."
     ),
-    m!(
+    indexed_metric!(
         "llm.lmcache.tokens.requested",
         C,
         3,
@@ -170,7 +155,7 @@ const METRICS: &[Metric] = &[
         "tokens requested from LMCache",
         "Number of tokens requested for retrieval, from the Prometheus counter lmcache:num_requested_tokens_total."
     ),
-    m!(
+    indexed_metric!(
         "llm.lmcache.tokens.hit",
         C,
         4,
@@ -181,7 +166,7 @@ const METRICS: &[Metric] = &[
         "tokens retrieved from LMCache",
         "Number of requested tokens found in LMCache, from the Prometheus counter lmcache:num_hit_tokens_total."
     ),
-    m!(
+    indexed_metric!(
         "llm.lmcache.tokens.stored",
         C,
         5,
@@ -192,7 +177,7 @@ const METRICS: &[Metric] = &[
         "tokens stored in LMCache",
         "Number of tokens stored, from the Prometheus counter lmcache:num_stored_tokens_total."
     ),
-    m!(
+    indexed_metric!(
         "llm.lmcache.tokens.lookup",
         C,
         6,
@@ -203,7 +188,7 @@ const METRICS: &[Metric] = &[
         "tokens looked up in LMCache",
         "Number of tokens looked up, from the Prometheus counter lmcache:num_lookup_tokens_total."
     ),
-    m!(
+    indexed_metric!(
         "llm.lmcache.tokens.lookup_hits",
         C,
         7,
@@ -214,7 +199,7 @@ const METRICS: &[Metric] = &[
         "looked-up tokens found in LMCache",
         "Number of looked-up tokens that hit, from the Prometheus counter lmcache:num_lookup_hits_total."
     ),
-    m!(
+    indexed_metric!(
         "llm.lmcache.tokens.vllm_hit",
         C,
         8,
@@ -225,7 +210,7 @@ const METRICS: &[Metric] = &[
         "tokens hit in vLLM's own prefix cache",
         "Number of tokens vLLM's prefix cache already held, from the Prometheus counter lmcache:num_vllm_hit_tokens_total."
     ),
-    m!(
+    indexed_metric!(
         "llm.lmcache.remote.read_bytes",
         C,
         9,
@@ -236,7 +221,7 @@ const METRICS: &[Metric] = &[
         "bytes read from LMCache remote backends",
         "Bytes read from remote backends, from the Prometheus counter lmcache:num_remote_read_bytes_total."
     ),
-    m!(
+    indexed_metric!(
         "llm.lmcache.remote.write_bytes",
         C,
         10,
@@ -247,7 +232,7 @@ const METRICS: &[Metric] = &[
         "bytes written to LMCache remote backends",
         "Bytes written to remote backends, from the Prometheus counter lmcache:num_remote_write_bytes_total."
     ),
-    m!(
+    indexed_metric!(
         "llm.lmcache.local_cpu.evictions",
         C,
         11,
@@ -258,7 +243,7 @@ const METRICS: &[Metric] = &[
         "LMCache local CPU evictions",
         "Number of evictions from the local CPU backend, from the Prometheus counter lmcache:local_cpu_evict_count_total."
     ),
-    m!(
+    indexed_metric!(
         "llm.lmcache.retrieve_hit_rate",
         G,
         0,
@@ -269,7 +254,7 @@ const METRICS: &[Metric] = &[
         "LMCache retrieve hit rate, a fraction from 0 to 1",
         "Fraction of requested tokens found, from the Prometheus gauge lmcache:retrieve_hit_rate."
     ),
-    m!(
+    indexed_metric!(
         "llm.lmcache.lookup_hit_rate",
         G,
         1,
@@ -280,7 +265,7 @@ const METRICS: &[Metric] = &[
         "LMCache lookup hit rate, a fraction from 0 to 1",
         "Fraction of looked-up tokens found, from the Prometheus gauge lmcache:lookup_hit_rate."
     ),
-    m!(
+    indexed_metric!(
         "llm.lmcache.local_cache_usage",
         G,
         2,
@@ -291,7 +276,7 @@ const METRICS: &[Metric] = &[
         "bytes used by LMCache's local cache",
         "Bytes used by the local (CPU) cache, from the Prometheus gauge lmcache:local_cache_usage."
     ),
-    m!(
+    indexed_metric!(
         "llm.lmcache.remote_cache_usage",
         G,
         3,
@@ -302,7 +287,7 @@ const METRICS: &[Metric] = &[
         "bytes used by LMCache's remote cache",
         "Bytes used in the remote backend, from the Prometheus gauge lmcache:remote_cache_usage."
     ),
-    m!(
+    indexed_metric!(
         "llm.lmcache.local_storage_usage",
         G,
         4,
@@ -313,7 +298,7 @@ const METRICS: &[Metric] = &[
         "bytes used by LMCache's local storage",
         "Bytes used by the local disk backend, from the Prometheus gauge lmcache:local_storage_usage."
     ),
-    m!(
+    indexed_metric!(
         "llm.lmcache.memory_objs.active",
         G,
         5,
@@ -324,7 +309,7 @@ const METRICS: &[Metric] = &[
         "active LMCache memory objects",
         "Number of active memory objects, from the Prometheus gauge lmcache:active_memory_objs_count."
     ),
-    m!(
+    indexed_metric!(
         "llm.lmcache.memory_objs.pinned",
         G,
         6,
@@ -335,7 +320,7 @@ const METRICS: &[Metric] = &[
         "pinned LMCache memory objects",
         "Number of pinned memory objects, from the Prometheus gauge lmcache:pinned_memory_objs_count."
     ),
-    m!(
+    indexed_metric!(
         "llm.lmcache.other.value",
         CLUSTER_OTHER,
         0,

@@ -20,6 +20,25 @@
 //! | `epp.rs` | `llm.epp.*` | 50–59 | 50–59 |
 //! | (run time) | `llm.other.*`, see [`DYNAMIC_ROOT`] | 3000–4095 | — |
 
+/// A metric over an instance domain, in the catalogue files that declare many of them:
+/// `indexed_metric!(name, cluster, item, Type, Semantics, units, &INDOM, oneline, help)`.
+/// Defined before the modules below so that they can all use it.
+macro_rules! indexed_metric {
+    ($name:literal, $c:expr, $i:expr, $ty:ident, $sem:ident, $units:expr, $indom:expr, $one:literal, $help:literal) => {
+        Metric {
+            name: $name,
+            cluster: $c,
+            item: $i,
+            ty: $ty,
+            sem: $sem,
+            units: $units,
+            indom: Some($indom),
+            oneline: $one,
+            help: $help,
+        }
+    };
+}
+
 pub mod agent;
 pub mod epp;
 pub mod generate;

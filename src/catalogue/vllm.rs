@@ -288,26 +288,10 @@ pub const ITEM_OFFLOAD_CPU_USAGE: u32 = 18;
 pub const ITEM_OFFLOAD_ALLOC_FAILURES: u32 = 19;
 pub const ITEM_OFFLOAD_STORES_SKIPPED: u32 = 20;
 
-macro_rules! m {
-    ($name:literal, $c:expr, $i:expr, $ty:ident, $sem:ident, $units:expr, $indom:expr, $one:literal, $help:literal) => {
-        Metric {
-            name: $name,
-            cluster: $c,
-            item: $i,
-            ty: $ty,
-            sem: $sem,
-            units: $units,
-            indom: Some($indom),
-            oneline: $one,
-            help: $help,
-        }
-    };
-}
-
 const E: u32 = CLUSTER_ENGINE;
 
 const SCALARS: &[Metric] = &[
-    m!(
+    indexed_metric!(
         "llm.vllm.requests.running",
         E,
         ITEM_RUNNING,
@@ -320,7 +304,7 @@ const SCALARS: &[Metric] = &[
 vllm:num_requests_running. In multiprocess mode series that differ only by pid are combined \
 (the last one exposed, as vLLM's mostrecent mode)."
     ),
-    m!(
+    indexed_metric!(
         "llm.vllm.requests.waiting",
         E,
         ITEM_WAITING,
@@ -332,7 +316,7 @@ vllm:num_requests_running. In multiprocess mode series that differ only by pid a
         "Number of requests waiting to be processed, from the Prometheus gauge \
 vllm:num_requests_waiting."
     ),
-    m!(
+    indexed_metric!(
         "llm.vllm.kv_cache.usage",
         E,
         ITEM_KV_USAGE,
@@ -345,7 +329,7 @@ vllm:num_requests_waiting."
 Prometheus gauge vllm:kv_cache_usage_perc (or vllm:gpu_cache_usage_perc, its name before vLLM \
 0.11). Despite the Prometheus name it is a fraction, not a percentage."
     ),
-    m!(
+    indexed_metric!(
         "llm.vllm.prefix_cache.queries",
         E,
         ITEM_PREFIX_QUERIES,
@@ -358,7 +342,7 @@ Prometheus gauge vllm:kv_cache_usage_perc (or vllm:gpu_cache_usage_perc, its nam
 vllm:prefix_cache_queries_total (vllm:gpu_prefix_cache_queries_total before 0.11). Hit ratio: \
 rate of llm.vllm.prefix_cache.hits over the rate of this."
     ),
-    m!(
+    indexed_metric!(
         "llm.vllm.prefix_cache.hits",
         E,
         ITEM_PREFIX_HITS,
@@ -370,7 +354,7 @@ rate of llm.vllm.prefix_cache.hits over the rate of this."
         "Number of prompt tokens served from the prefix cache, from the Prometheus counter \
 vllm:prefix_cache_hits_total (vllm:gpu_prefix_cache_hits_total before 0.11)."
     ),
-    m!(
+    indexed_metric!(
         "llm.vllm.external_prefix_cache.queries",
         E,
         ITEM_EXT_PREFIX_QUERIES,
@@ -383,7 +367,7 @@ vllm:prefix_cache_hits_total (vllm:gpu_prefix_cache_hits_total before 0.11)."
 (e.g. LMCache), from the Prometheus counter vllm:external_prefix_cache_queries_total \
 (vLLM 0.11.2 and later)."
     ),
-    m!(
+    indexed_metric!(
         "llm.vllm.external_prefix_cache.hits",
         E,
         ITEM_EXT_PREFIX_HITS,
@@ -395,7 +379,7 @@ vllm:prefix_cache_hits_total (vllm:gpu_prefix_cache_hits_total before 0.11)."
         "Number of prompt tokens served from an external prefix cache through a KV connector, \
 from the Prometheus counter vllm:external_prefix_cache_hits_total."
     ),
-    m!(
+    indexed_metric!(
         "llm.vllm.tokens.prompt",
         E,
         ITEM_PROMPT_TOKENS,
@@ -406,7 +390,7 @@ from the Prometheus counter vllm:external_prefix_cache_hits_total."
         "prompt (prefill) tokens processed",
         "Number of prefill tokens processed, from the Prometheus counter vllm:prompt_tokens_total."
     ),
-    m!(
+    indexed_metric!(
         "llm.vllm.tokens.generation",
         E,
         ITEM_GENERATION_TOKENS,
@@ -418,7 +402,7 @@ from the Prometheus counter vllm:external_prefix_cache_hits_total."
         "Number of generation tokens processed, from the Prometheus counter \
 vllm:generation_tokens_total. Its rate is the engine's output throughput in tokens per second."
     ),
-    m!(
+    indexed_metric!(
         "llm.vllm.preemptions",
         E,
         ITEM_PREEMPTIONS,
@@ -430,7 +414,7 @@ vllm:generation_tokens_total. Its rate is the engine's output throughput in toke
         "Cumulative number of preemptions from the engine, from the Prometheus counter \
 vllm:num_preemptions_total."
     ),
-    m!(
+    indexed_metric!(
         "llm.vllm.mm_cache.queries",
         E,
         ITEM_MM_QUERIES,
@@ -442,7 +426,7 @@ vllm:num_preemptions_total."
         "Number of multi-modal cache queries, from the Prometheus counter \
 vllm:mm_cache_queries_total (vLLM 0.11.2 and later)."
     ),
-    m!(
+    indexed_metric!(
         "llm.vllm.mm_cache.hits",
         E,
         ITEM_MM_HITS,
@@ -453,7 +437,7 @@ vllm:mm_cache_queries_total (vLLM 0.11.2 and later)."
         "multi-modal cache hits",
         "Number of multi-modal cache hits, from the Prometheus counter vllm:mm_cache_hits_total."
     ),
-    m!(
+    indexed_metric!(
         "llm.vllm.tokens.prompt_cached",
         E,
         ITEM_PROMPT_CACHED,
@@ -465,7 +449,7 @@ vllm:mm_cache_queries_total (vLLM 0.11.2 and later)."
         "Number of prompt tokens served from a cache, from the Prometheus counter \
 vllm:prompt_tokens_cached_total (newer vLLM)."
     ),
-    m!(
+    indexed_metric!(
         "llm.vllm.requests.corrupted",
         E,
         ITEM_CORRUPTED,
@@ -477,7 +461,7 @@ vllm:prompt_tokens_cached_total (newer vLLM)."
         "Number of corrupted requests, from the Prometheus counter vllm:corrupted_requests_total \
 (only with VLLM_COMPUTE_NANS_IN_LOGITS)."
     ),
-    m!(
+    indexed_metric!(
         "llm.vllm.kv_offload.load_bytes",
         E,
         ITEM_OFFLOAD_LOAD_BYTES,
@@ -489,7 +473,7 @@ vllm:prompt_tokens_cached_total (newer vLLM)."
         "Bytes of KV cache loaded from the offload (CPU) tier, from the Prometheus counter \
 vllm:kv_offload_load_bytes (newer vLLM with the OffloadingConnector)."
     ),
-    m!(
+    indexed_metric!(
         "llm.vllm.kv_offload.store_bytes",
         E,
         ITEM_OFFLOAD_STORE_BYTES,
@@ -501,7 +485,7 @@ vllm:kv_offload_load_bytes (newer vLLM with the OffloadingConnector)."
         "Bytes of KV cache stored into the offload (CPU) tier, from the Prometheus counter \
 vllm:kv_offload_store_bytes."
     ),
-    m!(
+    indexed_metric!(
         "llm.vllm.kv_offload.load_time",
         E,
         ITEM_OFFLOAD_LOAD_TIME,
@@ -513,7 +497,7 @@ vllm:kv_offload_store_bytes."
         "Seconds spent loading KV cache from the offload tier, from the Prometheus counter \
 vllm:kv_offload_load_time."
     ),
-    m!(
+    indexed_metric!(
         "llm.vllm.kv_offload.store_time",
         E,
         ITEM_OFFLOAD_STORE_TIME,
@@ -525,7 +509,7 @@ vllm:kv_offload_load_time."
         "Seconds spent storing KV cache into the offload tier, from the Prometheus counter \
 vllm:kv_offload_store_time."
     ),
-    m!(
+    indexed_metric!(
         "llm.vllm.kv_offload.cpu_usage",
         E,
         ITEM_OFFLOAD_CPU_USAGE,
@@ -537,7 +521,7 @@ vllm:kv_offload_store_time."
         "Fraction of the CPU offload tier in use, from 0 to 1, from the Prometheus gauge \
 vllm:kv_offload_cpu_cache_usage_perc."
     ),
-    m!(
+    indexed_metric!(
         "llm.vllm.kv_offload.allocation_failures",
         E,
         ITEM_OFFLOAD_ALLOC_FAILURES,
@@ -549,7 +533,7 @@ vllm:kv_offload_cpu_cache_usage_perc."
         "Number of failed allocations in the offload tier, from the Prometheus counter \
 vllm:kv_offload_allocation_failure."
     ),
-    m!(
+    indexed_metric!(
         "llm.vllm.kv_offload.stores_skipped",
         E,
         ITEM_OFFLOAD_STORES_SKIPPED,
@@ -561,7 +545,7 @@ vllm:kv_offload_allocation_failure."
         "Number of stores to the offload tier that were skipped, from the Prometheus counter \
 vllm:kv_offload_stores_skipped."
     ),
-    m!(
+    indexed_metric!(
         "llm.vllm.requests.success",
         CLUSTER_FINISHED,
         0,
@@ -573,7 +557,7 @@ vllm:kv_offload_stores_skipped."
         "Number of finished requests by finished_reason (stop, length, abort, error, ...), from \
 the Prometheus counter vllm:request_success_total."
     ),
-    m!(
+    indexed_metric!(
         "llm.vllm.requests.waiting_by_reason",
         CLUSTER_WAITING_REASON,
         0,
@@ -585,7 +569,7 @@ the Prometheus counter vllm:request_success_total."
         "Number of waiting requests by reason (capacity, deferred), from the Prometheus gauge \
 vllm:num_requests_waiting_by_reason (newer vLLM); the sum equals llm.vllm.requests.waiting."
     ),
-    m!(
+    indexed_metric!(
         "llm.vllm.tokens.prompt_by_source",
         CLUSTER_TOKEN_SOURCE,
         0,
@@ -597,7 +581,7 @@ vllm:num_requests_waiting_by_reason (newer vLLM); the sum equals llm.vllm.reques
         "Number of prompt tokens by source (local_compute, local_cache_hit, \
 external_kv_transfer), from the Prometheus counter vllm:prompt_tokens_by_source_total (newer vLLM)."
     ),
-    m!(
+    indexed_metric!(
         "llm.vllm.tokens.prompt_cached_by_source",
         CLUSTER_TOKEN_SOURCE,
         1,
@@ -609,7 +593,7 @@ external_kv_transfer), from the Prometheus counter vllm:prompt_tokens_by_source_
         "Number of prompt tokens served from a cache, by tier (device, host, disk, p2p), from \
 the Prometheus counter vllm:prompt_tokens_cached_by_source_total (newer vLLM)."
     ),
-    m!(
+    indexed_metric!(
         "llm.vllm.kv_offload.transfer.bytes",
         CLUSTER_OFFLOAD_TRANSFER,
         0,
@@ -621,7 +605,7 @@ the Prometheus counter vllm:prompt_tokens_cached_by_source_total (newer vLLM)."
         "Bytes transferred between GPU and CPU by transfer_type, from the (deprecated but still \
 emitted) Prometheus counter vllm:kv_offload_total_bytes."
     ),
-    m!(
+    indexed_metric!(
         "llm.vllm.kv_offload.transfer.time",
         CLUSTER_OFFLOAD_TRANSFER,
         1,
@@ -633,7 +617,7 @@ emitted) Prometheus counter vllm:kv_offload_total_bytes."
         "Seconds spent transferring KV cache between GPU and CPU by transfer_type, from the \
 Prometheus counter vllm:kv_offload_total_time."
     ),
-    m!(
+    indexed_metric!(
         "llm.vllm.cache_config.info",
         CLUSTER_CACHE_CONFIG,
         0,
@@ -645,7 +629,7 @@ Prometheus counter vllm:kv_offload_total_time."
         "Always 1 when vLLM exposes the Prometheus gauge vllm:cache_config_info; the configuration \
 (block_size, cache_dtype, num_gpu_blocks, ...) is in the instance labels (pminfo -l)."
     ),
-    m!(
+    indexed_metric!(
         "llm.vllm.cache_config.block_size",
         CLUSTER_CACHE_CONFIG,
         1,
@@ -656,7 +640,7 @@ Prometheus counter vllm:kv_offload_total_time."
         "KV-cache block size in tokens",
         "The block_size label of the Prometheus gauge vllm:cache_config_info, in tokens."
     ),
-    m!(
+    indexed_metric!(
         "llm.vllm.cache_config.num_gpu_blocks",
         CLUSTER_CACHE_CONFIG,
         2,
@@ -667,7 +651,7 @@ Prometheus counter vllm:kv_offload_total_time."
         "number of GPU KV-cache blocks",
         "The num_gpu_blocks label of the Prometheus gauge vllm:cache_config_info."
     ),
-    m!(
+    indexed_metric!(
         "llm.vllm.cache_config.gpu_memory_utilization",
         CLUSTER_CACHE_CONFIG,
         3,
@@ -679,7 +663,7 @@ Prometheus counter vllm:kv_offload_total_time."
         "The gpu_memory_utilization label of the Prometheus gauge vllm:cache_config_info, a \
 fraction from 0 to 1."
     ),
-    m!(
+    indexed_metric!(
         "llm.vllm.other.value",
         CLUSTER_OTHER,
         0,
