@@ -238,6 +238,7 @@ impl Store {
             ));
         }
         self.dynamic.file = Some(path);
+        self.set_dynamic_count();
         log
     }
 
@@ -275,12 +276,16 @@ impl Store {
         if self.dynamic.by_name.contains_key(&d.name) {
             return;
         }
-        let valid = d.name.starts_with(&format!("{}.", catalogue::DYNAMIC_ROOT))
+        // Not under the root, an empty component, or a leaf that would also be a subtree.
+        let is_parent = |a: &str, b: &str| {
+            b.len() > a.len() && b.starts_with(a) && b.as_bytes()[a.len()] == b'.'
+        };
+        let valid = is_parent(catalogue::DYNAMIC_ROOT, &d.name)
             && d.name.split('.').all(|p| !p.is_empty())
-            && !self.metrics.iter().any(|m| {
-                m.name.starts_with(&format!("{}.", d.name))
-                    || d.name.starts_with(&format!("{}.", m.name))
-            });
+            && !self
+                .metrics
+                .iter()
+                .any(|m| is_parent(&d.name, m.name) || is_parent(m.name, &d.name));
         if !valid || self.dynamic.by_name.len() >= catalogue::DYNAMIC_MAX {
             self.warn_once(
                 log,
@@ -392,7 +397,8 @@ impl Store {
                 self.replace_instances(src, &name, Vec::new(), &mut log);
             }
         }
-        self.refresh_agent_metrics();
+        self.set_source_status(src);
+        self.set_dynamic_count();
         log
     }
 
@@ -540,8 +546,7 @@ impl Store {
             SINGULAR,
             Stored::U32(self.config.errors.len() as u32),
         );
-        let found = Stored::U32(self.dynamic.by_name.len() as u32);
-        self.set(c, ITEM_DYNAMIC_METRICS, SINGULAR, found);
+        self.set_dynamic_count();
         let last = self.config.errors.last().cloned().unwrap_or_default();
         self.set(
             c,
@@ -549,25 +554,41 @@ impl Store {
             SINGULAR,
             Stored::Str(CString::new(last.replace('\0', "")).unwrap_or_default()),
         );
-        let c = CLUSTER_SOURCES;
         for i in 0..self.status.len() {
-            let st = self.status[i].clone();
-            let inst = i as u32;
-            let interval = self.sources[i].interval.as_secs_f64();
-            self.set(c, ITEM_SRC_UP, inst, Stored::U32(st.up as u32));
-            self.set(
-                c,
-                ITEM_SRC_LAST_ERROR,
-                inst,
-                Stored::Str(CString::new(st.last_error.replace('\0', "")).unwrap_or_default()),
-            );
-            self.set(c, ITEM_SRC_LAST_SUCCESS, inst, Stored::F64(st.last_success));
-            self.set(c, ITEM_SRC_LAST_ATTEMPT, inst, Stored::F64(st.last_attempt));
-            self.set(c, ITEM_SRC_DURATION, inst, Stored::F64(st.duration));
-            self.set(c, ITEM_SRC_SAMPLES, inst, Stored::U64(st.samples));
-            self.set(c, ITEM_SRC_ERRORS, inst, Stored::U64(st.errors));
-            self.set(c, ITEM_SRC_INTERVAL, inst, Stored::F64(interval));
+            self.set_source_status(i);
         }
+    }
+
+    fn set_dynamic_count(&mut self) {
+        let found = Stored::U32(self.dynamic.by_name.len() as u32);
+        self.set(
+            cat::CLUSTER_AGENT,
+            cat::ITEM_DYNAMIC_METRICS,
+            SINGULAR,
+            found,
+        );
+    }
+
+    /// The `llm.agent.source.*` values of one source: an update changes only its own.
+    fn set_source_status(&mut self, i: usize) {
+        use cat::*;
+        let c = CLUSTER_SOURCES;
+        let st = self.status[i].clone();
+        let inst = i as u32;
+        let interval = self.sources[i].interval.as_secs_f64();
+        self.set(c, ITEM_SRC_UP, inst, Stored::U32(st.up as u32));
+        self.set(
+            c,
+            ITEM_SRC_LAST_ERROR,
+            inst,
+            Stored::Str(CString::new(st.last_error.replace('\0', "")).unwrap_or_default()),
+        );
+        self.set(c, ITEM_SRC_LAST_SUCCESS, inst, Stored::F64(st.last_success));
+        self.set(c, ITEM_SRC_LAST_ATTEMPT, inst, Stored::F64(st.last_attempt));
+        self.set(c, ITEM_SRC_DURATION, inst, Stored::F64(st.duration));
+        self.set(c, ITEM_SRC_SAMPLES, inst, Stored::U64(st.samples));
+        self.set(c, ITEM_SRC_ERRORS, inst, Stored::U64(st.errors));
+        self.set(c, ITEM_SRC_INTERVAL, inst, Stored::F64(interval));
     }
 }
 
