@@ -136,6 +136,8 @@ pub const N_LINKS_ACTIVE: u32 = 2;
 pub const N_LINK_ACTIVE: u32 = 3;
 /// Per-link error counters: (item, nvmlNvLinkErrorCounter_t).
 pub const N_LINK_ERRORS: &[(u32, u32)] = &[(4, 0), (5, 1), (6, 2), (7, 3)];
+pub const N_LINK_TX_KIB: u32 = 8;
+pub const N_LINK_RX_KIB: u32 = 9;
 // Reliability (cluster 16).
 pub const R_ECC_CORR_VOL: u32 = 0;
 pub const R_ECC_CORR_AGG: u32 = 1;
@@ -927,9 +929,10 @@ nvmlDeviceGetMaxPcieLinkGeneration.",
         "NVLink data transmitted, all links (counter)",
         "NVLink data transmitted by the GPU over all links, in KiB, from \
 nvmlDeviceGetFieldValues (NVML_FI_DEV_NVLINK_THROUGHPUT_DATA_TX) with scopeId 0, as \
-nvml-wrapper 0.13 sends it. NVML documents scopeId as the link for NVLink fields; common \
-practice reads scope 0 as the GPU's total, which was not verified on hardware here. No value \
-on GPUs without NVLink.",
+nvml-wrapper 0.13 sends it. NVML documents scopeId as the link for NVLink fields, so scope 0 \
+is also link 0 (llm.gpu.nvlink.link.tx of gpuN/link0 is read the same way); common practice \
+reads scope 0 as the GPU's total, which was not verified on hardware here. Per-link values: \
+llm.gpu.nvlink.link.tx. No value on GPUs without NVLink.",
     ),
     m(
         "llm.gpu.nvlink.rx",
@@ -941,7 +944,8 @@ on GPUs without NVLink.",
         G,
         "NVLink data received, all links (counter)",
         "NVLink data received by the GPU over all links, in KiB, from nvmlDeviceGetFieldValues \
-(NVML_FI_DEV_NVLINK_THROUGHPUT_DATA_RX) with scopeId 0; see llm.gpu.nvlink.tx.",
+(NVML_FI_DEV_NVLINK_THROUGHPUT_DATA_RX) with scopeId 0; see llm.gpu.nvlink.tx. Per-link \
+values: llm.gpu.nvlink.link.rx.",
     ),
     m(
         "llm.gpu.nvlink.links_active",
@@ -1013,6 +1017,33 @@ nvmlDeviceGetNvLinkErrorCounter (NVML_NVLINK_ERROR_DL_CRC_FLIT).",
         "NVLink data CRC errors",
         "Data link receive data CRC errors of the link, from nvmlDeviceGetNvLinkErrorCounter \
 (NVML_NVLINK_ERROR_DL_CRC_DATA).",
+    ),
+    m(
+        "llm.gpu.nvlink.link.tx",
+        CLUSTER_NVLINK,
+        N_LINK_TX_KIB,
+        U64,
+        Counter,
+        Units::KBYTES,
+        L,
+        "NVLink data transmitted over the link (counter)",
+        "NVLink data transmitted over the link, in KiB, from nvmlDeviceGetFieldValues \
+(NVML_FI_DEV_NVLINK_THROUGHPUT_DATA_TX) with scopeId = the link index. No value for a link \
+whose field NVML does not support. For link 0 this is the same reading as llm.gpu.nvlink.tx \
+(scopeId 0).",
+    ),
+    m(
+        "llm.gpu.nvlink.link.rx",
+        CLUSTER_NVLINK,
+        N_LINK_RX_KIB,
+        U64,
+        Counter,
+        Units::KBYTES,
+        L,
+        "NVLink data received over the link (counter)",
+        "NVLink data received over the link, in KiB, from nvmlDeviceGetFieldValues \
+(NVML_FI_DEV_NVLINK_THROUGHPUT_DATA_RX) with scopeId = the link index; see \
+llm.gpu.nvlink.link.tx.",
     ),
     // ---- reliability
     m(

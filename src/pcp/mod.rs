@@ -1,10 +1,13 @@
 //! Safe Rust over PCP's C libraries. This module tree is the only place in the crate with
-//! `unsafe` code: `ffi.rs` declares the C API, `pmda.rs` runs an agent over libpcp_pmda.
+//! `unsafe` code: `ffi.rs` declares the C API, `pmda.rs` runs an agent over libpcp_pmda, and
+//! `nvml_scoped.rs` makes the one NVML call nvml-wrapper lacks (`nvmlDeviceGetFieldValues`
+//! with a chosen scopeId, for per-link NVLink throughput).
 #![allow(unsafe_code)]
 
 pub mod ffi;
 pub mod import;
 mod import_ffi;
+pub mod nvml_scoped;
 pub mod pmda;
 
 /// Units of a metric (PCP's `pmUnits`): dimensions and scales of space, time and count.

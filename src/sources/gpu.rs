@@ -12,6 +12,7 @@
 //!   that sample, the other GPUs go on.
 
 use crate::catalogue::gpu::*;
+use crate::pcp::nvml_scoped::scoped_field_values;
 use crate::pcp::pmda::log;
 use crate::sources::scheduler::Scheduled;
 use crate::sources::{IndomInstances, Instance, MetricId, Snapshot, Source, SourceError, Value};
@@ -898,8 +899,26 @@ impl GpuSource {
             }
         };
         if !found.is_empty() {
+            // Per-link throughput: one nvmlDeviceGetFieldValues call with scopeId = link.
+            let requests: Vec<(u32, u32)> = found
+                .iter()
+                .flat_map(|&l| {
+                    [
+                        (NVML_FI_DEV_NVLINK_THROUGHPUT_DATA_TX, l),
+                        (NVML_FI_DEV_NVLINK_THROUGHPUT_DATA_RX, l),
+                    ]
+                })
+                .collect();
+            let mut throughput: Vec<Option<Result<u64, NvmlError>>> = Self::check(
+                w,
+                index,
+                "nvmlDeviceGetFieldValues (scoped)",
+                scoped_field_values(&dev, &requests),
+            )?
+            .map(|v| v.into_iter().map(Some).collect())
+            .unwrap_or_default();
             let mut active = 0;
-            for link in found {
+            for (n, link) in found.into_iter().enumerate() {
                 let lw = dev.link_wrapper_for(link);
                 let id = link_instance_id(index, link);
                 let Some(a) = Self::check(w, index, "nvmlDeviceGetNvLinkState", lw.is_active())?
@@ -916,6 +935,26 @@ impl GpuSource {
                     ],
                 });
                 out.put_at(CLUSTER_NVLINK, N_LINK_ACTIVE, id, Value::U32(a as u32));
+                for (k, (item, fname)) in [
+                    (
+                        N_LINK_TX_KIB,
+                        "NVML_FI_DEV_NVLINK_THROUGHPUT_DATA_TX (per link)",
+                    ),
+                    (
+                        N_LINK_RX_KIB,
+                        "NVML_FI_DEV_NVLINK_THROUGHPUT_DATA_RX (per link)",
+                    ),
+                ]
+                .into_iter()
+                .enumerate()
+                {
+                    let Some(r) = throughput.get_mut(2 * n + k).and_then(Option::take) else {
+                        continue;
+                    };
+                    if let Some(v) = Self::check(w, index, fname, r)? {
+                        out.put_at(CLUSTER_NVLINK, item, id, Value::U64(v));
+                    }
+                }
                 for &(item, counter) in N_LINK_ERRORS {
                     if let Some(v) = Self::check(
                         w,

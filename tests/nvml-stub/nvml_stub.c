@@ -540,8 +540,17 @@ nvmlReturn_t nvmlDeviceGetFieldValues(nvmlDevice_t g, int n, nvmlFieldValue_t *f
         case 82: v = g->mem_temp; f->valueType = 1; break;           /* MEMORY_TEMP */
         case 197: v = g->pcie_tx_bytes; ok = v != 0; break;          /* PCIE_COUNT_TX_BYTES */
         case 198: v = g->pcie_rx_bytes; ok = v != 0; break;          /* PCIE_COUNT_RX_BYTES */
-        case 138: v = g->nvlink_tx; ok = g->nvlinks > 0; break;      /* NVLINK_THROUGHPUT_DATA_TX */
-        case 139: v = g->nvlink_rx; ok = g->nvlinks > 0; break;      /* NVLINK_THROUGHPUT_DATA_RX */
+        /* NVLINK_THROUGHPUT_DATA_TX/RX: scopeId is the link. Scope 0 (link 0, and what
+         * nvml-wrapper sends) answers the GPU's nvlink_tx/rx; link L > 0 answers
+         * L * 1000 + 100 (TX) / + 200 (RX); link 3 does not support the fields. */
+        case 138:
+        case 139:
+            ok = g->nvlinks > 0 && f->scopeId < (unsigned)g->nvlinks && f->scopeId != 3;
+            if (f->scopeId == 0)
+                v = f->fieldId == 138 ? g->nvlink_tx : g->nvlink_rx;
+            else
+                v = f->scopeId * 1000ULL + (f->fieldId == 138 ? 100 : 200);
+            break;
         case 142: v = g->remap_cor; f->valueType = 1; break;
         case 143: v = g->remap_unc; f->valueType = 1; break;
         case 144: v = g->remap_pending; f->valueType = 1; break;
