@@ -23,6 +23,33 @@ const STATUSES: [&str; 4] = ["successful", "errored", "incomplete", "total"];
 /// Every (metric name, value) the JSON's distributions imply for one benchmark, found by
 /// walking the JSON (independently of the importer's catalogue).
 fn expected(bench: &Value) -> Vec<(String, f64)> {
+    let mut out = Vec::new();
+    walk_summaries("guidellm", "", &bench["metrics"], &mut out);
+    if let Some(g) = bench["scheduler_metrics"].get("generation_delay") {
+        walk_summaries("guidellm", "generation_delay", g, &mut out);
+    }
+    out
+}
+
+/// Every (turn index, metric name, value) of a benchmark's per-turn summaries (0.7+).
+fn expected_turns(bench: &Value) -> Vec<(u64, String, f64)> {
+    let mut out = Vec::new();
+    for turn in bench["metrics"]["turns"].as_array().into_iter().flatten() {
+        let k = turn["turn_index"].as_u64().unwrap();
+        let mut values = Vec::new();
+        walk_summaries("guidellm.turns", "", turn, &mut values);
+        for st in STATUSES {
+            if let Some(n) = turn["request_totals"][st].as_f64() {
+                values.push((format!("guidellm.turns.request_totals.{st}"), n));
+            }
+        }
+        out.extend(values.into_iter().map(|(name, x)| (k, name, x)));
+    }
+    out
+}
+
+/// `<prefix>.<family>.<status>.<stat>` for every distribution summary under `v`.
+fn walk_summaries(prefix: &str, path: &str, v: &Value, out: &mut Vec<(String, f64)>) {
     fn emit(family: &str, status: &str, d: &Value, out: &mut Vec<(String, f64)>) {
         for (k, leaf) in [
             ("mean", "mean"),
@@ -36,42 +63,50 @@ fn expected(bench: &Value) -> Vec<(String, f64)> {
             ("total_sum", "sum"),
         ] {
             if let Some(x) = d.get(k).and_then(Value::as_f64) {
-                out.push((format!("guidellm.{family}.{status}.{leaf}"), x));
+                out.push((format!("{family}.{status}.{leaf}"), x));
             }
         }
         if let Some(Value::Object(p)) = d.get("percentiles") {
             for (k, v) in p {
                 if let Some(x) = v.as_f64() {
-                    out.push((format!("guidellm.{family}.{status}.{k}"), x));
+                    out.push((format!("{family}.{status}.{k}"), x));
+                }
+            }
+        }
+        // 0.7+ confidence intervals
+        for bound in ["lower", "upper"] {
+            if let Some(x) = d["mean_ci"][bound].as_f64() {
+                out.push((format!("{family}.{status}.mean_ci.{bound}"), x));
+            }
+        }
+        if let Some(Value::Object(p)) = d.get("percentile_cis") {
+            for (k, ci) in p {
+                for bound in ["lower", "upper"] {
+                    if let Some(x) = ci[bound].as_f64() {
+                        out.push((format!("{family}.{status}.{k}_ci.{bound}"), x));
+                    }
                 }
             }
         }
     }
-    fn walk(path: &str, v: &Value, out: &mut Vec<(String, f64)>) {
-        if let Value::Object(m) = v {
-            if m.contains_key("mean") && m.contains_key("percentiles") {
-                match path.rsplit_once('.') {
-                    Some((fam, st)) if STATUSES.contains(&st) => emit(fam, st, v, out),
-                    _ => emit(path, "total", v, out),
-                }
-            } else {
-                for (k, x) in m {
-                    let p = if path.is_empty() {
-                        k.clone()
-                    } else {
-                        format!("{path}.{k}")
-                    };
-                    walk(&p, x, out);
-                }
+    if let Value::Object(m) = v {
+        if m.contains_key("mean") && m.contains_key("percentiles") {
+            let family = format!("{prefix}.{path}");
+            match family.rsplit_once('.') {
+                Some((fam, st)) if STATUSES.contains(&st) => emit(fam, st, v, out),
+                _ => emit(&family, "total", v, out),
+            }
+        } else {
+            for (k, x) in m {
+                let p = if path.is_empty() {
+                    k.clone()
+                } else {
+                    format!("{path}.{k}")
+                };
+                walk_summaries(prefix, &p, x, out);
             }
         }
     }
-    let mut out = Vec::new();
-    walk("", &bench["metrics"], &mut out);
-    if let Some(g) = bench["scheduler_metrics"].get("generation_delay") {
-        walk("generation_delay", g, &mut out);
-    }
-    out
 }
 
 /// benchmark id -> instance name, from the archived guidellm.id.
@@ -108,6 +143,16 @@ fn check_summaries(doc: &Value, v: &Values) -> usize {
             );
             checked += 1;
         }
+        for (turn, name, want) in expected_turns(b) {
+            let (number, strategy) = inst.split_once(' ').unwrap();
+            let turn_inst = format!("{number}/turn{turn} {strategy}");
+            let got = v.of(&name, &turn_inst);
+            assert_eq!(got.len(), 1, "{name} [{turn_inst}]: values {got:?}");
+            let got: f64 = got[0].parse().unwrap();
+            assert_eq!(got, want, "benchmark {i} {name} [{turn_inst}]");
+            checked += 1;
+        }
+        checked += check_warnings(b, inst, v);
         // totals and upstream-compatible names
         let totals = if b.get("request_totals").is_some() {
             &b["request_totals"]
@@ -143,6 +188,39 @@ fn check_summaries(doc: &Value, v: &Values) -> usize {
         );
     }
     checked
+}
+
+/// A 0.7+ benchmark's warnings: their number, and each one's values on its own instance.
+fn check_warnings(b: &Value, inst: &str, v: &Values) -> usize {
+    let Some(list) = b["warnings"].as_array() else {
+        assert!(v.of("guidellm.warnings", inst).is_empty());
+        return 0;
+    };
+    assert_eq!(
+        v.of("guidellm.warnings", inst),
+        vec![list.len().to_string()]
+    );
+    let (number, strategy) = inst.split_once(' ').unwrap();
+    for w in list {
+        let winst = format!("{number}/{} {strategy}", w["code"].as_str().unwrap());
+        let observed: f64 = v.of("guidellm.warning.observed", &winst)[0]
+            .parse()
+            .unwrap();
+        assert_eq!(observed, w["observed"].as_f64().unwrap(), "{winst}");
+        let threshold: f64 = v.of("guidellm.warning.threshold", &winst)[0]
+            .parse()
+            .unwrap();
+        assert_eq!(threshold, w["threshold"].as_f64().unwrap(), "{winst}");
+        assert_eq!(
+            v.of("guidellm.warning.sample_count", &winst),
+            vec![w["sample_count"].to_string()]
+        );
+        assert_eq!(
+            v.of("guidellm.warning.message", &winst),
+            vec![w["message"].as_str().unwrap()]
+        );
+    }
+    list.len()
 }
 
 /// Per-interval counts add up to the per-status record counts of each benchmark.
@@ -225,6 +303,16 @@ fn v053_zst_imports_exactly() {
 #[test]
 fn v081_json_imports_exactly() {
     full_check(V081, V081, 2000);
+    // what 0.7+ adds is in the fixture, so the comparison above covered it
+    for b in load(V081)["benchmarks"].as_array().unwrap() {
+        let turns = expected_turns(b);
+        assert!(turns.iter().any(|t| t.0 == 1), "no second turn");
+        assert!(turns.len() > 300, "{} per-turn values", turns.len());
+        let all = expected(b);
+        assert!(all.iter().any(|(n, _)| n.ends_with(".mean_ci.upper")));
+        assert!(all.iter().any(|(n, _)| n.ends_with(".p90_ci.lower")));
+        assert!(!b["warnings"].as_array().unwrap().is_empty());
+    }
 }
 
 #[test]

@@ -5,18 +5,50 @@
 //! * cluster 0: per-benchmark facts (`guidellm.duration`, `guidellm.run_id`, strategy, totals);
 //! * cluster 1: `guidellm.run_stats.*` (0.3 `run_stats`, 0.4+ `scheduler_metrics`);
 //! * cluster 2: `guidellm.interval.*`, the time series built from the per-request records;
+//! * cluster 3: `guidellm.turns.request_totals.*`, per conversation turn (GuideLLM 0.7+);
+//! * cluster 4: `guidellm.warning.*`, the warnings GuideLLM 0.7+ attaches to a benchmark;
 //! * clusters 10+: one per distribution family (`guidellm.<family>.<status>.<stat>`), item
-//!   `status * 32 + stat`. New families are only ever appended, so PMIDs never change.
+//!   [`stat_item`]. New families are only ever appended, so PMIDs never change;
+//! * clusters 2058+ (family + 2048): the same families per conversation turn
+//!   (`guidellm.turns.<family>.<status>.<stat>`).
+//!
+//! Instance domains: 1 the benchmarks; 2 the turns of each benchmark; 3 the warnings of each
+//! benchmark. A turn's or a warning's instance id is its benchmark's id * 1000 + its index.
 
 use crate::pcp::Units;
 use crate::pcp::import::{Semantics, ValueType};
+use std::sync::LazyLock;
 
 pub const DOMAIN: u32 = 510;
 /// The benchmark instance domain (serial 1, as upstream).
 pub const INDOM_SERIAL: u32 = 1;
+/// The (benchmark, conversation turn) instance domain.
+pub const TURN_INDOM_SERIAL: u32 = 2;
+/// The (benchmark, warning) instance domain.
+pub const WARNING_INDOM_SERIAL: u32 = 3;
+/// Per-turn families live in the family's cluster plus this.
+pub const TURN_CLUSTER_OFFSET: u32 = 2048;
+/// Turns and warnings per benchmark: their instance ids are benchmark id * this + index.
+pub const SUB_INSTANCES: i64 = 1000;
 
 pub const fn indom() -> u32 {
     crate::pcp::indom(DOMAIN, INDOM_SERIAL)
+}
+
+pub const fn turn_indom() -> u32 {
+    crate::pcp::indom(DOMAIN, TURN_INDOM_SERIAL)
+}
+
+pub const fn warning_indom() -> u32 {
+    crate::pcp::indom(DOMAIN, WARNING_INDOM_SERIAL)
+}
+
+/// The instance id of a benchmark's turn or warning number `index`, if it fits.
+pub fn sub_instance_id(bench: i32, index: u64) -> Option<i32> {
+    if index >= SUB_INSTANCES as u64 {
+        return None;
+    }
+    i32::try_from(bench as i64 * SUB_INSTANCES + index as i64).ok()
 }
 
 pub const fn pmid(cluster: u32, item: u32) -> u32 {
@@ -31,14 +63,26 @@ pub struct MetricDef {
     pub ty: ValueType,
     pub sem: Semantics,
     pub units: Units,
+    pub indom: u32,
     pub help: String,
 }
 
 pub const STATUSES: [&str; 4] = ["successful", "errored", "incomplete", "total"];
 
-/// Statistics of a DistributionSummary: (JSON key, metric leaf name). Percentiles live under
-/// `percentiles.<key>` in the JSON and directly under the status in the archive.
-pub const STATS: [(&str, &str); 20] = [
+/// One statistic of a DistributionSummary.
+#[derive(Clone, Debug)]
+pub struct Stat {
+    /// Where it is inside one status's summary: `["mean"]`, `["percentiles", "p50"]`,
+    /// `["mean_ci", "lower"]`, `["percentile_cis", "p50", "lower"]`.
+    pub json: Vec<&'static str>,
+    /// The last part(s) of the metric name: `mean`, `p50`, `mean_ci.lower`, `p50_ci.lower`.
+    pub leaf: String,
+    /// Help text words that go before the family's description.
+    pub what: String,
+}
+
+/// (JSON key, metric leaf) of the moments GuideLLM reports; `count` is item 7, `total_sum` 8.
+const MOMENTS: [(&str, &str); 9] = [
     ("mean", "mean"),
     ("median", "median"),
     ("mode", "mode"),
@@ -48,20 +92,68 @@ pub const STATS: [(&str, &str); 20] = [
     ("max", "max"),
     ("count", "count"),
     ("total_sum", "sum"),
-    ("p001", "p001"),
-    ("p01", "p01"),
-    ("p05", "p05"),
-    ("p10", "p10"),
-    ("p25", "p25"),
-    ("p50", "p50"),
-    ("p75", "p75"),
-    ("p90", "p90"),
-    ("p95", "p95"),
-    ("p99", "p99"),
-    ("p999", "p999"),
 ];
+const PERCENTILES: [&str; 11] = [
+    "p001", "p01", "p05", "p10", "p25", "p50", "p75", "p90", "p95", "p99", "p999",
+];
+
+/// Every statistic, in item order: the moments, the percentiles (under `percentiles.<key>` in
+/// the JSON, directly under the status in the archive), then the confidence intervals that
+/// GuideLLM 0.7+ adds (`mean_ci`, `percentile_cis`). New statistics are only ever appended.
+pub static STATS: LazyLock<Vec<Stat>> = LazyLock::new(|| {
+    let mut out = Vec::new();
+    for (key, leaf) in MOMENTS {
+        let what = match key {
+            "count" => "number of samples of".to_string(),
+            "total_sum" => "sum of".to_string(),
+            "variance" => "variance (squared units) of".to_string(),
+            _ => format!("{leaf} of"),
+        };
+        out.push(Stat {
+            json: vec![key],
+            leaf: leaf.to_string(),
+            what,
+        });
+    }
+    for p in PERCENTILES {
+        out.push(Stat {
+            json: vec!["percentiles", p],
+            leaf: p.to_string(),
+            what: format!("{} percentile of", percentile_words(p)),
+        });
+    }
+    for bound in ["lower", "upper"] {
+        out.push(Stat {
+            json: vec!["mean_ci", bound],
+            leaf: format!("mean_ci.{bound}"),
+            what: format!(
+                "{bound} bound of the confidence interval (at the benchmark's confidence label) of the mean of"
+            ),
+        });
+    }
+    for p in PERCENTILES {
+        for bound in ["lower", "upper"] {
+            out.push(Stat {
+                json: vec!["percentile_cis", p, bound],
+                leaf: format!("{p}_ci.{bound}"),
+                what: format!(
+                    "{bound} bound of the confidence interval (at the benchmark's confidence label) of the {} percentile of",
+                    percentile_words(p)
+                ),
+            });
+        }
+    }
+    out
+});
 pub const FIRST_PERCENTILE: usize = 9;
 pub const STAT_COUNT: usize = 7;
+const STAT_VARIANCE: usize = 4;
+
+/// The item of `(status, stat)` within a family's cluster: `status * 32 + stat` for the first
+/// 32 statistics (the PMIDs of the first releases), then the same pattern from item 128.
+pub const fn stat_item(status: usize, stat: usize) -> u32 {
+    ((stat / 32) * 128 + status * 32 + stat % 32) as u32
+}
 
 /// What a family measures, for units and help.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -277,29 +369,100 @@ pub fn families() -> Vec<Family> {
 
 /// The metric for `(family, status, stat)`.
 pub fn family_metric(f: &Family, status: usize, stat: usize) -> MetricDef {
-    let (_, leaf) = STATS[stat];
+    let mut m = summary_metric(f, status, stat);
+    m.help = format!("{}, per benchmark", m.help);
+    m
+}
+
+/// The metric for `(family, status, stat)` of one conversation turn (GuideLLM 0.7+ `turns`).
+pub fn turn_family_metric(f: &Family, status: usize, stat: usize) -> MetricDef {
+    let mut m = summary_metric(f, status, stat);
+    m.pmid = pmid(f.cluster + TURN_CLUSTER_OFFSET, stat_item(status, stat));
+    m.name = m.name.replacen("guidellm.", "guidellm.turns.", 1);
+    m.indom = turn_indom();
+    m.help = format!("{}, per benchmark and conversation turn", m.help);
+    m
+}
+
+fn summary_metric(f: &Family, status: usize, stat: usize) -> MetricDef {
+    let st = &STATS[stat];
     let (ty, units) = match stat {
         STAT_COUNT => (ValueType::U64, Units::COUNT),
-        4 => (ValueType::Double, Units::NONE), // variance: squared units
+        STAT_VARIANCE => (ValueType::Double, Units::NONE),
         _ => (ValueType::Double, f.kind.units()),
     };
-    let what = match stat {
-        STAT_COUNT => "number of samples of".to_string(),
-        8 => "sum of".to_string(),
-        4 => "variance (squared units) of".to_string(),
-        s if s >= FIRST_PERCENTILE => format!("{} percentile of", percentile_words(leaf)),
-        _ => format!("{leaf} of"),
-    };
     MetricDef {
-        pmid: pmid(f.cluster, (status as u32) * 32 + stat as u32),
-        name: format!("guidellm.{}.{}.{}", f.name, STATUSES[status], leaf),
+        pmid: pmid(f.cluster, stat_item(status, stat)),
+        name: format!("guidellm.{}.{}.{}", f.name, STATUSES[status], st.leaf),
         ty,
         sem: Semantics::Discrete,
         units,
+        indom: indom(),
         help: format!(
-            "GuideLLM {what} {} ({} requests), per benchmark",
-            f.help, STATUSES[status]
+            "GuideLLM {} {} ({} requests)",
+            st.what, f.help, STATUSES[status]
         ),
+    }
+}
+
+/// `guidellm.turns.request_totals.<status>`: requests of one conversation turn.
+pub fn turn_totals_metric(status: usize) -> MetricDef {
+    MetricDef {
+        pmid: pmid(3, status as u32),
+        name: format!("guidellm.turns.request_totals.{}", STATUSES[status]),
+        ty: ValueType::U64,
+        sem: Semantics::Discrete,
+        units: Units::COUNT,
+        indom: turn_indom(),
+        help: format!(
+            "GuideLLM {} requests of one conversation turn, per benchmark and turn",
+            STATUSES[status]
+        ),
+    }
+}
+
+/// Cluster 4: one GuideLLM warning of a benchmark. (item, leaf, type, units, help)
+pub const WARNING: [(u32, &str, ValueType, Units, &str); 4] = [
+    (
+        0,
+        "observed",
+        ValueType::Double,
+        Units::NONE,
+        "the value GuideLLM observed (its unit is the instance's unit label)",
+    ),
+    (
+        1,
+        "threshold",
+        ValueType::Double,
+        Units::NONE,
+        "the threshold the observed value crossed (its unit is the instance's unit label)",
+    ),
+    (
+        2,
+        "sample_count",
+        ValueType::U64,
+        Units::COUNT,
+        "samples the observed value is based on",
+    ),
+    (
+        3,
+        "message",
+        ValueType::String,
+        Units::NONE,
+        "the warning's message",
+    ),
+];
+
+pub fn warning_metric(i: usize) -> MetricDef {
+    let (item, leaf, ty, units, help) = WARNING[i];
+    MetricDef {
+        pmid: pmid(4, item),
+        name: format!("guidellm.warning.{leaf}"),
+        ty,
+        sem: Semantics::Discrete,
+        units,
+        indom: warning_indom(),
+        help: format!("GuideLLM benchmark warning (0.7+): {help}"),
     }
 }
 
@@ -315,7 +478,7 @@ fn percentile_words(p: &str) -> String {
 }
 
 /// Cluster 0: per-benchmark facts. (item, leaf name, type, units, help)
-pub const BENCH: [(u32, &str, ValueType, Units, &str); 17] = [
+pub const BENCH: [(u32, &str, ValueType, Units, &str); 20] = [
     (
         0,
         "duration",
@@ -435,6 +598,27 @@ pub const BENCH: [(u32, &str, ValueType, Units, &str); 17] = [
         Units::COUNT,
         "per-request records in the file (all statuses; may be a sample)",
     ),
+    (
+        17,
+        "warnings",
+        ValueType::U64,
+        Units::COUNT,
+        "warnings attached to the benchmark (0.7+; each is an instance of guidellm.warning.*)",
+    ),
+    (
+        18,
+        "slo_determined_requests",
+        ValueType::U64,
+        Units::COUNT,
+        "requests whose SLO attainment could be determined (0.7+)",
+    ),
+    (
+        19,
+        "dataset_incomplete",
+        ValueType::U64,
+        Units::NONE,
+        "1 if the trace dataset was not fully loaded during the benchmark, else 0 (0.7+ scheduler_metrics)",
+    ),
 ];
 
 /// Cluster 1: `guidellm.run_stats.*`. Items 0-3 are `requests_made.<status>`; then these.
@@ -469,6 +653,7 @@ pub fn bench_metric(i: usize) -> MetricDef {
         ty,
         sem: Semantics::Discrete,
         units,
+        indom: indom(),
         help: format!("GuideLLM {help}"),
     }
 }
@@ -480,6 +665,7 @@ pub fn requests_made_metric(status: usize) -> MetricDef {
         ty: ValueType::U64,
         sem: Semantics::Discrete,
         units: Units::COUNT,
+        indom: indom(),
         help: format!(
             "GuideLLM scheduler: {} requests made (run_stats / scheduler_metrics.requests_made)",
             STATUSES[status]
@@ -494,6 +680,7 @@ pub fn run_stat_metric(i: usize) -> MetricDef {
         ty: ValueType::Double,
         sem: Semantics::Discrete,
         units: Units::SEC,
+        indom: indom(),
         help: format!(
             "GuideLLM scheduler average {} (0.3 run_stats, 0.4+ scheduler_metrics)",
             RUN_STATS_AVG[i].trim_end_matches("_avg").replace('_', " ")
@@ -631,6 +818,7 @@ pub fn interval_metric(i: usize) -> MetricDef {
         },
         sem: Semantics::Instant,
         units,
+        indom: indom(),
         help: format!("GuideLLM per-interval: {help} (from the per-request records)"),
     }
 }
@@ -649,9 +837,12 @@ mod tests {
             for s in 0..4 {
                 for st in 0..STATS.len() {
                     all.push(family_metric(&f, s, st));
+                    all.push(turn_family_metric(&f, s, st));
                 }
             }
         }
+        all.extend((0..4).map(turn_totals_metric));
+        all.extend((0..WARNING.len()).map(warning_metric));
         all.extend((0..BENCH.len()).map(bench_metric));
         all.extend((0..4).map(requests_made_metric));
         all.extend((0..RUN_STATS_AVG.len()).map(run_stat_metric));
@@ -663,6 +854,23 @@ mod tests {
         assert!(names.contains("guidellm.time_to_first_token_ms.total.mean"));
         assert!(names.contains("guidellm.run_stats.request_time_avg"));
         assert!(names.contains("guidellm.duration"));
-        assert!(families().last().unwrap().cluster < 4096);
+        assert!(names.contains("guidellm.turns.inter_token_latency_ms.successful.p99"));
+        assert!(names.contains("guidellm.request_latency.total.p90_ci.upper"));
+        assert!(families().last().unwrap().cluster < TURN_CLUSTER_OFFSET);
+        // the PMIDs of the first releases did not move
+        let f = &families()[7];
+        assert_eq!(f.name, "time_to_first_token_ms");
+        assert_eq!(family_metric(f, 3, 15).pmid, pmid(17, 3 * 32 + 15));
+        assert_eq!(STATS[15].leaf, "p75");
+        // the largest item still fits PCP's 10 bits
+        assert!(stat_item(3, STATS.len() - 1) < 1024);
+    }
+
+    #[test]
+    fn sub_instance_ids() {
+        assert_eq!(sub_instance_id(2003, 1), Some(2_003_001));
+        assert_eq!(sub_instance_id(0, 999), Some(999));
+        assert_eq!(sub_instance_id(0, 1000), None);
+        assert_eq!(sub_instance_id(2_147_483, 648), None);
     }
 }

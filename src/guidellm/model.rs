@@ -80,12 +80,43 @@ pub struct Benchmark {
     pub requests_made: [Option<u64>; 4],
     /// (index into RUN_STATS_AVG, value)
     pub run_stats: Vec<(usize, f64)>,
-    /// (family index, status, stat, value)
-    pub dists: Vec<(u16, u8, u8, f64)>,
+    pub dists: Vec<DistValue>,
     pub records: [u64; 3],
     pub samples: Vec<Sample>,
     pub target: Option<String>,
     pub model: Option<String>,
+    /// 0.7+ multi-turn runs: one summary per conversation turn.
+    pub turns: Vec<Turn>,
+    /// 0.7+: warnings GuideLLM attached to the benchmark (`None` before 0.7).
+    pub warnings: Option<Vec<Warning>>,
+    pub slo_determined_requests: Option<u64>,
+    pub dataset_incomplete: Option<bool>,
+    /// Confidence level of the `*_ci` statistics (`config.confidence`).
+    pub confidence: Option<f64>,
+    /// Records kept per status (`config.sample_size`).
+    pub sample_size: Option<u64>,
+}
+
+/// (family index, status, stat, value)
+pub type DistValue = (u16, u8, u8, f64);
+
+/// One entry of `metrics.turns`.
+#[derive(Debug, Clone)]
+pub struct Turn {
+    pub index: u64,
+    pub totals: [Option<u64>; 4],
+    pub dists: Vec<DistValue>,
+}
+
+/// One entry of a benchmark's `warnings`.
+#[derive(Debug, Clone, Default)]
+pub struct Warning {
+    pub code: String,
+    pub message: Option<String>,
+    pub observed: Option<f64>,
+    pub threshold: Option<f64>,
+    pub unit: Option<String>,
+    pub sample_count: Option<u64>,
 }
 
 impl Benchmark {
@@ -257,41 +288,32 @@ pub fn interpret(
 
     // distributions
     let mut dists = Vec::new();
+    let metrics_path = format!("{p}.metrics");
     for (fi, f) in families.iter().enumerate() {
-        let (root, rootname) = if f.name == "generation_delay" {
-            (sm, "scheduler_metrics")
+        if f.name == "generation_delay" {
+            let path = format!("{p}.scheduler_metrics");
+            family_dists(sm, &path, fi, f, &mut dists)?;
         } else {
-            (metrics, "metrics")
-        };
-        let mut node = root;
-        for seg in f.name.split('.') {
-            node = node.and_then(|n| n.get(seg));
-        }
-        let node = match node {
-            None | Some(Value::Null) => continue,
-            Some(n) => n,
-        };
-        let fpath = format!("{p}.{rootname}.{}", f.name);
-        if !node.is_object() {
-            return Err(semantic(
-                fpath,
-                format!(
-                    "expected a distribution summary object, found {}",
-                    short(node)
-                ),
-            ));
-        }
-        if node.get("mean").is_some() {
-            dist(node, fi, 3, &fpath, &mut dists)?;
-        } else {
-            for (si, stn) in cat::STATUSES.iter().enumerate() {
-                match node.get(*stn) {
-                    None | Some(Value::Null) => {}
-                    Some(d) => dist(d, fi, si, &format!("{fpath}.{stn}"), &mut dists)?,
-                }
-            }
+            family_dists(metrics, &metrics_path, fi, f, &mut dists)?;
         }
     }
+    let turns = turns(metrics, &metrics_path, families)?;
+    let warnings = warnings(raw.warnings.as_ref(), &p)?;
+    let slo_determined_requests = count(metrics, "slo_determined_requests", &p, "metrics")?;
+    let dataset_incomplete = match sm.and_then(|m| m.get("dataset_incomplete")) {
+        None | Some(Value::Null) => None,
+        Some(Value::Bool(b)) => Some(*b),
+        Some(v) => {
+            return Err(at(
+                "scheduler_metrics.dataset_incomplete",
+                format!("expected true or false, found {}", short(v)),
+            ));
+        }
+    };
+    let confidence = num(cfg.and_then(|c| c.get("confidence")));
+    let sample_size = cfg
+        .and_then(|c| c.get("sample_size"))
+        .and_then(Value::as_u64);
 
     // backend
     let backend = cfg.and_then(|c| c.get("backend"));
@@ -346,7 +368,144 @@ pub fn interpret(
         samples,
         target,
         model,
+        turns,
+        warnings,
+        slo_determined_requests,
+        dataset_incomplete,
+        confidence,
+        sample_size,
     })
+}
+
+/// The values of family `f` found under `root` (`metrics`, `scheduler_metrics` or one turn):
+/// a summary per status, or a single summary archived as `total`.
+fn family_dists(
+    root: Option<&Value>,
+    root_path: &str,
+    fi: usize,
+    f: &Family,
+    out: &mut Vec<DistValue>,
+) -> Result<(), ReadError> {
+    let mut node = root;
+    for seg in f.name.split('.') {
+        node = node.and_then(|n| n.get(seg));
+    }
+    let node = match node {
+        None | Some(Value::Null) => return Ok(()),
+        Some(n) => n,
+    };
+    let fpath = format!("{root_path}.{}", f.name);
+    if !node.is_object() {
+        return Err(semantic(
+            fpath,
+            format!(
+                "expected a distribution summary object, found {}",
+                short(node)
+            ),
+        ));
+    }
+    if node.get("mean").is_some() {
+        return dist(node, fi, 3, &fpath, out);
+    }
+    for (si, stn) in cat::STATUSES.iter().enumerate() {
+        match node.get(*stn) {
+            None | Some(Value::Null) => {}
+            Some(d) => dist(d, fi, si, &format!("{fpath}.{stn}"), out)?,
+        }
+    }
+    Ok(())
+}
+
+/// `metrics.turns` (0.7+): null for single-turn runs, else one summary per turn.
+fn turns(
+    metrics: Option<&Value>,
+    metrics_path: &str,
+    families: &[Family],
+) -> Result<Vec<Turn>, ReadError> {
+    let list = match metrics.and_then(|m| m.get("turns")) {
+        None | Some(Value::Null) => return Ok(Vec::new()),
+        Some(Value::Array(list)) => list,
+        Some(v) => {
+            return Err(semantic(
+                format!("{metrics_path}.turns"),
+                format!("expected a list of turn summaries, found {}", short(v)),
+            ));
+        }
+    };
+    let mut out: Vec<Turn> = Vec::with_capacity(list.len());
+    for (k, entry) in list.iter().enumerate() {
+        let tp = format!("{metrics_path}.turns[{k}]");
+        let index = entry
+            .get("turn_index")
+            .and_then(Value::as_u64)
+            .ok_or_else(|| {
+                semantic(
+                    format!("{tp}.turn_index"),
+                    "missing or not a non-negative integer".to_string(),
+                )
+            })?;
+        if out.iter().any(|t| t.index == index) {
+            return Err(semantic(
+                format!("{tp}.turn_index"),
+                format!("duplicate turn_index {index}"),
+            ));
+        }
+        let mut totals = [None; 4];
+        let totals_v = entry.get("request_totals");
+        for (i, st) in cat::STATUSES.iter().enumerate() {
+            totals[i] = count(totals_v, st, &tp, "request_totals")?;
+        }
+        let mut dists = Vec::new();
+        for (fi, f) in families.iter().enumerate() {
+            if f.name != "generation_delay" {
+                family_dists(Some(entry), &tp, fi, f, &mut dists)?;
+            }
+        }
+        out.push(Turn {
+            index,
+            totals,
+            dists,
+        });
+    }
+    Ok(out)
+}
+
+/// A benchmark's `warnings` (0.7+).
+fn warnings(v: Option<&Value>, p: &str) -> Result<Option<Vec<Warning>>, ReadError> {
+    let list = match v {
+        None | Some(Value::Null) => return Ok(None),
+        Some(Value::Array(list)) => list,
+        Some(v) => {
+            return Err(semantic(
+                format!("{p}.warnings"),
+                format!("expected a list of warnings, found {}", short(v)),
+            ));
+        }
+    };
+    let mut out = Vec::with_capacity(list.len());
+    for (k, w) in list.iter().enumerate() {
+        let wp = format!("{p}.warnings[{k}]");
+        let code = s(w.get("code"))
+            .ok_or_else(|| semantic(format!("{wp}.code"), "missing or not a string".to_string()))?;
+        let number = |key: &str| match w.get(key) {
+            None | Some(Value::Null) => Ok(None),
+            Some(v) => v.as_f64().map(Some).ok_or_else(|| {
+                semantic(
+                    format!("{wp}.{key}"),
+                    format!("expected a number, found {}", short(v)),
+                )
+            }),
+        };
+        out.push(Warning {
+            code,
+            message: s(w.get("message")),
+            observed: number("observed")?,
+            threshold: number("threshold")?,
+            unit: s(w.get("unit")),
+            sample_count: count(Some(w), "sample_count", &wp, "")?,
+        });
+    }
+    Ok(Some(out))
 }
 
 fn short(v: &Value) -> String {
@@ -364,7 +523,11 @@ fn count(obj: Option<&Value>, key: &str, p: &str, sub: &str) -> Result<Option<u6
         Some(v) => match v.as_u64() {
             Some(n) => Ok(Some(n)),
             None => Err(semantic(
-                format!("{p}.{sub}.{key}"),
+                if sub.is_empty() {
+                    format!("{p}.{key}")
+                } else {
+                    format!("{p}.{sub}.{key}")
+                },
                 format!("expected a non-negative integer, found {}", short(v)),
             )),
         },
@@ -376,7 +539,7 @@ fn dist(
     fi: usize,
     status: usize,
     path: &str,
-    out: &mut Vec<(u16, u8, u8, f64)>,
+    out: &mut Vec<DistValue>,
 ) -> Result<(), ReadError> {
     if !d.is_object() {
         return Err(semantic(
@@ -384,25 +547,21 @@ fn dist(
             format!("expected a distribution summary object, found {}", short(d)),
         ));
     }
-    let pct = d.get("percentiles");
-    for (si, (key, _)) in cat::STATS.iter().enumerate() {
-        let (v, vpath) = if si >= cat::FIRST_PERCENTILE {
-            (
-                pct.and_then(|p| p.get(*key)),
-                format!("{path}.percentiles.{key}"),
-            )
-        } else {
-            (d.get(*key), format!("{path}.{key}"))
-        };
+    for (si, stat) in cat::STATS.iter().enumerate() {
+        let mut v = Some(d);
+        for seg in &stat.json {
+            v = v.and_then(|n| n.get(*seg));
+        }
         match v {
             None | Some(Value::Null) => {}
             Some(v) => {
+                let vpath = || format!("{path}.{}", stat.json.join("."));
                 let x = v.as_f64().ok_or_else(|| {
-                    semantic(&vpath, format!("expected a number, found {}", short(v)))
+                    semantic(vpath(), format!("expected a number, found {}", short(v)))
                 })?;
                 if si == cat::STAT_COUNT && (x < 0.0 || x.fract() != 0.0) {
                     return Err(semantic(
-                        vpath,
+                        vpath(),
                         format!("expected a non-negative integer count, found {x}"),
                     ));
                 }

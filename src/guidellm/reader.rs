@@ -116,6 +116,8 @@ pub struct RawBenchmark {
     pub metrics: Option<Value>,
     pub request_totals: Option<Value>,
     pub worker: Option<Value>,
+    /// 0.7+: `[{code, message, observed, threshold, unit, sample_count, note}]`
+    pub warnings: Option<Value>,
     pub start_time: Option<f64>,
     pub end_time: Option<f64>,
     pub duration: Option<f64>,
@@ -712,6 +714,7 @@ impl<'de> Visitor<'de> for BenchmarkSeed<'_, '_> {
                 "metrics" => b.metrics = Some(map.next_value()?),
                 "request_totals" => b.request_totals = Some(map.next_value()?),
                 "worker" => b.worker = Some(map.next_value()?),
+                "warnings" => b.warnings = Some(map.next_value()?),
                 "start_time" => b.start_time = map.next_value()?,
                 "end_time" => b.end_time = map.next_value()?,
                 "duration" => b.duration = map.next_value()?,

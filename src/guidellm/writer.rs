@@ -82,6 +82,25 @@ pub fn instances(benches: &[Benchmark]) -> Result<Vec<Instance>, (usize, String)
             ));
         }
         let id = (r as i32) * 1000 + n as i32;
+        let last_turn = b.turns.iter().map(|t| t.index).max();
+        let warnings = b.warnings.as_ref().map_or(0, Vec::len) as u64;
+        for (what, last) in [
+            ("turn_index", last_turn),
+            ("warning", warnings.checked_sub(1)),
+        ] {
+            if let Some(k) = last
+                && cat::sub_instance_id(id, k).is_none()
+            {
+                return Err((
+                    i,
+                    format!(
+                        "{what} {k} of run {r} has no instance id (at most {} per benchmark, {} runs)",
+                        cat::SUB_INSTANCES,
+                        i32::MAX as i64 / cat::SUB_INSTANCES / 1000
+                    ),
+                ));
+            }
+        }
         let name = if r == 0 {
             format!("{n} {}", b.strategy)
         } else {
@@ -92,13 +111,47 @@ pub fn instances(benches: &[Benchmark]) -> Result<Vec<Instance>, (usize, String)
     Ok(out)
 }
 
+/// A turn's or warning's instance id; [`instances`] has checked that it fits.
+fn turn_id(bench: &Instance, index: u64) -> i32 {
+    cat::sub_instance_id(bench.id, index).expect("sub-instance ids checked by instances()")
+}
+
+/// `0 concurrent@2` + `turn1` -> `0/turn1 concurrent@2`. PCP needs instance names that differ
+/// before their first space, so the part goes there.
+fn sub_instance_name(bench: &Instance, part: &str) -> String {
+    match bench.name.split_once(' ') {
+        Some((number, strategy)) => format!("{number}/{part} {strategy}"),
+        None => format!("{}/{part}", bench.name),
+    }
+}
+
+/// A warning's name within its benchmark: its code, with `#<n>` when the code repeats.
+fn warning_name(b: &Benchmark, k: usize) -> String {
+    let list = b.warnings.as_deref().unwrap_or_default();
+    let code = &list[k].code;
+    let before = list[..k].iter().filter(|w| w.code == *code).count();
+    if before == 0 {
+        code.clone()
+    } else {
+        format!("{code}#{}", before + 1)
+    }
+}
+
+fn dist_value(stat: u8, v: f64) -> Value {
+    if stat as usize == cat::STAT_COUNT {
+        Value::U64(v as u64)
+    } else {
+        Value::Double(v)
+    }
+}
+
 pub struct Writer<'a> {
     ar: Archive,
     families: &'a [Family],
-    /// pmid -> metric name, of every metric added to the archive
-    registered: HashMap<u32, String>,
-    /// instance id -> name
-    inst_names: HashMap<i32, String>,
+    /// pmid -> (metric name, indom), of every metric added to the archive
+    registered: HashMap<u32, (String, u32)>,
+    /// (indom, instance id) -> name
+    inst_names: HashMap<(u32, i32), String>,
     pending: Vec<(u32, i32, Value)>,
     stats: Stats,
     last_usec: i64,
@@ -129,13 +182,14 @@ impl<'a> Writer<'a> {
             &def.name,
             def.pmid,
             def.ty,
-            Some(cat::indom()),
+            Some(def.indom),
             def.sem,
             def.units,
         )?;
         self.ar
             .put_text(LabelTarget::Metric(def.pmid), true, &def.help)?;
-        self.registered.insert(def.pmid, def.name.clone());
+        self.registered
+            .insert(def.pmid, (def.name.clone(), def.indom));
         self.stats.metrics += 1;
         Ok(())
     }
@@ -145,14 +199,14 @@ impl<'a> Writer<'a> {
         &mut self,
         def: impl FnOnce() -> MetricDef,
         pmid: u32,
-        inst: &Instance,
+        inst: i32,
         value: Value,
     ) -> Result<(), ImportError> {
         if !self.registered.contains_key(&pmid) {
             self.register(&def())?;
         }
         self.stats.values += 1;
-        self.pending.push((pmid, inst.id, value));
+        self.pending.push((pmid, inst, value));
         Ok(())
     }
 
@@ -168,9 +222,8 @@ impl<'a> Writer<'a> {
             // pmiPutResult writes values only: the help text and labels queued so far go
             // out with the first pmiWrite, so the first record takes the handle path.
             for (pmid, inst, v) in &values {
-                let h = self
-                    .ar
-                    .handle(&self.registered[pmid], &self.inst_names[inst])?;
+                let (name, indom) = &self.registered[pmid];
+                let h = self.ar.handle(name, &self.inst_names[&(*indom, *inst)])?;
                 let text = match v {
                     Value::U64(x) => x.to_string(),
                     Value::Double(x) => format!("{x}"),
@@ -214,7 +267,7 @@ impl<'a> Writer<'a> {
         )?;
         for (b, i) in benches.iter().zip(insts) {
             self.ar.add_instance(cat::indom(), &i.name, i.id)?;
-            self.inst_names.insert(i.id, i.name.clone());
+            self.inst_names.insert((cat::indom(), i.id), i.name.clone());
             let input = &inputs[b.file];
             let mut labels: Vec<(String, String)> = vec![
                 ("strategy".into(), b.strategy_type.clone()),
@@ -251,6 +304,12 @@ impl<'a> Writer<'a> {
             if let Some(v) = &input.guidellm_version {
                 labels.push(("guidellm_version".into(), v.clone()));
             }
+            if let Some(x) = b.confidence {
+                labels.push(("confidence".into(), format!("{x}")));
+            }
+            if let Some(x) = b.sample_size {
+                labels.push(("sample_size".into(), x.to_string()));
+            }
             for (k, v) in &input.user_labels {
                 let mut name = model::label_name(k);
                 if labels.iter().any(|(n, _)| *n == name) {
@@ -273,6 +332,73 @@ impl<'a> Writer<'a> {
         }
         self.pending.clear();
         self.stats.values = 0;
+        // the turn and warning instances, now that their indoms have metrics
+        for (b, i) in benches.iter().zip(insts) {
+            self.declare_turns(b, i)?;
+            self.declare_warnings(b, i)?;
+        }
+        if benches.iter().any(|b| !b.turns.is_empty()) {
+            self.ar.put_text(
+                LabelTarget::Indom(cat::turn_indom()),
+                true,
+                "GuideLLM conversation turns of each benchmark: \"<benchmark number>/turn<turn_index> <strategy>\"",
+            )?;
+        }
+        if benches
+            .iter()
+            .any(|b| b.warnings.as_ref().is_some_and(|w| !w.is_empty()))
+        {
+            self.ar.put_text(
+                LabelTarget::Indom(cat::warning_indom()),
+                true,
+                "GuideLLM warnings of each benchmark: \"<benchmark number>/<code> <strategy>\"",
+            )?;
+        }
+        Ok(())
+    }
+
+    /// Add one instance of a turn or warning indom, labelled with its benchmark the way the
+    /// benchmark's own instance is (`benchmark`, `benchmark_id`), so the two can be joined.
+    fn add_sub_instance(
+        &mut self,
+        indom: u32,
+        (id, name): (i32, String),
+        b: &Benchmark,
+        labels: &[(&str, String)],
+    ) -> Result<(), ImportError> {
+        self.ar.add_instance(indom, &name, id)?;
+        self.inst_names.insert((indom, id), name);
+        let target = LabelTarget::Instance(indom, id as u32);
+        self.ar.put_label(target, "benchmark", &b.strategy)?;
+        self.ar.put_label(target, "benchmark_id", &b.id)?;
+        for (k, v) in labels {
+            if !v.is_empty() {
+                self.ar.put_label(target, k, v)?;
+            }
+        }
+        Ok(())
+    }
+
+    fn declare_turns(&mut self, b: &Benchmark, bench: &Instance) -> Result<(), ImportError> {
+        for t in &b.turns {
+            let id = turn_id(bench, t.index);
+            let name = sub_instance_name(bench, &format!("turn{}", t.index));
+            let labels = [("turn_index", t.index.to_string())];
+            self.add_sub_instance(cat::turn_indom(), (id, name), b, &labels)?;
+        }
+        Ok(())
+    }
+
+    fn declare_warnings(&mut self, b: &Benchmark, bench: &Instance) -> Result<(), ImportError> {
+        for (k, w) in b.warnings.iter().flatten().enumerate() {
+            let id = turn_id(bench, k as u64);
+            let name = sub_instance_name(bench, &warning_name(b, k));
+            let labels = [
+                ("code", w.code.clone()),
+                ("unit", w.unit.clone().unwrap_or_default()),
+            ];
+            self.add_sub_instance(cat::warning_indom(), (id, name), b, &labels)?;
+        }
         Ok(())
     }
 
@@ -306,6 +432,15 @@ impl<'a> Writer<'a> {
                 bench_vals.push((11 + s, Value::U64(*t)));
             }
         }
+        if let Some(w) = &b.warnings {
+            bench_vals.push((17, Value::U64(w.len() as u64)));
+        }
+        if let Some(n) = b.slo_determined_requests {
+            bench_vals.push((18, Value::U64(n)));
+        }
+        if let Some(x) = b.dataset_incomplete {
+            bench_vals.push((19, Value::U64(x as u64)));
+        }
         for (i, v) in bench_vals {
             debug_assert!(matches!(
                 (&v, cat::BENCH[i].2),
@@ -314,32 +449,59 @@ impl<'a> Writer<'a> {
                     | (Value::Str(_), ValueType::String)
             ));
             let pmid = cat::pmid(0, cat::BENCH[i].0);
-            self.put(|| cat::bench_metric(i), pmid, inst, v)?;
+            self.put(|| cat::bench_metric(i), pmid, inst.id, v)?;
         }
         for (s, t) in b.requests_made.iter().enumerate() {
             if let Some(t) = t {
                 let pmid = cat::pmid(1, s as u32);
-                self.put(|| cat::requests_made_metric(s), pmid, inst, Value::U64(*t))?;
+                self.put(
+                    || cat::requests_made_metric(s),
+                    pmid,
+                    inst.id,
+                    Value::U64(*t),
+                )?;
             }
         }
         for &(i, v) in &b.run_stats {
             let pmid = cat::pmid(1, 4 + i as u32);
-            self.put(|| cat::run_stat_metric(i), pmid, inst, Value::Double(v))?;
+            self.put(|| cat::run_stat_metric(i), pmid, inst.id, Value::Double(v))?;
         }
         for &(fi, status, stat, v) in &b.dists {
             let f = &fams[fi as usize];
-            let pmid = cat::pmid(f.cluster, status as u32 * 32 + stat as u32);
-            let value = if stat as usize == cat::STAT_COUNT {
-                Value::U64(v as u64)
-            } else {
-                Value::Double(v)
-            };
-            self.put(
-                || cat::family_metric(f, status as usize, stat as usize),
-                pmid,
-                inst,
-                value,
-            )?;
+            let pmid = cat::pmid(f.cluster, cat::stat_item(status as usize, stat as usize));
+            let metric = || cat::family_metric(f, status as usize, stat as usize);
+            self.put(metric, pmid, inst.id, dist_value(stat, v))?;
+        }
+        for t in &b.turns {
+            let id = turn_id(inst, t.index);
+            for (s, n) in t.totals.iter().enumerate() {
+                if let Some(n) = n {
+                    let pmid = cat::pmid(3, s as u32);
+                    self.put(|| cat::turn_totals_metric(s), pmid, id, Value::U64(*n))?;
+                }
+            }
+            for &(fi, status, stat, v) in &t.dists {
+                let f = &fams[fi as usize];
+                let cluster = f.cluster + cat::TURN_CLUSTER_OFFSET;
+                let pmid = cat::pmid(cluster, cat::stat_item(status as usize, stat as usize));
+                let metric = || cat::turn_family_metric(f, status as usize, stat as usize);
+                self.put(metric, pmid, id, dist_value(stat, v))?;
+            }
+        }
+        for (k, w) in b.warnings.iter().flatten().enumerate() {
+            let id = turn_id(inst, k as u64);
+            let values = [
+                (0, w.observed.map(Value::Double)),
+                (1, w.threshold.map(Value::Double)),
+                (2, w.sample_count.map(Value::U64)),
+                (3, w.message.clone().map(Value::Str)),
+            ];
+            for (i, v) in values {
+                if let Some(v) = v {
+                    let pmid = cat::pmid(4, cat::WARNING[i].0);
+                    self.put(|| cat::warning_metric(i), pmid, id, v)?;
+                }
+            }
         }
         Ok(())
     }
@@ -360,7 +522,7 @@ impl<'a> Writer<'a> {
             if let Some(k) = sample {
                 for (i, v) in b.samples[k].values() {
                     let pmid = cat::pmid(2, cat::INTERVAL[i].0);
-                    self.put(|| cat::interval_metric(i), pmid, inst, v)?;
+                    self.put(|| cat::interval_metric(i), pmid, inst.id, v)?;
                 }
             }
             self.write_at(u as f64 / 1e6)?;
