@@ -96,6 +96,48 @@ fn wrong_type_in_summary_statistic() {
     assert!(msg.contains("expected a number"), "{msg}");
 }
 
+fn v081() -> Value {
+    let f = fixture("v0.8.1-prefix-multiturn-concurrent-2-4.json");
+    serde_json::from_slice(&std::fs::read(f).unwrap()).unwrap()
+}
+
+#[test]
+fn bad_turns_and_warnings() {
+    let mut d = v081();
+    d["benchmarks"][1]["metrics"]["turns"][1]["turn_index"] = json!(0);
+    let (msg, _) = fails("turn1", d.to_string().as_bytes(), &[]);
+    assert!(
+        msg.contains(": path benchmarks[1].metrics.turns[1].turn_index: duplicate turn_index 0"),
+        "{msg}"
+    );
+    let mut d = v081();
+    d["benchmarks"][0]["metrics"]["turns"][0]["inter_token_latency_ms"]["successful"]["mean_ci"]
+        ["upper"] = json!(true);
+    let (msg, _) = fails("turn2", d.to_string().as_bytes(), &[]);
+    assert!(
+        msg.contains(
+            ": path benchmarks[0].metrics.turns[0].inter_token_latency_ms.successful.mean_ci.upper: expected a number"
+        ),
+        "{msg}"
+    );
+    let mut d = v081();
+    d["benchmarks"][0]["metrics"]["turns"] = json!({"turn_index": 0});
+    let (msg, _) = fails("turn3", d.to_string().as_bytes(), &[]);
+    assert!(
+        msg.contains(": path benchmarks[0].metrics.turns: expected a list of turn summaries"),
+        "{msg}"
+    );
+    let mut d = v081();
+    d["benchmarks"][1]["warnings"][0]["sample_count"] = json!(-3);
+    let (msg, _) = fails("warn1", d.to_string().as_bytes(), &[]);
+    assert!(
+        msg.contains(
+            ": path benchmarks[1].warnings[0].sample_count: expected a non-negative integer"
+        ),
+        "{msg}"
+    );
+}
+
 #[test]
 fn wrong_type_in_request_record() {
     let mut d = v04();

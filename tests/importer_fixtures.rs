@@ -359,9 +359,31 @@ fn labels_and_help() {
         "\"tpot_includes_ttft\":true",
         "\"records\":\"sampled\"",
         "\"run_id\":\"fa4c8559-fd0b-4de1-9b94-635fc80842a1\"",
+        "\"confidence\":\"0.95\"",
+        "\"sample_size\":\"10\"",
     ] {
         assert!(labels.contains(want), "missing {want} in {labels}");
     }
+    // turns and warnings carry their benchmark's labels, to join them with it
+    let turn = tool(
+        "pminfo",
+        &["-a", &base, "-l", "guidellm.turns.request_totals.total"],
+    );
+    assert!(
+        turn.contains("inst [0 or \"0/turn0 concurrent@2\"] labels {\"benchmark\":\"concurrent@2\",\"benchmark_id\":\"dfe44db8-9ae2-4e7c-9123-6b7767866c2a\""),
+        "{turn}"
+    );
+    let all = tool("pmdumplog", &["-e", &base]);
+    assert!(
+        all.contains("InDom 510.2[1001] labels (99 bytes): {\"benchmark\":\"concurrent@4\",\"benchmark_id\":\"509d95f2-fcf8-4a02-bf5c-08305b701bd1\",\"turn_index\":\"1\"}"),
+        "{all}"
+    );
+    let warning = tool("pminfo", &["-a", &base, "-l", "guidellm.warning.observed"]);
+    assert!(
+        warning.contains("\"code\":\"generation_delay_ttft\"")
+            && warning.contains("\"unit\":\"ratio\""),
+        "{warning}"
+    );
     let help = tool(
         "pminfo",
         &[
