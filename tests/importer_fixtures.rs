@@ -522,3 +522,37 @@ fn separate_imports_merge_with_pmlogextract() {
     let label = tool("pmdumplog", &["-l", &m]);
     assert!(label.contains("node-x"), "{label}");
 }
+
+#[test]
+fn repeated_warning_codes_and_bare_turns() {
+    let mut doc = load(V081);
+    for b in doc["benchmarks"].as_array_mut().unwrap() {
+        b["metrics"]["turns"] = serde_json::json!([{"turn_index": 0}, {"turn_index": 3}]);
+        b["warnings"] =
+            serde_json::json!([{"code": "root_late"}, {"code": "root_late", "observed": 0.5}]);
+    }
+    let dir = TempDir::new("warn");
+    let input = dir.path("in.json");
+    std::fs::write(&input, doc.to_string()).unwrap();
+    let base = import(&dir, "a", &[&input], &[]);
+    let insts = tool("pmdumplog", &["-i", &base]);
+    for want in [
+        "0 or \"0/root_late concurrent@2\"",
+        "1 or \"0/root_late#2 concurrent@2\"",
+        "1001 or \"1/root_late#2 concurrent@4\"",
+        "3 or \"0/turn3 concurrent@2\"",
+        "1003 or \"1/turn3 concurrent@4\"",
+    ] {
+        assert!(insts.contains(want), "missing {want} in {insts}");
+    }
+    let v = values(&base);
+    assert_eq!(v.of("guidellm.warnings", "1 concurrent@4"), vec!["2"]);
+    assert_eq!(
+        v.of("guidellm.warning.observed", "1/root_late#2 concurrent@4"),
+        vec!["0.5"]
+    );
+    assert!(
+        v.of("guidellm.warning.observed", "1/root_late concurrent@4")
+            .is_empty()
+    );
+}

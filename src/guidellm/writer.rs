@@ -112,7 +112,7 @@ pub fn instances(benches: &[Benchmark]) -> Result<Vec<Instance>, (usize, String)
 }
 
 /// A turn's or warning's instance id; [`instances`] has checked that it fits.
-fn turn_id(bench: &Instance, index: u64) -> i32 {
+fn sub_id(bench: &Instance, index: u64) -> i32 {
     cat::sub_instance_id(bench.id, index).expect("sub-instance ids checked by instances()")
 }
 
@@ -332,7 +332,7 @@ impl<'a> Writer<'a> {
         }
         self.pending.clear();
         self.stats.values = 0;
-        // the turn and warning instances, now that their indoms have metrics
+        // the instances of the turn and warning indoms, with their labels
         for (b, i) in benches.iter().zip(insts) {
             self.declare_turns(b, i)?;
             self.declare_warnings(b, i)?;
@@ -381,7 +381,7 @@ impl<'a> Writer<'a> {
 
     fn declare_turns(&mut self, b: &Benchmark, bench: &Instance) -> Result<(), ImportError> {
         for t in &b.turns {
-            let id = turn_id(bench, t.index);
+            let id = sub_id(bench, t.index);
             let name = sub_instance_name(bench, &format!("turn{}", t.index));
             let labels = [("turn_index", t.index.to_string())];
             self.add_sub_instance(cat::turn_indom(), (id, name), b, &labels)?;
@@ -391,7 +391,7 @@ impl<'a> Writer<'a> {
 
     fn declare_warnings(&mut self, b: &Benchmark, bench: &Instance) -> Result<(), ImportError> {
         for (k, w) in b.warnings.iter().flatten().enumerate() {
-            let id = turn_id(bench, k as u64);
+            let id = sub_id(bench, k as u64);
             let name = sub_instance_name(bench, &warning_name(b, k));
             let labels = [
                 ("code", w.code.clone()),
@@ -473,7 +473,7 @@ impl<'a> Writer<'a> {
             self.put(metric, pmid, inst.id, dist_value(stat, v))?;
         }
         for t in &b.turns {
-            let id = turn_id(inst, t.index);
+            let id = sub_id(inst, t.index);
             for (s, n) in t.totals.iter().enumerate() {
                 if let Some(n) = n {
                     let pmid = cat::pmid(3, s as u32);
@@ -489,7 +489,7 @@ impl<'a> Writer<'a> {
             }
         }
         for (k, w) in b.warnings.iter().flatten().enumerate() {
-            let id = turn_id(inst, k as u64);
+            let id = sub_id(inst, k as u64);
             let values = [
                 (0, w.observed.map(Value::Double)),
                 (1, w.threshold.map(Value::Double)),
