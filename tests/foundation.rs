@@ -379,7 +379,12 @@ fn the_agent_also_serves_pmcd_over_an_inet_socket() {
         .port()
         .to_string();
     let ipc = format!("socket inet {port}");
-    let pmcd = PrivatePmcd::start_full("socket", "", &ipc, &["-i", &port], &[]);
+    let options = Options {
+        ipc: &ipc,
+        extra_args: &["-i", &port],
+        ..Options::default()
+    };
+    let pmcd = PrivatePmcd::start_opts("socket", "", options);
     assert!(
         pmcd.values("llm.agent.version")[0]
             .1

@@ -1,10 +1,12 @@
 //! End-to-end tests of the vLLM source through a real (private) pmcd: values equal the served
 //! capture, interval quantiles equal hand-computed ones, names exist before the endpoint does,
 //! faults are reported in llm.agent.* without blocking fetches, and the agent recovers.
-//! Ports: pmcd 44810-44819, fake endpoints 127.0.0.1:18010-18019.
+//! Ports: fake endpoints 127.0.0.1:18010-18019 (each pmcd gets a free port).
 
+mod common;
 mod vllm_support;
 
+use common::{PrivatePmcd, repo};
 use pcp_pmda_llm::catalogue::{self, vllm as cat};
 use pcp_pmda_llm::sources::openmetrics::parse::{Entry, parse};
 use std::sync::Arc;
@@ -66,7 +68,7 @@ fn values_equal_the_served_capture_and_quantiles_the_hand_computed_ones() {
     let busy1 = Arc::new(fixture("busy-1.metrics.txt"));
     let busy2 = Arc::new(fixture("busy-2.metrics.txt"));
     let _ep = FakeEndpoint::start(18010, Mode::Then(busy1, busy2.clone()));
-    let pmcd = Pmcd::start("values", 44810, &conf(18010, "interval = \"4s\""), false);
+    let pmcd = PrivatePmcd::start("values", &conf(18010, "interval = \"4s\""));
     assert!(
         pmcd.wait(20, |p| p
             .value("llm.agent.source.samples", "vllm0")
@@ -156,7 +158,7 @@ fn values_equal_the_served_capture_and_quantiles_the_hand_computed_ones() {
     assert!((q("llm.vllm.ttft.p99") - 0.2475).abs() < 1e-9);
     // Labels: model_name, engine, url on the engine instances.
     let out = std::process::Command::new("pminfo")
-        .args(["-h", &pmcd.host, "-l", "llm.vllm.requests.running"])
+        .args(["-h", &pmcd.host(), "-l", "llm.vllm.requests.running"])
         .output()
         .unwrap();
     let labels = String::from_utf8_lossy(&out.stdout);
@@ -169,12 +171,12 @@ fn values_equal_the_served_capture_and_quantiles_the_hand_computed_ones() {
     }
 }
 
-fn error_of(p: &Pmcd) -> String {
+fn error_of(p: &PrivatePmcd) -> String {
     p.value("llm.agent.source.last_error", "vllm0")
         .unwrap_or_default()
 }
 
-fn wait_error(p: &Pmcd, what: &str) {
+fn wait_error(p: &PrivatePmcd, what: &str) {
     assert!(
         p.wait(15, |p| error_of(p).contains(what)
             && p.value("llm.agent.source.up", "vllm0").as_deref()
@@ -190,7 +192,7 @@ fn wait_error(p: &Pmcd, what: &str) {
     );
 }
 
-fn wait_running(p: &Pmcd, v: &str) {
+fn wait_running(p: &PrivatePmcd, v: &str) {
     assert!(
         p.wait(15, |p| p
             .value("llm.vllm.requests.running", "vllm0/0")
@@ -206,15 +208,13 @@ fn wait_running(p: &Pmcd, v: &str) {
 
 #[test]
 fn names_exist_first_faults_are_reported_fetches_never_block_and_the_agent_recovers() {
-    let pmcd = Pmcd::start(
+    let pmcd = PrivatePmcd::start(
         "faults",
-        44811,
         &conf(18011, "interval = \"500ms\"\ntimeout = \"4s\""),
-        false,
     );
     // Nothing listens yet: every catalogued name exists, without values, and llm.agent says why.
     let names = std::process::Command::new("pminfo")
-        .args(["-h", &pmcd.host, "llm.vllm"])
+        .args(["-h", &pmcd.host(), "llm.vllm"])
         .output()
         .unwrap();
     let names = String::from_utf8_lossy(&names.stdout);
@@ -304,8 +304,8 @@ fn names_exist_first_faults_are_reported_fetches_never_block_and_the_agent_recov
 /// values), and keeps the agent group regardless.
 #[test]
 fn pmlogconf_enables_the_vllm_group_when_vllm_is_present() {
-    let pmcd = Pmcd::start("pmlogconf", 44813, &conf(18013, ""), false);
-    let groups = pmcd.dir.join("groups");
+    let pmcd = PrivatePmcd::start("pmlogconf", &conf(18013, ""));
+    let groups = pmcd.dir.path().join("groups");
     std::fs::create_dir_all(groups.join("llm")).unwrap();
     for f in ["agent", "vllm", "lmcache", "epp"] {
         std::fs::copy(
@@ -315,9 +315,9 @@ fn pmlogconf_enables_the_vllm_group_when_vllm_is_present() {
         .unwrap();
     }
     let run = |out: &str| -> String {
-        let path = pmcd.dir.join(out);
+        let path = pmcd.dir.path().join(out);
         let status = std::process::Command::new("/usr/lib/pcp/bin/pmlogconf")
-            .args(["-h", &pmcd.host, "-q", "-d"])
+            .args(["-h", &pmcd.host(), "-q", "-d"])
             .arg(&groups)
             .arg(&path)
             .stdin(std::process::Stdio::null())

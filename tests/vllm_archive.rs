@@ -3,10 +3,12 @@
 //! after 40 s. The archive must hold values for every logged llm.vllm.* metric of the served
 //! families from the first or second sample after the endpoint came up (interval quantiles,
 //! which need two scrapes, from the third), and pmrep -a must rate-convert the counters.
-//! Ports: pmcd 44812, endpoint 127.0.0.1:18012. Takes about 45 s.
+//! Ports: endpoint 127.0.0.1:18012 (pmcd gets a free port). Takes about 45 s.
 
+mod common;
 mod vllm_support;
 
+use common::{Options, PrivatePmcd, repo};
 use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
@@ -71,15 +73,20 @@ fn now_of_day() -> f64 {
 
 #[test]
 fn benchmark_archive_is_never_empty() {
-    let pmcd = Pmcd::start("archive", 44812, &conf(18012, "interval = \"1s\""), true);
-    let arch = pmcd.dir.join("bench");
+    // pmdalinux too, as on a benchmark node: the shipped configuration logs kernel metrics
+    let options = Options {
+        with_linux: true,
+        ..Options::default()
+    };
+    let pmcd = PrivatePmcd::start_opts("archive", &conf(18012, "interval = \"1s\""), options);
+    let arch = pmcd.dir.path().join("bench");
     let mut logger = Command::new("/usr/lib/pcp/bin/pmlogger")
         .arg("-h")
-        .arg(&pmcd.host)
+        .arg(pmcd.host())
         .arg("-c")
         .arg(repo().join("deploy/pmlogger/benchmark.config"))
         .arg("-l")
-        .arg(pmcd.dir.join("pmlogger.log"))
+        .arg(pmcd.dir.path().join("pmlogger.log"))
         .arg(&arch)
         .stdout(Stdio::null())
         .stderr(Stdio::null())
@@ -108,7 +115,7 @@ fn benchmark_archive_is_never_empty() {
     let _ = server.kill();
     let _ = server.wait();
 
-    let plog = std::fs::read_to_string(pmcd.dir.join("pmlogger.log")).unwrap_or_default();
+    let plog = std::fs::read_to_string(pmcd.dir.path().join("pmlogger.log")).unwrap_or_default();
     let dump = Command::new("pmdumplog")
         .arg(&arch)
         .output()

@@ -3,6 +3,7 @@
 //! parallel. Built on tests/private-pmcd.sh. Every test gets its own directory and port.
 #![allow(dead_code)]
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::sync::atomic::{AtomicU16, Ordering};
@@ -77,6 +78,20 @@ pub fn write_pmns(dir: &Path) -> PathBuf {
     path
 }
 
+/// How to start a [`PrivatePmcd`]; the default is the agent alone, as a pipe agent.
+#[derive(Default)]
+pub struct Options<'a> {
+    /// pmcd.conf's connection part: "" for "pipe binary", or "socket inet PORT" together with
+    /// "-i PORT" in `extra_args`.
+    pub ipc: &'a str,
+    /// Extra agent arguments.
+    pub extra_args: &'a [&'a str],
+    /// Files written under pmcd's PCP_VAR_DIR first (path, contents).
+    pub var_files: &'a [(&'a str, &'a str)],
+    /// Also run PCP's pmdalinux (as a DSO), as on a benchmark node.
+    pub with_linux: bool,
+}
+
 /// A private pmcd serving the agent under test.
 pub struct PrivatePmcd {
     pub dir: TempDir,
@@ -111,18 +126,23 @@ impl PrivatePmcd {
         extra_args: &[&str],
         var_files: &[(&str, &str)],
     ) -> PrivatePmcd {
-        Self::start_full(tag, config_toml, "pipe binary", extra_args, var_files)
+        let options = Options {
+            extra_args,
+            var_files,
+            ..Options::default()
+        };
+        Self::start_opts(tag, config_toml, options)
     }
 
-    /// The general form: `ipc` is pmcd.conf's connection part ("pipe binary", or
-    /// "socket inet PORT" together with "-i PORT" in `extra_args`).
-    pub fn start_full(
-        tag: &str,
-        config_toml: &str,
-        ipc: &str,
-        extra_args: &[&str],
-        var_files: &[(&str, &str)],
-    ) -> PrivatePmcd {
+    /// The general form.
+    pub fn start_opts(tag: &str, config_toml: &str, options: Options) -> PrivatePmcd {
+        let Options {
+            ipc,
+            extra_args,
+            var_files,
+            with_linux,
+        } = options;
+        let ipc = if ipc.is_empty() { "pipe binary" } else { ipc };
         let dir = TempDir::new(tag);
         for (rel, text) in var_files {
             let path = dir.path().join("pmcd/var").join(rel);
@@ -141,19 +161,24 @@ impl PrivatePmcd {
                 config.display(),
                 extra_args.join(" ")
             );
-            let out = run(Command::new("bash")
-                .env(
-                    "PRIVATE_PMCD_KEEP_VAR",
-                    if var_files.is_empty() { "0" } else { "1" },
-                )
-                .arg(repo().join("tests/private-pmcd.sh"))
-                .arg("start")
-                .arg(dir.path().join("pmcd"))
-                .arg(port.to_string())
-                .arg("--agent")
-                .arg(&agent)
-                .arg("--pmns-file")
-                .arg(&pmns));
+            let mut cmd = Command::new("bash");
+            cmd.env(
+                "PRIVATE_PMCD_KEEP_VAR",
+                if var_files.is_empty() { "0" } else { "1" },
+            )
+            .arg(repo().join("tests/private-pmcd.sh"))
+            .arg("start")
+            .arg(dir.path().join("pmcd"))
+            .arg(port.to_string())
+            .arg("--agent")
+            .arg(&agent)
+            .arg("--pmns-file")
+            .arg(&pmns);
+            if with_linux {
+                cmd.args(["--pmns-file", "/var/lib/pcp/pmns/root_linux", "--agent"])
+                    .arg("linux 60 dso linux_init /var/lib/pcp/pmdas/linux/pmda_linux.so");
+            }
+            let out = run(&mut cmd);
             if out.status.success() {
                 let p = PrivatePmcd { dir, port, config };
                 p.wait_for_agent();
@@ -207,6 +232,31 @@ impl PrivatePmcd {
         parse_pminfo_values(&self.pminfo(&["-f", metric]))
     }
 
+    /// `pminfo -f` of `names`: metric -> instance name ("" for singular) -> value text
+    /// (strings without their quotes).
+    pub fn fetch(&self, names: &[&str]) -> BTreeMap<String, BTreeMap<String, String>> {
+        let mut args = vec!["-f"];
+        args.extend_from_slice(names);
+        parse_pminfo(&self.pminfo(&args))
+    }
+
+    /// The value of one instance ("" for a singular metric), if it has one.
+    pub fn value(&self, metric: &str, inst: &str) -> Option<String> {
+        self.fetch(&[metric]).get(metric)?.get(inst).cloned()
+    }
+
+    /// Polls until `f` holds (at most `secs` seconds); returns whether it did.
+    pub fn wait(&self, secs: u64, mut f: impl FnMut(&PrivatePmcd) -> bool) -> bool {
+        let end = Instant::now() + Duration::from_secs(secs);
+        while Instant::now() < end {
+            if f(self) {
+                return true;
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        false
+    }
+
     /// Polls until `pred(values)` holds or `timeout` passes; returns the last values.
     pub fn wait_values(
         &self,
@@ -250,6 +300,33 @@ pub fn parse_pminfo_values(text: &str) -> Vec<(String, String)> {
             }
         } else if let Some(v) = l.strip_prefix("value ") {
             out.push((String::new(), v.to_string()));
+        }
+    }
+    out
+}
+
+/// Parses `pminfo -f` output of several metrics: metric -> instance name -> value text, with
+/// the quotes of string values removed.
+pub fn parse_pminfo(text: &str) -> BTreeMap<String, BTreeMap<String, String>> {
+    let mut out: BTreeMap<String, BTreeMap<String, String>> = BTreeMap::new();
+    let mut current = String::new();
+    for line in text.lines() {
+        if line.is_empty() {
+            continue;
+        }
+        if !line.starts_with(' ') {
+            current = line.trim().to_string();
+            out.entry(current.clone()).or_default();
+            continue;
+        }
+        for (inst, v) in parse_pminfo_values(line) {
+            let v = v
+                .strip_prefix('"')
+                .and_then(|s| s.strip_suffix('"'))
+                .unwrap_or(&v);
+            out.entry(current.clone())
+                .or_default()
+                .insert(inst, v.to_string());
         }
     }
     out

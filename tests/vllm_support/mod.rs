@@ -1,20 +1,14 @@
-//! Helpers for the vLLM end-to-end tests: a private pmcd running pmdallm (through
-//! tests/private-pmcd.sh, which never touches the system pmcd), a fake Prometheus endpoint
-//! (a std::net server thread whose behaviour the test switches), and pminfo parsing.
+//! Helpers for the vLLM end-to-end tests (the private pmcd is tests/common's): a fake
+//! Prometheus endpoint (a std::net server thread whose behaviour the test switches) and the
+//! captures it serves.
 #![allow(dead_code)]
 
-use std::collections::BTreeMap;
+use crate::common::repo;
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
-use std::path::{Path, PathBuf};
-use std::process::Command;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
-
-pub fn repo() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
+use std::time::Duration;
 
 pub fn fixture(name: &str) -> Vec<u8> {
     std::fs::read(repo().join("tests/fixtures/vllm").join(name)).unwrap()
@@ -156,146 +150,9 @@ fn serve(mut conn: TcpStream, mode: Arc<Mutex<Mode>>, requests: Arc<AtomicUsize>
     }
 }
 
-/// A private pmcd with pmdallm (and optionally pmdalinux) on 127.0.0.1:port.
-pub struct Pmcd {
-    pub dir: PathBuf,
-    pub host: String,
-}
-
-impl Pmcd {
-    pub fn start(name: &str, port: u16, conf: &str, with_linux: bool) -> Pmcd {
-        let dir = std::env::temp_dir().join(format!("pmdallm-test-{name}"));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).unwrap();
-        let pmns = dir.join("llm.pmns");
-        let out = Command::new("/usr/lib/pcp/bin/pmcpp")
-            .arg("-I")
-            .arg(repo().join("pmda"))
-            .arg(repo().join("pmda/root"))
-            .output()
-            .expect("run pmcpp");
-        assert!(out.status.success(), "pmcpp failed");
-        std::fs::write(&pmns, &out.stdout).unwrap();
-        let conf_path = dir.join("llm.conf");
-        std::fs::write(&conf_path, conf).unwrap();
-        let agent = format!(
-            "llm 505 pipe binary {} -d 505 -c {} -l {}",
-            env!("CARGO_BIN_EXE_pmdallm"),
-            conf_path.display(),
-            dir.join("llm.log").display()
-        );
-        let mut cmd = Command::new(repo().join("tests/private-pmcd.sh"));
-        cmd.arg("start")
-            .arg(dir.join("pmcd"))
-            .arg(port.to_string())
-            .arg("--pmns-file")
-            .arg(&pmns)
-            .arg("--agent")
-            .arg(&agent);
-        if with_linux {
-            cmd.arg("--pmns-file")
-                .arg("/var/lib/pcp/pmns/root_linux")
-                .arg("--agent")
-                .arg("linux 60 dso linux_init /var/lib/pcp/pmdas/linux/pmda_linux.so");
-        }
-        let out = cmd.output().expect("run tests/private-pmcd.sh");
-        assert!(
-            out.status.success(),
-            "private pmcd did not start: {}{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        );
-        Pmcd {
-            dir,
-            host: format!("127.0.0.1:{port}"),
-        }
-    }
-
-    pub fn log(&self) -> String {
-        std::fs::read_to_string(self.dir.join("llm.log")).unwrap_or_default()
-    }
-
-    /// `pminfo -f` of `names`: metric -> instance name ("" for singular) -> value text
-    /// (strings without their quotes).
-    pub fn fetch(&self, names: &[&str]) -> BTreeMap<String, BTreeMap<String, String>> {
-        let out = Command::new("pminfo")
-            .arg("-h")
-            .arg(&self.host)
-            .arg("-f")
-            .args(names)
-            .env("PCP_PYTHON_PROG", "/usr/bin/python3")
-            .output()
-            .expect("run pminfo");
-        parse_pminfo(&String::from_utf8_lossy(&out.stdout))
-    }
-
-    pub fn value(&self, metric: &str, inst: &str) -> Option<String> {
-        self.fetch(&[metric]).get(metric)?.get(inst).cloned()
-    }
-
-    /// Polls until `f` holds (at most `secs` seconds); returns whether it did.
-    pub fn wait(&self, secs: u64, mut f: impl FnMut(&Pmcd) -> bool) -> bool {
-        let end = Instant::now() + Duration::from_secs(secs);
-        while Instant::now() < end {
-            if f(self) {
-                return true;
-            }
-            std::thread::sleep(Duration::from_millis(100));
-        }
-        false
-    }
-}
-
-impl Drop for Pmcd {
-    fn drop(&mut self) {
-        let _ = Command::new(repo().join("tests/private-pmcd.sh"))
-            .arg("stop")
-            .arg(self.dir.join("pmcd"))
-            .output();
-    }
-}
-
-pub fn parse_pminfo(text: &str) -> BTreeMap<String, BTreeMap<String, String>> {
-    let mut out: BTreeMap<String, BTreeMap<String, String>> = BTreeMap::new();
-    let mut current = String::new();
-    for line in text.lines() {
-        if line.is_empty() {
-            continue;
-        }
-        if !line.starts_with(' ') {
-            current = line.trim().to_string();
-            out.entry(current.clone()).or_default();
-            continue;
-        }
-        let l = line.trim();
-        let (inst, rest) = if let Some(r) = l.strip_prefix("inst [") {
-            let q1 = r.find(" or \"").map(|i| i + 5);
-            let Some(q1) = q1 else { continue };
-            let q2 = r[q1..].find("\"] value ").map(|i| q1 + i);
-            let Some(q2) = q2 else { continue };
-            (r[q1..q2].to_string(), &r[q2 + 9..])
-        } else if let Some(r) = l.strip_prefix("value ") {
-            (String::new(), r)
-        } else {
-            continue;
-        };
-        let v = rest
-            .strip_prefix('"')
-            .and_then(|s| s.strip_suffix('"'))
-            .unwrap_or(rest);
-        out.entry(current.clone())
-            .or_default()
-            .insert(inst, v.to_string());
-    }
-    out
-}
-
+/// The agent configuration of the vLLM tests: no GPU, one endpoint on 127.0.0.1:port.
 pub fn conf(port: u16, extra: &str) -> String {
     format!(
         "[gpu]\nenabled = false\n\n[[vllm]]\nname = \"vllm0\"\nurl = \"http://127.0.0.1:{port}/metrics\"\n{extra}\n"
     )
-}
-
-pub fn path_str(p: &Path) -> String {
-    p.display().to_string()
 }
