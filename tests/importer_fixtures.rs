@@ -556,3 +556,49 @@ fn repeated_warning_codes_and_bare_turns() {
             .is_empty()
     );
 }
+
+/// What a newer GuideLLM adds is not dropped silently: the import succeeds and one note per
+/// file names every value no metric took.
+#[test]
+fn unknown_additions_are_reported() {
+    let dir = TempDir::new("unknown");
+    let clean = dir.path("clean").to_string_lossy().into_owned();
+    let out = run_importer(&[fixture(V081).to_str().unwrap(), "-o", &clean]);
+    assert!(out.status.success());
+    assert_eq!(text(&out.stderr), "", "a known file gets no note");
+
+    let mut doc = load(V081);
+    let summary = doc["benchmarks"][0]["metrics"]["request_latency"]["total"].clone();
+    for b in doc["benchmarks"].as_array_mut().unwrap() {
+        let m = &mut b["metrics"];
+        m["brand_new_ms"] = serde_json::json!({"successful": summary, "total": null});
+        m["time_to_first_token_ms"]["successful"]["percentiles"]["p9999"] = serde_json::json!(1.5);
+        m["slo_attainment"] = serde_json::json!({"ttft": 0.9});
+        m["turns"][1]["queue_depth"] = summary.clone();
+    }
+    let input = dir.path("new.json");
+    std::fs::write(&input, doc.to_string()).unwrap();
+    let base = dir.path("a").to_string_lossy().into_owned();
+    let out = run_importer(&[input.to_str().unwrap(), "-o", &base]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let note = text(&out.stderr);
+    assert_eq!(note.lines().count(), 1, "{note}");
+    assert!(
+        note.starts_with(&format!(
+            "guidellm2pcp: {}: note: not imported",
+            input.display()
+        )),
+        "{note}"
+    );
+    for path in [
+        "benchmarks[].metrics.brand_new_ms.successful,",
+        "benchmarks[].metrics.slo_attainment,",
+        "benchmarks[].metrics.time_to_first_token_ms.successful.percentiles.p9999,",
+        "benchmarks[].metrics.turns[].queue_depth",
+    ] {
+        assert!(note.contains(path), "{path} missing in {note}");
+    }
+    // everything known is still there
+    let v = values(&base);
+    check_summaries(&load(V081), &v);
+}

@@ -441,6 +441,7 @@ fn import_into(
             ))
         })?;
     }
+    report_unimported(&benches, &inputs);
     let runs: std::collections::HashSet<(usize, &str)> = benches
         .iter()
         .map(|b| (b.file, b.run_id.as_str()))
@@ -460,6 +461,35 @@ fn import_into(
         utc(stats.last),
         stats.last - stats.first
     ))
+}
+
+/// One line on stderr per input file that holds values no metric took (a newer GuideLLM's
+/// additions): the import goes on, but says what it left out.
+fn report_unimported(benches: &[Benchmark], inputs: &[InputInfo]) {
+    const SHOWN: usize = 12;
+    for (i, input) in inputs.iter().enumerate() {
+        let paths: std::collections::BTreeSet<&str> = benches
+            .iter()
+            .filter(|b| b.file == i)
+            .flat_map(|b| b.unimported.iter().map(String::as_str))
+            .collect();
+        if paths.is_empty() {
+            continue;
+        }
+        let mut list: Vec<String> = paths
+            .iter()
+            .take(SHOWN)
+            .map(|p| format!("benchmarks[].{p}"))
+            .collect();
+        if paths.len() > SHOWN {
+            list.push(format!("and {} more", paths.len() - SHOWN));
+        }
+        eprintln!(
+            "{PROG}: {}: note: not imported (unknown to this version of {PROG}): {}",
+            input.name,
+            list.join(", ")
+        );
+    }
 }
 
 /// The whole program: parse arguments, run, print; returns the exit status.

@@ -95,6 +95,9 @@ pub struct Benchmark {
     pub confidence: Option<f64>,
     /// Records kept per status (`config.sample_size`).
     pub sample_size: Option<u64>,
+    /// Values present under `metrics` that no metric holds (a newer GuideLLM's additions), as
+    /// paths relative to the benchmark; reported, so that nothing is dropped silently.
+    pub unimported: Vec<String>,
 }
 
 /// (family index, status, stat, value)
@@ -310,6 +313,7 @@ pub fn interpret(
             ));
         }
     };
+    let unimported = unimported(metrics, families);
     let confidence = num(cfg.and_then(|c| c.get("confidence")));
     let sample_size = cfg
         .and_then(|c| c.get("sample_size"))
@@ -374,7 +378,104 @@ pub fn interpret(
         dataset_incomplete,
         confidence,
         sample_size,
+        unimported,
     })
+}
+
+/// Keys of `metrics` that are not distribution families. The last two are known but not
+/// archived (null in every file seen, shape unknown): reported when they hold something.
+const METRICS_OTHER: [&str; 5] = [
+    "request_totals",
+    "turns",
+    "slo_determined_requests",
+    "slo_attainment",
+    "request_goodput",
+];
+/// Keys of a distribution summary that are not statistics (a histogram of the samples).
+const SUMMARY_OTHER: [&str; 2] = ["pdf", "cumulative_distribution_function"];
+
+/// The paths of the values under `metrics` (and each of its `turns`) that no metric holds.
+fn unimported(metrics: Option<&Value>, families: &[Family]) -> Vec<String> {
+    let mut out = Vec::new();
+    let Some(Value::Object(m)) = metrics else {
+        return out;
+    };
+    let known: std::collections::HashSet<&str> = families.iter().map(|f| f.name.as_str()).collect();
+    for (k, v) in m {
+        match k.as_str() {
+            "slo_attainment" | "request_goodput" if !v.is_null() => {
+                out.push(format!("metrics.{k}"))
+            }
+            "turns" => {
+                for turn in v.as_array().into_iter().flatten() {
+                    for (tk, tv) in turn.as_object().into_iter().flatten() {
+                        if tk != "turn_index" && tk != "request_totals" {
+                            unknown_under("metrics.turns[].", tk, tv, &known, &mut out);
+                        }
+                    }
+                }
+            }
+            k if METRICS_OTHER.contains(&k) => {}
+            _ => unknown_under("metrics.", k, v, &known, &mut out),
+        }
+    }
+    out.sort();
+    out.dedup();
+    out
+}
+
+/// Walks `v` at family path `rel`: summaries of unknown families, statistics the catalogue
+/// lacks and values where no summary is expected go to `out` (as `prefix` + path).
+fn unknown_under(
+    prefix: &str,
+    rel: &str,
+    v: &Value,
+    known: &std::collections::HashSet<&str>,
+    out: &mut Vec<String>,
+) {
+    match v {
+        Value::Null => {}
+        Value::Object(m) if m.contains_key("mean") => {
+            let family = match rel.rsplit_once('.') {
+                Some((f, status)) if cat::STATUSES.contains(&status) => f,
+                _ => rel,
+            };
+            if !known.contains(family) {
+                out.push(format!("{prefix}{rel}"));
+                return;
+            }
+            for (k, x) in m {
+                if !SUMMARY_OTHER.contains(&k.as_str()) {
+                    unknown_stats(&format!("{prefix}{rel}"), &mut vec![k.as_str()], x, out);
+                }
+            }
+        }
+        Value::Object(m) => {
+            for (k, x) in m {
+                unknown_under(prefix, &format!("{rel}.{k}"), x, known, out);
+            }
+        }
+        _ => out.push(format!("{prefix}{rel}")),
+    }
+}
+
+/// The leaves under statistic path `at` of a summary that match no statistic of the catalogue.
+fn unknown_stats<'a>(summary: &str, at: &mut Vec<&'a str>, v: &'a Value, out: &mut Vec<String>) {
+    match v {
+        Value::Null => {}
+        Value::Object(m) => {
+            for (k, x) in m {
+                at.push(k);
+                unknown_stats(summary, at, x, out);
+                at.pop();
+            }
+        }
+        _ => {
+            if !cat::STATS.iter().any(|s| s.json == *at) {
+                out.push(format!("{summary}.{}", at.join(".")));
+            }
+        }
+    }
 }
 
 /// The values of family `f` found under `root` (`metrics`, `scheduler_metrics` or one turn):
