@@ -340,3 +340,76 @@ fn pmlogconf_enables_the_vllm_group_when_vllm_is_present() {
     );
     assert!(with.contains("#+ llm/lmcache:x::"), "{with}");
 }
+
+/// `https://` endpoints: trusted through `ca_file`, refused with a clear error without it, and
+/// a missing `ca_file` is named in the error.
+#[test]
+fn https_endpoints_with_and_without_their_ca() {
+    let dir = common::TempDir::new("https");
+    let (cert, key) = (dir.path().join("cert.pem"), dir.path().join("key.pem"));
+    let out = common::run(
+        std::process::Command::new("openssl")
+            .args([
+                "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
+            ])
+            .args([
+                "-subj",
+                "/CN=127.0.0.1",
+                "-addext",
+                "subjectAltName=IP:127.0.0.1",
+            ])
+            .arg("-keyout")
+            .arg(&key)
+            .arg("-out")
+            .arg(&cert),
+    );
+    assert!(
+        out.status.success(),
+        "openssl: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let mut server = std::process::Command::new("python3")
+        .arg(repo().join("tests/vllm_support/https-serve.py"))
+        .arg(&cert)
+        .arg(&key)
+        .arg(repo().join("tests/fixtures/vllm/busy-1.metrics.txt"))
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("start https-serve.py");
+    let mut line = String::new();
+    std::io::BufRead::read_line(
+        &mut std::io::BufReader::new(server.stdout.take().unwrap()),
+        &mut line,
+    )
+    .unwrap();
+    let port: u16 = line.trim().strip_prefix("port ").unwrap().parse().unwrap();
+    let url = format!("https://127.0.0.1:{port}/metrics");
+    let conf = format!(
+        "[gpu]\nenabled = false\n\n\
+         [[vllm]]\nname = \"trusted\"\nurl = \"{url}\"\nca_file = \"{}\"\n\n\
+         [[vllm]]\nname = \"untrusted\"\nurl = \"{url}\"\n\n\
+         [[vllm]]\nname = \"nocafile\"\nurl = \"{url}\"\nca_file = \"/nonexistent/ca.pem\"\n",
+        cert.display()
+    );
+    let pmcd = PrivatePmcd::start("https", &conf);
+    let ok = pmcd.wait(15, |p| {
+        p.value("llm.vllm.requests.running", "trusted/0").as_deref() == Some("3")
+    });
+    let errors = pmcd.fetch(&["llm.agent.source.last_error", "llm.agent.source.up"]);
+    let _ = server.kill();
+    let _ = server.wait();
+    assert!(ok, "no value over https: {errors:?}\n{}", pmcd.log());
+    let error = |name: &str| errors["llm.agent.source.last_error"][name].clone();
+    assert_eq!(errors["llm.agent.source.up"]["trusted"], "1");
+    assert_eq!(errors["llm.agent.source.up"]["untrusted"], "0");
+    assert!(
+        error("untrusted").starts_with(&format!("{url}: TLS: certificate verify failed"))
+            && (error("untrusted").contains("self-signed certificate")
+                || error("untrusted").contains("self signed certificate")),
+        "{errors:?}"
+    );
+    assert_eq!(
+        error("nocafile"),
+        format!("{url}: ca_file /nonexistent/ca.pem: No such file or directory (os error 2)")
+    );
+}

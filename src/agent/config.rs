@@ -91,6 +91,9 @@ pub struct EndpointConfig {
     /// File holding a bearer token (llm-d EPP); its contents are never logged.
     #[serde(default)]
     pub token_file: Option<PathBuf>,
+    /// PEM file of CA certificates to trust for an `https://` url, besides the system's.
+    #[serde(default)]
+    pub ca_file: Option<PathBuf>,
 }
 
 fn default_interval() -> Interval {
@@ -109,6 +112,7 @@ impl EndpointConfig {
             interval: default_interval(),
             timeout: default_timeout(),
             token_file: None,
+            ca_file: None,
         }
     }
 }

@@ -530,7 +530,8 @@ impl Endpoint {
             name: cfg.name.clone(),
             url: cfg.url.clone(),
             interval: cfg.interval.0,
-            scraper: scrape::Scraper::new(&cfg.url, cfg.timeout.0, cfg.token_file.clone()),
+            scraper: scrape::Scraper::new(&cfg.url, cfg.timeout.0, cfg.token_file.clone())
+                .with_ca_file(cfg.ca_file.clone()),
             mapper: Mapper::new(&cfg.name, &cfg.url),
         }
     }

@@ -4,9 +4,13 @@
 //! thread calls `Handle::block_on` with the whole request (connect, headers, body) bounded by
 //! the endpoint's timeout, so a hung endpoint blocks only its own source thread, never the PCP
 //! thread and never another endpoint. Bodies are capped at [`MAX_BODY`] bytes.
+//!
+//! `https://` goes through the system's OpenSSL (reqwest's native-tls): the system trust
+//! store and crypto policy apply, and an endpoint's `ca_file` adds the CAs of a private PKI
+//! (an OpenShift service CA, a self-signed test endpoint).
 
 use crate::sources::SourceError;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 use std::time::Duration;
 
@@ -32,50 +36,102 @@ fn runtime() -> &'static tokio::runtime::Handle {
 }
 
 pub struct Scraper {
-    client: reqwest::Client,
+    /// Built on the first scrape, and again after a failure (the CA file may appear later).
+    client: Option<reqwest::Client>,
     url: String,
     timeout: Duration,
     token_file: Option<PathBuf>,
+    ca_file: Option<PathBuf>,
 }
 
-/// The most specific cause in an error chain ("connection refused", "operation timed out").
+/// The most specific cause in an error chain ("connection refused", "operation timed out"),
+/// or the level above it when that only adds detail (OpenSSL's verify result).
 fn root_cause(e: &(dyn std::error::Error + 'static)) -> String {
-    let mut cur = e;
-    while let Some(next) = cur.source() {
-        cur = next;
+    let mut chain = vec![e];
+    while let Some(next) = chain[chain.len() - 1].source() {
+        chain.push(next);
     }
-    if let Some(io) = cur.downcast_ref::<std::io::Error>()
+    let deepest = chain[chain.len() - 1];
+    if let Some(io) = deepest.downcast_ref::<std::io::Error>()
         && io.kind() == std::io::ErrorKind::ConnectionRefused
     {
         return "connection refused".into();
     }
-    let text = cur.to_string();
+    let mut text = deepest.to_string();
+    for outer in chain.iter().rev().skip(1) {
+        let t = outer.to_string();
+        if !t.starts_with(&text) {
+            break;
+        }
+        text = t;
+    }
     if text.to_ascii_lowercase().contains("connection refused") {
         "connection refused".into()
     } else {
-        text
+        tidy_openssl(&text)
     }
+}
+
+/// `error:0A000086:SSL routines:FUNC:certificate verify failed:FILE:LINE: (self-signed
+/// certificate)` -> `TLS: certificate verify failed (self-signed certificate)`; other text as is.
+fn tidy_openssl(text: &str) -> String {
+    let fields: Vec<&str> = text.splitn(8, ':').collect();
+    match fields.as_slice() {
+        ["error", _code, _lib, _func, reason, _file, _line, detail] => {
+            format!("TLS: {reason}{}", detail.trim_end_matches(':'))
+        }
+        _ => text.to_string(),
+    }
+}
+
+/// The HTTP client of one endpoint, trusting the system's CAs and those in `ca_file`.
+fn build_client(timeout: Duration, ca_file: Option<&Path>) -> Result<reqwest::Client, String> {
+    let mut builder = reqwest::Client::builder()
+        .connect_timeout(timeout)
+        .pool_max_idle_per_host(1)
+        .no_proxy();
+    if let Some(path) = ca_file {
+        let what = |m: String| format!("ca_file {}: {m}", path.display());
+        let pem = std::fs::read(path).map_err(|e| what(e.to_string()))?;
+        let certs =
+            reqwest::Certificate::from_pem_bundle(&pem).map_err(|e| what(root_cause(&e)))?;
+        if certs.is_empty() {
+            return Err(what("no PEM certificate in it".into()));
+        }
+        for cert in certs {
+            builder = builder.add_root_certificate(cert);
+        }
+    }
+    builder
+        .build()
+        .map_err(|e| format!("cannot build the HTTP client: {}", root_cause(&e)))
 }
 
 impl Scraper {
     pub fn new(url: &str, timeout: Duration, token_file: Option<PathBuf>) -> Scraper {
-        let client = reqwest::Client::builder()
-            .connect_timeout(timeout)
-            .pool_max_idle_per_host(1)
-            .no_proxy()
-            .build()
-            .expect("build the HTTP client");
         Scraper {
-            client,
+            client: None,
             url: url.to_string(),
             timeout,
             token_file,
+            ca_file: None,
         }
     }
 
+    /// Trust the CA certificates in this PEM file too (read when the client is built).
+    pub fn with_ca_file(mut self, ca_file: Option<PathBuf>) -> Scraper {
+        self.ca_file = ca_file;
+        self
+    }
+
     /// GETs the endpoint; errors say what failed, prefixed with the URL.
-    pub fn fetch(&self) -> Result<String, SourceError> {
+    pub fn fetch(&mut self) -> Result<String, SourceError> {
         let url = &self.url;
+        if self.client.is_none() {
+            let client = build_client(self.timeout, self.ca_file.as_deref())
+                .map_err(|m| SourceError(format!("{url}: {m}")))?;
+            self.client = Some(client);
+        }
         let token = match &self.token_file {
             None => None,
             // Read on every scrape (tokens rotate); the contents are never logged.
@@ -99,8 +155,8 @@ impl Scraper {
     }
 
     async fn get(&self, token: Option<String>) -> Result<String, String> {
-        let mut req = self
-            .client
+        let client = self.client.as_ref().expect("client built in fetch");
+        let mut req = client
             .get(&self.url)
             .header(reqwest::header::ACCEPT, ACCEPT);
         if let Some(t) = token {
@@ -194,7 +250,7 @@ mod tests {
         let (url, rx) = server(Some("a 1\n"));
         let token = std::env::temp_dir().join(format!("pmdallm-token-{}", std::process::id()));
         std::fs::write(&token, "s3cret\n").unwrap();
-        let s = Scraper::new(&url, Duration::from_secs(5), Some(token.clone()));
+        let mut s = Scraper::new(&url, Duration::from_secs(5), Some(token.clone()));
         assert_eq!(s.fetch().unwrap(), "a 1\n");
         let head = rx.recv().unwrap().to_ascii_lowercase();
         assert!(
@@ -223,6 +279,23 @@ mod tests {
         assert!(t.elapsed() < Duration::from_secs(2), "{:?}", t.elapsed());
         let err = slow.join().unwrap().unwrap_err();
         assert!(err.0.ends_with(": timed out after 3000 ms"), "{err}");
+    }
+
+    #[test]
+    fn openssl_errors_are_tidied() {
+        assert_eq!(
+            tidy_openssl(
+                "error:0A000086:SSL routines:tls_post_process_server_certificate:certificate verify failed:../ssl/statem/statem_clnt.c:1889: (self-signed certificate)"
+            ),
+            "TLS: certificate verify failed (self-signed certificate)"
+        );
+        assert_eq!(
+            tidy_openssl(
+                "error:0A000086:SSL routines:tls_post_process_server_certificate:certificate verify failed:../ssl/statem/statem_clnt.c:1889:"
+            ),
+            "TLS: certificate verify failed"
+        );
+        assert_eq!(tidy_openssl("operation timed out"), "operation timed out");
     }
 
     #[test]
