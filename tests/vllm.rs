@@ -1,12 +1,12 @@
 //! End-to-end tests of the vLLM source through a real (private) pmcd: values equal the served
 //! capture, interval quantiles equal hand-computed ones, names exist before the endpoint does,
 //! faults are reported in llm.agent.* without blocking fetches, and the agent recovers.
-//! Ports: fake endpoints 127.0.0.1:18010-18019 (each pmcd gets a free port).
+//! Ports: every pmcd and fake endpoint gets a free one.
 
 mod common;
 mod vllm_support;
 
-use common::{PrivatePmcd, repo};
+use common::{PrivatePmcd, free_port, repo};
 use pcp_pmda_llm::catalogue::{self, vllm as cat};
 use pcp_pmda_llm::sources::openmetrics::parse::{Entry, parse};
 use std::sync::Arc;
@@ -67,8 +67,9 @@ const SCALARS: &[(&str, &str, Option<&str>)] = &[
 fn values_equal_the_served_capture_and_quantiles_the_hand_computed_ones() {
     let busy1 = Arc::new(fixture("busy-1.metrics.txt"));
     let busy2 = Arc::new(fixture("busy-2.metrics.txt"));
-    let _ep = FakeEndpoint::start(18010, Mode::Then(busy1, busy2.clone()));
-    let pmcd = PrivatePmcd::start("values", &conf(18010, "interval = \"4s\""));
+    let port = free_port();
+    let _ep = FakeEndpoint::start(port, Mode::Then(busy1, busy2.clone()));
+    let pmcd = PrivatePmcd::start("values", &conf(port, "interval = \"4s\""));
     assert!(
         pmcd.wait(20, |p| p
             .value("llm.agent.source.samples", "vllm0")
@@ -165,7 +166,7 @@ fn values_equal_the_served_capture_and_quantiles_the_hand_computed_ones() {
     for l in [
         "\"model_name\":\"Qwen/Qwen1.5-0.5B-Chat\"",
         "\"engine\":\"0\"",
-        "\"url\":\"http://127.0.0.1:18010/metrics\"",
+        &format!("\"url\":\"http://127.0.0.1:{port}/metrics\""),
     ] {
         assert!(labels.contains(l), "{l} not in {labels}");
     }
@@ -208,9 +209,10 @@ fn wait_running(p: &PrivatePmcd, v: &str) {
 
 #[test]
 fn names_exist_first_faults_are_reported_fetches_never_block_and_the_agent_recovers() {
+    let port = free_port();
     let pmcd = PrivatePmcd::start(
         "faults",
-        &conf(18011, "interval = \"500ms\"\ntimeout = \"4s\""),
+        &conf(port, "interval = \"500ms\"\ntimeout = \"4s\""),
     );
     // Nothing listens yet: every catalogued name exists, without values, and llm.agent says why.
     let names = std::process::Command::new("pminfo")
@@ -222,10 +224,13 @@ fn names_exist_first_faults_are_reported_fetches_never_block_and_the_agent_recov
         .filter(|m| m.name.starts_with("llm.vllm."))
         .count();
     assert_eq!(names.lines().count(), catalogued, "{names}");
-    wait_error(&pmcd, "http://127.0.0.1:18011/metrics: connection refused");
+    wait_error(
+        &pmcd,
+        &format!("http://127.0.0.1:{port}/metrics: connection refused"),
+    );
 
     let busy2 = Arc::new(fixture("busy-2.metrics.txt"));
-    let ep = FakeEndpoint::start(18011, Mode::Body(busy2.clone()));
+    let ep = FakeEndpoint::start(port, Mode::Body(busy2.clone()));
     wait_running(&pmcd, "7");
 
     ep.set(Mode::Status500);
@@ -304,7 +309,8 @@ fn names_exist_first_faults_are_reported_fetches_never_block_and_the_agent_recov
 /// values), and keeps the agent group regardless.
 #[test]
 fn pmlogconf_enables_the_vllm_group_when_vllm_is_present() {
-    let pmcd = PrivatePmcd::start("pmlogconf", &conf(18013, ""));
+    let port = free_port();
+    let pmcd = PrivatePmcd::start("pmlogconf", &conf(port, ""));
     let groups = pmcd.dir.path().join("groups");
     std::fs::create_dir_all(groups.join("llm")).unwrap();
     for f in ["agent", "vllm", "lmcache", "epp"] {
@@ -330,7 +336,7 @@ fn pmlogconf_enables_the_vllm_group_when_vllm_is_present() {
     let without = run("without.config");
     assert!(without.contains("#+ llm/vllm:x::"), "{without}");
     assert!(without.contains("#+ llm/agent:y:"), "{without}");
-    let _ep = FakeEndpoint::start(18013, Mode::Body(Arc::new(fixture("busy-1.metrics.txt"))));
+    let _ep = FakeEndpoint::start(port, Mode::Body(Arc::new(fixture("busy-1.metrics.txt"))));
     wait_running(&pmcd, "3");
     let with = run("with.config");
     assert!(with.contains("#+ llm/vllm:y:10sec:"), "{with}");

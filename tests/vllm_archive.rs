@@ -3,12 +3,12 @@
 //! after 40 s. The archive must hold values for every logged llm.vllm.* metric of the served
 //! families from the first or second sample after the endpoint came up (interval quantiles,
 //! which need two scrapes, from the third), and pmrep -a must rate-convert the counters.
-//! Ports: endpoint 127.0.0.1:18012 (pmcd gets a free port). Takes about 45 s.
+//! Ports: free ones for pmcd and the endpoint. Takes about 45 s.
 
 mod common;
 mod vllm_support;
 
-use common::{Options, PrivatePmcd, repo};
+use common::{Options, PrivatePmcd, free_port, repo};
 use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
@@ -78,7 +78,8 @@ fn benchmark_archive_is_never_empty() {
         with_linux: true,
         ..Options::default()
     };
-    let pmcd = PrivatePmcd::start_opts("archive", &conf(18012, "interval = \"1s\""), options);
+    let port = free_port();
+    let pmcd = PrivatePmcd::start_opts("archive", &conf(port, "interval = \"1s\""), options);
     let arch = pmcd.dir.path().join("bench");
     let mut logger = Command::new("/usr/lib/pcp/bin/pmlogger")
         .arg("-h")
@@ -96,7 +97,7 @@ fn benchmark_archive_is_never_empty() {
     let mut server = Command::new("python3")
         .arg(repo().join("bench/serve-metrics.py"))
         .arg(repo().join("tests/fixtures/vllm/vllm-0.11.0_qwen1.5-0.5b-chat_idle.metrics.txt"))
-        .args(["--port", "18012", "--bump"])
+        .args(["--port", &port.to_string(), "--bump"])
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()

@@ -99,7 +99,8 @@ pub struct PrivatePmcd {
     pub config: PathBuf,
 }
 
-fn free_port() -> u16 {
+/// A port nothing listens on now (the OS's pick), for a server a test starts later.
+pub fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
