@@ -9,7 +9,8 @@
 # bench/make-big-guidellm.py (prefers ../shared/fixtures, falls back to tests/fixtures), a
 # zstd -3 copy, then prints wall time and peak RSS (/usr/bin/time -v; Debian package `time`)
 # (and user+system CPU seconds) of: cat, zstd -dc, a plain serde parse (examples/guidellm-parse.rs, IgnoredAny, streaming),
-# and guidellm2pcp, each on .json and .json.zst. Not a test: nothing is asserted.
+# and guidellm2pcp, each on .json and .json.zst, and upstream PCP's Python guidellm2pcp where it
+# is installed. Not a test: nothing is asserted.
 set -eu
 cd "$(dirname "$0")/.."
 MB=${1:-200}
@@ -48,6 +49,14 @@ measure "serde parse .json.zst (zstd crate)" "$PARSE" "$Z"
 measure "zstd -dc .json.zst | serde parse" sh -c "zstd -dc '$Z' | '$PARSE' /dev/stdin"
 measure "guidellm2pcp .json.zst" "$IMP" "$Z" -o "$W/out" --force
 measure "zstd -dc .json.zst | guidellm2pcp -" sh -c "zstd -dc '$Z' | '$IMP' - -o '$W/out' --force"
+# Upstream PCP's Python importer (PCP >= 7.0.1 installs it as $PCP_BIN_DIR/guidellm2pcp; it reads
+# .json only). UPSTREAM=/path/to/guidellm2pcp.py names another copy.
+UP=${UPSTREAM:-/usr/bin/guidellm2pcp}
+if [ -f "$UP" ] && head -1 "$UP" | grep -q python; then
+    measure "upstream guidellm2pcp .json (Python)" "$UP" -a "$W/out" "$J"
+else
+    echo "upstream guidellm2pcp: not installed ($UP; it ships with PCP >= 7.0.1, this PCP is $(pminfo -f pmcd.version 2>/dev/null | sed -n 's/.*value //p'))"
+fi
 cat "$W/cmd.out"
 rm -f "$W"/out.0 "$W"/out.meta "$W"/out.index "$W/time.txt" "$W/cmd.out"
 [ "${KEEP:-}" ] || rm -f "$J" "$Z"
