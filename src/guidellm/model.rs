@@ -112,7 +112,7 @@ pub struct Turn {
 }
 
 /// One entry of a benchmark's `warnings`.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct Warning {
     pub code: String,
     pub message: Option<String>,
@@ -603,7 +603,7 @@ fn warnings(v: Option<&Value>, p: &str) -> Result<Option<Vec<Warning>>, ReadErro
             observed: number("observed")?,
             threshold: number("threshold")?,
             unit: s(w.get("unit")),
-            sample_count: count(Some(w), "sample_count", &wp, "")?,
+            sample_count: count(Some(w), "sample_count", p, &format!("warnings[{k}]"))?,
         });
     }
     Ok(Some(out))
@@ -624,11 +624,7 @@ fn count(obj: Option<&Value>, key: &str, p: &str, sub: &str) -> Result<Option<u6
         Some(v) => match v.as_u64() {
             Some(n) => Ok(Some(n)),
             None => Err(semantic(
-                if sub.is_empty() {
-                    format!("{p}.{key}")
-                } else {
-                    format!("{p}.{sub}.{key}")
-                },
+                format!("{p}.{sub}.{key}"),
                 format!("expected a non-negative integer, found {}", short(v)),
             )),
         },
