@@ -126,6 +126,9 @@ mount --bind "$HOST_HOME/.cargo/bin" "$R/root/.cargo/bin"
 mount -o remount,bind,ro "$R/root/.cargo/bin"
 mount --bind "$TARGET_DIR" "$R/src/pcp-pmda-llm/target"
 cp /etc/resolv.conf "$R/etc/resolv.conf" 2>/dev/null || true
+# The host's archive may be a dated snapshot: the Release files of moving suites (sid) carry a
+# Valid-Until that has passed there, and apt-get update (also setup.sh's) would refuse them.
+echo 'Acquire::Check-Valid-Until "false";' >"$R/etc/apt/apt.conf.d/99pcp-pmda-llm-test-roots"
 exec chroot "$R" /usr/bin/env -i HOME=/root TERM=dumb LANG=C.UTF-8 \
     PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
     PMCD_PORT="$PMCD_PORT" LLM_TEST_ROOTS=0 LLM_ROOT_RELEASE="$REL" LLM_ROOTS_COMMAND="$COMMAND" \
