@@ -8,7 +8,7 @@
 #
 # Each root is made once with debootstrap from the Debian archive this host's apt already uses
 # (read from /etc/apt/sources.list*, never written down here), cached under
-# $LLM_ROOTS_DIR (default /var/tmp/pcp-pmda-llm-roots) and brought up to date on every run.
+# $LLM_ROOTS_DIR (default /var/tmp/llm-test-roots) and brought up to date on every run.
 # The repository's working tree is copied in; the suite runs in its own PID and mount namespace
 # (unshare --pid --mount --fork) with its own /proc, /run, /tmp and /dev/shm, so the root's pmcd,
 # PCP's Install and pmsignal can neither see nor signal the host's processes, and everything the
@@ -20,7 +20,7 @@
 set -eu
 
 REPO=$(cd "$(dirname "$0")/.." && pwd)
-ROOTS_DIR=${LLM_ROOTS_DIR:-/var/tmp/pcp-pmda-llm-roots}
+ROOTS_DIR=${LLM_ROOTS_DIR:-/var/tmp/llm-test-roots}
 RELEASES=${*:-trixie sid}
 HOST_HOME=${HOME:-/root}
 # What runs in each root: the README's test command (another only to debug this script).
@@ -102,8 +102,10 @@ copy_tree() {
     fi
 }
 
-# The script the namespace's PID 1 runs (outside the chroot: it sets up the mounts, then enters).
-inner_script() {
+# The scripts the namespace runs, kept in files so that the processes' command lines stay short
+# (and name neither pmcd nor the agent: a host-side "pkill -f" for those must not hit them).
+# ns_script: the namespace's PID 1, outside the chroot: its own mounts, then into the root.
+ns_script() {
     cat <<'EOF'
 set -eu
 R=$ROOT
@@ -124,7 +126,7 @@ mount --bind "$HOST_HOME/.rustup" "$R/root/.rustup"
 mount -o remount,bind,ro "$R/root/.rustup"
 mount --bind "$HOST_HOME/.cargo/bin" "$R/root/.cargo/bin"
 mount -o remount,bind,ro "$R/root/.cargo/bin"
-mount --bind "$TARGET_DIR" "$R/src/pcp-pmda-llm/target"
+mount --bind "$TARGET_DIR" "$R/src/repo/target"
 cp /etc/resolv.conf "$R/etc/resolv.conf" 2>/dev/null || true
 # The host's archive may be a dated snapshot: the Release files of moving suites (sid) carry a
 # Valid-Until that has passed there, and apt-get update (also setup.sh's) would refuse them.
@@ -132,10 +134,16 @@ echo 'Acquire::Check-Valid-Until "false";' >"$R/etc/apt/apt.conf.d/99pcp-pmda-ll
 exec chroot "$R" /usr/bin/env -i HOME=/root TERM=dumb LANG=C.UTF-8 \
     PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
     PMCD_PORT="$PMCD_PORT" LLM_TEST_ROOTS=0 LLM_ROOT_RELEASE="$REL" LLM_ROOTS_COMMAND="$COMMAND" \
-    /bin/sh -c '
+    /bin/sh /usr/local/lib/llm-test-roots.sh
+EOF
+}
+
+# root_script: runs inside the root: refresh its packages, then the suite.
+root_script() {
+    cat <<'EOF'
 set -eu
 export DEBIAN_FRONTEND=noninteractive
-# Refresh the cached root: the same way setup.sh installs (no systemd here), then upgrade.
+# Refresh the cached root the way setup.sh installs (no systemd here), then run the command.
 fake=$(mktemp -d)
 printf "#!/bin/sh\nexit 0\n" >"$fake/systemctl"
 chmod +x "$fake/systemctl"
@@ -145,9 +153,8 @@ PATH=$fake:$PATH apt-get -y -qq -o Dpkg::Options::=--force-confold dist-upgrade 
     PATH=$fake:$PATH dpkg --configure -a
 rm -rf "$fake"
 echo "test-roots: $LLM_ROOT_RELEASE: Debian $(cat /etc/debian_version), PMCD_PORT=$PMCD_PORT"
-cd /src/pcp-pmda-llm
+cd /src/repo
 eval "$LLM_ROOTS_COMMAND"
-'
 EOF
 }
 
@@ -156,16 +163,18 @@ run_root() {
     root=$ROOTS_DIR/$rel
     target=$ROOTS_DIR/$rel-target
     mkdir -p "$target"
-    rm -rf "$root/src/pcp-pmda-llm"
-    copy_tree "$root/src/pcp-pmda-llm"
-    mkdir -p "$root/src/pcp-pmda-llm/target"
+    rm -rf "$root/src/repo"
+    copy_tree "$root/src/repo"
+    mkdir -p "$root/src/repo/target" "$root/usr/local/lib"
+    ns_script >"$ROOTS_DIR/$rel.ns.sh"
+    root_script >"$root/usr/local/lib/llm-test-roots.sh"
     port=$(free_port)
     log "$rel: running sh scripts/test-all.sh in its own PID and mount namespace (log: $ROOTS_DIR/$rel.log)"
     # tee would hide the suite's exit status: it is written to $rel.rc instead.
     {
         rc=0
         ROOT=$root TARGET_DIR=$target HOST_HOME=$HOST_HOME PMCD_PORT=$port REL=$rel COMMAND=$COMMAND \
-            unshare --pid --mount --fork sh -c "$(inner_script)" || rc=$?
+            unshare --pid --mount --fork sh "$ROOTS_DIR/$rel.ns.sh" || rc=$?
         echo "$rc" >"$ROOTS_DIR/$rel.rc"
     } 2>&1 | tee "$ROOTS_DIR/$rel.log"
 }
