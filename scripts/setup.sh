@@ -24,7 +24,8 @@ fake_systemctl_dir() {
 
 install_debian() {
     pkgs="pcp libpcp3-dev libpcp-pmda3-dev libpcp-import1-dev python3-pcp gcc make zstd curl
-          ca-certificates bsdutils time procps python3 libssl-dev pkg-config openssl man-db"
+          ca-certificates bsdutils time procps python3 libssl-dev pkg-config openssl man-db
+          dpkg-dev rpm"
     missing=""
     for p in $pkgs; do
         dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
@@ -46,7 +47,7 @@ install_debian() {
 
 install_rhel() {
     pkgs="pcp pcp-libs-devel pcp-system-tools python3-pcp gcc make zstd curl time procps-ng util-linux python3
-          openssl-devel pkgconf-pkg-config openssl man-db"
+          openssl-devel pkgconf-pkg-config openssl man-db rpm-build"
     log "installing packages (dnf)"
     dnf install -y -q $pkgs
 }

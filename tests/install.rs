@@ -10,8 +10,13 @@
 mod common;
 
 use common::*;
+use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
+use std::sync::Mutex;
+
+/// The tests here that use the machine's pmcd run one at a time.
+static MACHINE: Mutex<()> = Mutex::new(());
 
 fn pcp_var(name: &str) -> String {
     let out = run(Command::new("sh")
@@ -218,6 +223,7 @@ fn install_answers_give_the_same_pmcd_conf_line() {
 
 #[test]
 fn machine_pmcd_install_and_remove_then_restore() {
+    let _machine = MACHINE.lock().unwrap_or_else(|e| e.into_inner());
     assert_eq!(
         unsafe_free_euid(),
         0,
@@ -309,6 +315,239 @@ fn machine_pmcd_install_and_remove_then_restore() {
         before.conf_bytes,
         "pmcd.conf is not as before the test"
     );
+}
+
+/// The destinations packaging/install-files gives one package (files and directories).
+fn install_list(package: &str) -> BTreeSet<String> {
+    let (ok, list) = sh(&format!(
+        "sh {}/packaging/install.sh --list --package {package}",
+        repo().display()
+    ));
+    assert!(ok, "install.sh --list --package {package}: {list}");
+    let set: BTreeSet<String> = list
+        .lines()
+        .filter_map(|l| l.split_whitespace().nth(2))
+        .map(str::to_string)
+        .collect();
+    assert!(set.len() >= 2, "{package}: {list}");
+    set
+}
+
+/// The binaries of this test build (what the packages here are made of).
+fn bin_dir() -> PathBuf {
+    pmdallm().parent().unwrap().to_path_buf()
+}
+
+fn has(tool: &str) -> bool {
+    sh(&format!("command -v {tool}")).0
+}
+
+/// rpmbuild makes the two RPMs of packaging/pcp-pmda-llm.spec (RHEL-only build requirements
+/// skipped with --nodeps, PCP's paths from this machine's /etc/pcp.env) and each holds exactly
+/// its share of packaging/install-files, with the scriptlets that install and remove the agent.
+#[test]
+fn rpm_packages_hold_the_install_list_and_scriptlets() {
+    assert!(
+        has("rpmbuild"),
+        "no rpmbuild: scripts/setup.sh installs it (Debian: apt-get install rpm)"
+    );
+    let top = TempDir::new("rpmbuild");
+    let (ok, text) = sh(&format!(
+        "cd {} && rpmbuild -bb --nodeps --build-in-place --define '_topdir {}' \
+         --define 'llm_bin_dir {}' --define 'debug_package %{{nil}}' \
+         --define '_binary_payload w1.gzdio' packaging/pcp-pmda-llm.spec 2>&1",
+        repo().display(),
+        top.path().display(),
+        bin_dir().display()
+    ));
+    assert!(ok, "rpmbuild failed:\n{text}");
+    for package in ["pcp-pmda-llm", "pcp-import-guidellm2pcp"] {
+        let rpm = format!(
+            "{}/RPMS/*/{package}-{}-1*.rpm",
+            top.path().display(),
+            env!("CARGO_PKG_VERSION")
+        );
+        let (ok, files) = sh(&format!("rpm -qlp {rpm}"));
+        assert!(ok, "rpm -qlp {rpm}: {files}");
+        // rpmbuild adds its own /usr/lib/.build-id links.
+        let files: BTreeSet<String> = files
+            .lines()
+            .filter(|f| !f.starts_with("/usr/lib/.build-id"))
+            .map(str::to_string)
+            .collect();
+        assert_eq!(
+            files,
+            install_list(package),
+            "{package}: RPM files vs packaging/install-files"
+        );
+        let (ok, scripts) = sh(&format!("rpm -qp --scripts {rpm}"));
+        assert!(ok, "rpm -qp --scripts {rpm}: {scripts}");
+        if package == "pcp-pmda-llm" {
+            let post = scripts.split("preuninstall scriptlet").next().unwrap();
+            assert!(
+                post.starts_with("postinstall scriptlet")
+                    && post.contains(".NeedInstall")
+                    && post.contains("./Install"),
+                "{package} %post:\n{scripts}"
+            );
+            let preun = scripts
+                .split("preuninstall scriptlet")
+                .nth(1)
+                .unwrap_or_else(|| panic!("{package}: no %preun:\n{scripts}"));
+            assert!(preun.contains("./Remove"), "{package} %preun:\n{scripts}");
+        } else {
+            assert!(
+                scripts.trim().is_empty(),
+                "{package}: scriptlets:\n{scripts}"
+            );
+        }
+    }
+}
+
+/// Files as `dpkg-deb -c` lists them, as absolute paths without a trailing slash.
+fn deb_contents(deb: &str) -> BTreeSet<String> {
+    let (ok, text) = sh(&format!("dpkg-deb -c {deb}"));
+    assert!(ok, "dpkg-deb -c {deb}: {text}");
+    text.lines()
+        .filter_map(|l| l.split_whitespace().nth(5))
+        .map(|p| p.trim_start_matches('.').trim_end_matches('/').to_string())
+        .filter(|p| !p.is_empty())
+        .collect()
+}
+
+fn sorted_lines(path: &str) -> Vec<String> {
+    let mut l: Vec<String> = std::fs::read_to_string(path)
+        .unwrap_or_else(|e| panic!("{path}: {e}"))
+        .lines()
+        .map(str::to_string)
+        .collect();
+    l.sort();
+    l
+}
+
+/// The Debian packages built by packaging/build-deb.sh, installed and purged on this machine:
+/// installed, pmcd serves llm.*, guidellm2pcp and man pmdallm work; purged, pmcd's
+/// configuration and PMNS are as before. The llm agent found before is put back afterwards.
+#[test]
+fn machine_pmcd_debian_packages_install_and_purge_then_restore() {
+    if !std::path::Path::new("/etc/debian_version").exists() {
+        println!(
+            "tests/install.rs: not a Debian system: no Debian package test (the RPM test runs)"
+        );
+        return;
+    }
+    let _machine = MACHINE.lock().unwrap_or_else(|e| e.into_inner());
+    assert_eq!(unsafe_free_euid(), 0, "the package test needs root");
+    let (_, status) =
+        sh("dpkg-query -W -f '${Status}' pcp-pmda-llm pcp-import-guidellm2pcp 2>/dev/null");
+    assert!(
+        !status.contains("installed"),
+        "pcp-pmda-llm packages are installed on this machine ({status}): this test cannot put a \
+         package back; remove them (dpkg --purge pcp-pmda-llm pcp-import-guidellm2pcp) first"
+    );
+    println!(
+        "tests/install.rs: installs and purges the pcp-pmda-llm Debian packages on this machine \
+         (its own pmcd), then puts back the llm agent found before"
+    );
+    let mut before = Before::save();
+    install_pmda(&["--remove"]);
+    let pmcd_conf = before.pmcd_conf.clone();
+    let pmns_root = format!("{}/pmns/root", pcp_var("PCP_VAR_DIR"));
+    let clean_conf = sorted_lines(&pmcd_conf);
+    let clean_pmns = std::fs::read(&pmns_root).expect("PMNS root");
+
+    let out = TempDir::new("debs");
+    let (ok, text) = sh(&format!(
+        "{}/packaging/build-deb.sh --bin-dir {} --out {} 2>&1",
+        repo().display(),
+        bin_dir().display(),
+        out.path().display()
+    ));
+    assert!(ok, "build-deb.sh failed:\n{text}");
+    let deb = |package: &str| {
+        format!(
+            "{}/{package}_{}-1_*.deb",
+            out.path().display(),
+            env!("CARGO_PKG_VERSION")
+        )
+    };
+    for package in ["pcp-pmda-llm", "pcp-import-guidellm2pcp"] {
+        let contents = deb_contents(&deb(package));
+        let want = install_list(package);
+        // dpkg-deb lists every parent directory too.
+        let files: BTreeSet<String> = contents
+            .iter()
+            .filter(|p| want.contains(*p) || !want.iter().any(|w| w.starts_with(&format!("{p}/"))))
+            .cloned()
+            .collect();
+        assert_eq!(
+            files, want,
+            "{package}: .deb contents vs packaging/install-files"
+        );
+    }
+
+    let (ok, text) = sh(&format!(
+        "dpkg -i {} {} 2>&1",
+        deb("pcp-pmda-llm"),
+        deb("pcp-import-guidellm2pcp")
+    ));
+    let purge = || sh("dpkg --purge pcp-pmda-llm pcp-import-guidellm2pcp 2>&1");
+    if !ok {
+        let _ = purge();
+        panic!("dpkg -i failed:\n{text}");
+    }
+    let (ok_version, version) = sh("pminfo -f llm.agent.version");
+    let (ok_help, help) = sh("guidellm2pcp --help");
+    let (ok_man, man) = sh("man -w pmdallm && man -P cat pmdallm 2>/dev/null | head -n 20");
+    let (ok_logger, logger) = sh("pmlogger -C -c config.llm-benchmark 2>&1");
+    let line = llm_line(&pmcd_conf);
+    let (ok_purge, purged) = purge();
+    assert!(ok_purge, "dpkg --purge failed:\n{purged}");
+    assert!(
+        ok_version && version.contains(&format!("value \"{}\"", env!("CARGO_PKG_VERSION"))),
+        "after dpkg -i, pmcd does not serve llm.agent.version:\n{version}"
+    );
+    assert!(
+        line.as_deref().is_some_and(|l| l.contains("pipe")),
+        "pmcd.conf line after dpkg -i: {line:?}"
+    );
+    assert!(
+        ok_help && help.contains("guidellm2pcp"),
+        "guidellm2pcp --help:\n{help}"
+    );
+    assert!(
+        ok_man && man.contains("/man1/pmdallm.1") && man.contains("pmdallm"),
+        "man pmdallm:\n{man}"
+    );
+    assert!(ok_logger, "pmlogger -C -c config.llm-benchmark:\n{logger}");
+
+    // Purged: pmcd's configuration as before (PCP's Install sorts pmcd.conf, so compare its
+    // lines), the PMNS byte for byte, nothing of the packages left.
+    assert_eq!(
+        sorted_lines(&pmcd_conf),
+        clean_conf,
+        "pmcd.conf after purge"
+    );
+    assert!(
+        std::fs::read(&pmns_root).unwrap() == clean_pmns,
+        "{pmns_root} differs after purge"
+    );
+    for f in install_list("pcp-pmda-llm")
+        .iter()
+        .chain(install_list("pcp-import-guidellm2pcp").iter())
+    {
+        assert!(!Path::new(f).exists(), "{f} left after purge");
+    }
+    let (known, _) = sh("pminfo llm");
+    assert!(!known, "llm still known after purge");
+
+    let report = before.restore().unwrap_or_else(|e| {
+        panic!(
+            "could not put the machine's llm agent back: {e} (copies in {})",
+            before.store.path().display()
+        )
+    });
+    println!("tests/install.rs: {report}");
 }
 
 fn unsafe_free_euid() -> u32 {
