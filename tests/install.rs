@@ -145,10 +145,11 @@ impl Before {
                 return Err(format!("putting back {}: {text}", path.display()));
             }
         }
-        let Some(line) = &self.line else {
+        let Some(line) = self.line.clone() else {
+            self.put_back_pmcd_conf_order()?;
             return Ok("no llm agent was installed before: none now".into());
         };
-        let answers = install_answers(line)?;
+        let answers = install_answers(&line)?;
         let mut child = Command::new("./Install")
             .current_dir(&self.pmda_dir)
             .stdin(Stdio::piped())
@@ -163,7 +164,21 @@ impl Before {
         if !out.status.success() {
             return Err(format!("reinstalling the saved agent: {text}"));
         }
-        // Install sorts pmcd.conf: put the old order back when only the order differs.
+        self.put_back_pmcd_conf_order()?;
+        let after = llm_line(&self.pmcd_conf);
+        if after.as_deref().map(normalise) != Some(normalise(&line)) {
+            return Err(format!(
+                "pmcd.conf's llm line was {line:?} before the test, is {after:?} after it"
+            ));
+        }
+        report.push_str(&format!(
+            "the llm agent installed before is installed again: {line}"
+        ));
+        Ok(report)
+    }
+
+    /// PCP's Install sorts pmcd.conf: put the old order back when only the order differs.
+    fn put_back_pmcd_conf_order(&self) -> Result<(), String> {
         let now = std::fs::read(&self.pmcd_conf).map_err(|e| e.to_string())?;
         let sorted = |b: &[u8]| {
             let mut l: Vec<Vec<u8>> = b.split(|c| *c == b'\n').map(<[u8]>::to_vec).collect();
@@ -173,16 +188,7 @@ impl Before {
         if sorted(&now) == sorted(&self.conf_bytes) {
             std::fs::write(&self.pmcd_conf, &self.conf_bytes).map_err(|e| e.to_string())?;
         }
-        let after = llm_line(&self.pmcd_conf);
-        if after.as_deref().map(normalise) != Some(normalise(line)) {
-            return Err(format!(
-                "pmcd.conf's llm line was {line:?} before the test, is {after:?} after it"
-            ));
-        }
-        report.push_str(&format!(
-            "the llm agent installed before is installed again: {line}"
-        ));
-        Ok(report)
+        Ok(())
     }
 }
 
@@ -548,6 +554,10 @@ fn machine_pmcd_debian_packages_install_and_purge_then_restore() {
         )
     });
     println!("tests/install.rs: {report}");
+    assert!(
+        std::fs::read(&pmcd_conf).unwrap() == before.conf_bytes,
+        "pmcd.conf is not as before the test"
+    );
 }
 
 fn unsafe_free_euid() -> u32 {
