@@ -3,9 +3,10 @@
 //! Install; --remove undoes it and leaves pmcd.conf byte for byte as it was. Needs root and a
 //! running pmcd (scripts/setup.sh).
 //!
-//! The machine is left as the test found it: an llm agent installed before (by the quickstart,
-//! by hand or from a package) is saved first (its $PCP_PMDAS_DIR/llm, its other installed files
-//! and its pmcd.conf line) and installed again afterwards with the same pmcd.conf line.
+//! The machine is left as the test found it: an llm agent installed before (by the quickstart
+//! or by hand) is saved first (its $PCP_PMDAS_DIR/llm, its other installed files
+//! and its pmcd.conf line) and installed again afterwards with the same pmcd.conf line; the
+//! other files of packaging/install-files found before (guidellm2pcp, man pages) are put back.
 
 mod common;
 
@@ -93,8 +94,9 @@ impl Before {
             pmdas.join("llm"),
             pmdas.join(".llm-pmcd.conf.before-install"),
         ];
+        // Every file of both packages: the package test removes guidellm2pcp too.
         let (ok, list) = sh(&format!(
-            "sh {}/packaging/install.sh --list --package pcp-pmda-llm",
+            "sh {}/packaging/install.sh --list",
             repo().display()
         ));
         assert!(ok, "install.sh --list: {list}");
