@@ -176,16 +176,21 @@ install_rust() {
     check_rust || { echo "setup: rustup ran, but no rustc/cargo in ~/.cargo/bin" >&2; exit 1; }
 }
 
-need_root
-if [ -f /etc/debian_version ]; then
-    install_debian
-elif command -v dnf >/dev/null 2>&1; then
-    install_rhel
-else
-    echo "setup: unsupported distribution (need Debian/Ubuntu or a RHEL 9 family system)" >&2
-    exit 1
-fi
-pcp_env
-start_pmcd
-install_rust
-log "ready: PCP $PCP_VERSION, pmcd pid $(cat "$PCP_RUN_DIR/pmcd.pid") (the one installed here) is running"
+main() {
+    need_root
+    if [ -f /etc/debian_version ]; then
+        install_debian
+    elif command -v dnf >/dev/null 2>&1; then
+        install_rhel
+    else
+        echo "setup: unsupported distribution (need Debian/Ubuntu or a RHEL 9 family system)" >&2
+        exit 1
+    fi
+    pcp_env
+    start_pmcd
+    install_rust
+    log "ready: PCP $PCP_VERSION, pmcd pid $(cat "$PCP_RUN_DIR/pmcd.pid") (the one installed here) is running"
+}
+
+# LLM_SETUP_FUNCTIONS_ONLY=1 only defines the functions (tests/install.rs tests them).
+[ -n "${LLM_SETUP_FUNCTIONS_ONLY:-}" ] || main

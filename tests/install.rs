@@ -562,6 +562,166 @@ fn machine_pmcd_debian_packages_install_and_purge_then_restore() {
     );
 }
 
+/// Runs `script` after sourcing scripts/setup.sh's functions (LLM_SETUP_FUNCTIONS_ONLY=1),
+/// with HOME and PATH as given.
+fn setup_functions(script: &str, home: &Path, path: &str) -> (bool, String) {
+    let out = run(Command::new("/bin/sh")
+        .arg("-c")
+        .arg(format!(
+            "export LLM_SETUP_FUNCTIONS_ONLY=1; . ./scripts/setup.sh; repo=$PWD; {script}"
+        ))
+        .current_dir(repo())
+        .env("HOME", home)
+        .env("PATH", path)
+        .stdin(Stdio::null()));
+    (
+        out.status.success(),
+        format!("{}{}", stdout(&out), String::from_utf8_lossy(&out.stderr)),
+    )
+}
+
+fn write_script(path: &Path, text: &str) {
+    std::fs::write(path, format!("#!/bin/sh\n{text}\n")).unwrap();
+    let (ok, err) = sh(&format!("chmod 755 '{}'", path.display()));
+    assert!(ok, "{err}");
+}
+
+/// rust-version from Cargo.toml.
+fn rust_version() -> String {
+    let toml = std::fs::read_to_string(repo().join("Cargo.toml")).unwrap();
+    toml.lines()
+        .find_map(|l| l.strip_prefix("rust-version = \""))
+        .and_then(|v| v.strip_suffix('"'))
+        .expect("rust-version in Cargo.toml")
+        .to_string()
+}
+
+/// setup.sh refuses a toolchain older than rust-version (Debian 12's cargo is 1.65) with what
+/// to do, distinguishes rustup's toolchains from the distribution's, and accepts a new one.
+#[test]
+fn setup_checks_rustc_against_rust_version_with_exact_advice() {
+    let dir = TempDir::new("rustc");
+    let bin = dir.path().join("bin");
+    let home = dir.path().join("home");
+    std::fs::create_dir_all(&bin).unwrap();
+    std::fs::create_dir_all(&home).unwrap();
+    // Only what check_rust needs besides the toolchain: a distribution's rustc in /usr/bin
+    // must not be found.
+    let tools = dir.path().join("tools");
+    std::fs::create_dir_all(&tools).unwrap();
+    for tool in ["sed", "sort", "head"] {
+        let (ok, text) = sh(&format!(
+            "ln -s \"$(command -v {tool})\" '{}/{tool}'",
+            tools.display()
+        ));
+        assert!(ok, "{tool}: {text}");
+    }
+    let path = format!("{}:{}", bin.display(), tools.display());
+    let want = rust_version();
+
+    // No toolchain: check_rust says so by its status (install_rust then runs rustup).
+    let (ok, text) = setup_functions(
+        "if check_rust; then echo status=0; else echo status=1; fi",
+        &home,
+        &path,
+    );
+    assert!(ok && text.contains("status=1"), "{text}");
+
+    write_script(&bin.join("cargo"), "exit 0");
+    write_script(
+        &bin.join("rustc"),
+        "echo 'rustc 1.65.0 (897e37553 2022-11-02)'",
+    );
+    let (ok, text) = setup_functions("check_rust", &home, &path);
+    assert!(!ok, "1.65 accepted:\n{text}");
+    assert!(
+        text.contains(&format!(
+            "is Rust 1.65.0; this project needs Rust {want} or newer"
+        )) && text.contains("apt-get remove rustc cargo"),
+        "{text}"
+    );
+
+    write_script(&bin.join("rustup"), "exit 0");
+    let (ok, text) = setup_functions("check_rust", &home, &path);
+    assert!(!ok && text.contains("rustup update stable"), "{text}");
+
+    write_script(
+        &bin.join("rustc"),
+        &format!("echo 'rustc {want}.0 (0 2026-01-01)'"),
+    );
+    let (ok, text) = setup_functions("check_rust", &home, &path);
+    assert!(ok && text.contains("is new enough"), "{text}");
+}
+
+/// setup.sh takes only this PCP's own pmcd for its own: the same version, the pid of its pidfile.
+/// Reads the machine's pmcd (nothing is changed there).
+#[test]
+fn machine_pmcd_setup_knows_its_own_pmcd() {
+    let dir = TempDir::new("pmcdcheck");
+    let path = std::env::var("PATH").unwrap();
+    let (ok, text) = setup_functions("pcp_env; check_pmcd_is_ours", dir.path(), &path);
+    assert!(ok, "the machine's own pmcd not recognised:\n{text}");
+
+    let (ok, text) = setup_functions(
+        "pcp_env; PCP_VERSION=0.0.1; check_pmcd_is_ours",
+        dir.path(),
+        &path,
+    );
+    assert!(
+        !ok && text.contains("is not the one PCP 0.0.1 installed here")
+            && text.contains(&format!("it says version {}", pcp_var("PCP_VERSION"))),
+        "{text}"
+    );
+
+    std::fs::write(dir.path().join("pmcd.pid"), "1\n").unwrap();
+    let (ok, text) = setup_functions(
+        &format!(
+            "pcp_env; PCP_RUN_DIR={}; check_pmcd_is_ours",
+            dir.path().display()
+        ),
+        dir.path(),
+        &path,
+    );
+    assert!(!ok && text.contains("pmcd.pid says 1"), "{text}");
+}
+
+/// What the README says about PCP_PYTHON_PROG: with another python3 first on PATH (a venv,
+/// conda; here one that does not see the system's site packages), PCP's Python tools fail, and
+/// PCP_PYTHON_PROG=/usr/bin/python3 mends them. Reads the machine's pmcd.
+#[test]
+fn machine_pmcd_pcp_python_prog_mends_pmrep_under_another_python3() {
+    let dir = TempDir::new("python");
+    write_script(
+        &dir.path().join("python3"),
+        "exec /usr/bin/python3 -S \"$@\"",
+    );
+    let path = format!(
+        "{}:{}",
+        dir.path().display(),
+        std::env::var("PATH").unwrap()
+    );
+    let pmrep = |prog: Option<&str>| {
+        let mut cmd = Command::new("pmrep");
+        cmd.args(["-s", "1", "pmcd.numagents"]).env("PATH", &path);
+        match prog {
+            Some(p) => cmd.env("PCP_PYTHON_PROG", p),
+            None => cmd.env_remove("PCP_PYTHON_PROG"),
+        };
+        let out = run(&mut cmd);
+        (
+            out.status.success(),
+            format!("{}{}", stdout(&out), String::from_utf8_lossy(&out.stderr)),
+        )
+    };
+    let (ok, text) = pmrep(None);
+    assert!(
+        !ok && text.contains("No module named 'pcp'"),
+        "pmrep under another python3:\n{text}"
+    );
+    let (ok, text) = pmrep(Some("/usr/bin/python3"));
+    assert!(ok, "pmrep with PCP_PYTHON_PROG=/usr/bin/python3:\n{text}");
+}
+
 fn unsafe_free_euid() -> u32 {
     let out = run(Command::new("id").arg("-u"));
     stdout(&out).trim().parse().unwrap()
