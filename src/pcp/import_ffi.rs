@@ -133,6 +133,7 @@ pub fn layout_table() -> Vec<(String, usize)> {
         ),
         (format!("offsetof({r},vset)"), offset_of!(pmResult, vset)),
         (format!("sizeof({r})"), size_of::<pmResult>()),
+        ("PM_VAL_DPTR".into(), PM_VAL_DPTR as usize),
         ("PM_VAL_SPTR".into(), PM_VAL_SPTR as usize),
         ("PM_LABEL_CONTEXT".into(), PM_LABEL_CONTEXT as usize),
         ("PM_LABEL_DOMAIN".into(), PM_LABEL_DOMAIN as usize),
