@@ -499,3 +499,26 @@ impl Drop for QuietStderr {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::label_value_for_library as lv;
+
+    #[test]
+    fn label_values_become_the_same_json_on_every_libpcp_import() {
+        // JSON literals go through as they are, on every version.
+        for v in ["true", "False", "NULL"] {
+            assert_eq!(lv(v), v);
+        }
+        // Everything else: given as is where the library quotes it (before PCP 7.2), quoted
+        // where the library would pass a number or a quoted string through (7.2 and later).
+        for v in ["2", "0.95", "1e3", "concurrent@2", "\"x\""] {
+            let want = if cfg!(pcp_pmi_write_nsec) {
+                format!("\"{v}\"")
+            } else {
+                v.to_string()
+            };
+            assert_eq!(lv(v), want, "{v}");
+        }
+    }
+}
