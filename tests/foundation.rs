@@ -34,6 +34,11 @@ fn ffi_layouts_match_the_installed_headers() {
             c.push_str(&format!(
                 "{{ pmUnits u = PMDA_PMUNITS{args}; unsigned int x; memcpy(&x, &u, 4); printf(\"%u\\n\", x); }}\n"
             ));
+        } else if let Some(args) = expr.strip_prefix("VALUE_BLOCK_HEADER(") {
+            let (vtype, vlen) = args.trim_end_matches(')').split_once(',').unwrap();
+            c.push_str(&format!(
+                "{{ pmValueBlock b; unsigned int x; memset(&b, 0, sizeof b); b.vtype = {vtype}; b.vlen = {vlen}; memcpy(&x, &b, 4); printf(\"%u\\n\", x); }}\n"
+            ));
         } else {
             c.push_str(&format!("printf(\"%zu\\n\", (size_t)({expr}));\n"));
         }

@@ -323,7 +323,7 @@ impl Archive {
                 });
             }
             let mut block = vec![0u64; vlen.div_ceil(8)];
-            let header = ((vtype as u32) << 24) | vlen as u32;
+            let header = ifi::value_block_header(vtype, vlen);
             // SAFETY: block has at least vlen bytes; u8 has no alignment requirement.
             let bytes = unsafe {
                 std::slice::from_raw_parts_mut(block.as_mut_ptr() as *mut u8, block.len() * 8)

@@ -92,6 +92,11 @@ pub const PM_VAL_SPTR: c_int = 2;
 /// bitfields allocated LSB first as on every platform PCP 6 builds for, see PCP-NOTES P2).
 pub const PM_VAL_HDR_SIZE: usize = 4;
 
+/// The first 4 bytes of a `pmValueBlock` (its `vtype` and `vlen` bitfields) as a `u32`.
+pub const fn value_block_header(vtype: c_int, vlen: usize) -> u32 {
+    ((vtype as u32) << 24) | (vlen as u32 & 0x00ff_ffff)
+}
+
 const _: () = {
     assert!(size_of::<pmValue>() == 16 && offset_of!(pmValue, pval) == 8);
     assert!(offset_of!(pmValueSet, vlist) == 16 && size_of::<pmValueSet>() == 32);
@@ -123,6 +128,10 @@ pub fn layout_table() -> Vec<(String, usize)> {
             offset_of!(pmValueSet, vlist),
         ),
         ("offsetof(pmValueBlock,vbuf)".into(), PM_VAL_HDR_SIZE),
+        (
+            "VALUE_BLOCK_HEADER(PM_TYPE_STRING,9)".into(),
+            value_block_header(super::ffi::PM_TYPE_STRING, 9) as usize,
+        ),
         (
             format!("sizeof((({r}*)0)->timestamp)"),
             size_of::<PmiTime>(),
