@@ -12,6 +12,7 @@ mod common;
 
 use common::*;
 use std::collections::BTreeSet;
+use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::sync::Mutex;
@@ -559,6 +560,103 @@ fn machine_pmcd_debian_packages_install_and_purge_then_restore() {
     assert!(
         std::fs::read(&pmcd_conf).unwrap() == before.conf_bytes,
         "pmcd.conf is not as before the test"
+    );
+}
+
+/// The first ```sh block after `heading` in README.md.
+fn readme_block(heading: &str) -> String {
+    let readme = std::fs::read_to_string(repo().join("README.md")).unwrap();
+    let at = readme
+        .find(heading)
+        .unwrap_or_else(|| panic!("README.md: no {heading:?}"));
+    let start = readme[at..]
+        .find("```sh\n")
+        .expect("README.md: no ```sh block")
+        + at
+        + 6;
+    let end = readme[start..]
+        .find("```")
+        .expect("README.md: unterminated block")
+        + start;
+    readme[start..end].to_string()
+}
+
+/// The README's recording example, verbatim, on this machine after the agent is installed the
+/// quickstart's way with its default configuration: the vLLM stand-in's values end up in the
+/// archive and pmrep replays them.
+#[test]
+fn machine_pmcd_readme_recording_example_runs_verbatim() {
+    let _machine = MACHINE.lock().unwrap_or_else(|e| e.into_inner());
+    assert_eq!(
+        unsafe_free_euid(),
+        0,
+        "the recording example test needs root"
+    );
+    let conf = format!("{}/llm/llm.conf", pcp_var("PCP_SYSCONF_DIR"));
+    assert!(
+        !Path::new(&conf).exists(),
+        "{conf} exists: the README's example is for the default configuration (vLLM on localhost:8000)"
+    );
+    assert!(
+        std::net::TcpListener::bind("127.0.0.1:8000").is_ok(),
+        "port 8000 is taken: the README's example starts its vLLM stand-in there"
+    );
+    let block = readme_block("## Recording a benchmark");
+    println!(
+        "tests/install.rs: runs the README's recording example with this machine's pmcd:\n{block}"
+    );
+    let mut before = Before::save();
+    install_pmda(&[]);
+    let started = std::time::SystemTime::now();
+    // In its own process group, so that a stand-in left by a failing block is stopped too.
+    let child = Command::new("timeout")
+        .args(["120", "sh", "-e", "-c", &block])
+        .current_dir(repo())
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .process_group(0)
+        .spawn()
+        .expect("run the README's block");
+    let group = child.id();
+    let out = child
+        .wait_with_output()
+        .expect("wait for the README's block");
+    let _ = sh(&format!("kill -TERM -- -{group} 2>/dev/null"));
+    let text = format!("{}{}", stdout(&out), String::from_utf8_lossy(&out.stderr));
+    // The archives the block made (/var/tmp/bench-*).
+    if let Ok(dir) = std::fs::read_dir("/var/tmp") {
+        for e in dir.flatten() {
+            let new = e
+                .metadata()
+                .and_then(|m| m.modified())
+                .is_ok_and(|t| t >= started);
+            if new && e.file_name().to_string_lossy().starts_with("bench-") {
+                let _ = std::fs::remove_file(e.path());
+            }
+        }
+    }
+    let report = before.restore();
+    assert!(
+        out.status.success(),
+        "the README's recording example failed:\n{text}"
+    );
+    // Rows of pmrep: a time, then requests.running, tokens.generation and fetches, all numbers.
+    let rows = text
+        .lines()
+        .filter(|l| l.len() > 8 && l.as_bytes()[2] == b':' && l.as_bytes()[5] == b':')
+        .filter(|l| {
+            let f: Vec<&str> = l.split_whitespace().skip(1).collect();
+            f.len() == 3 && f.iter().all(|v| v.parse::<f64>().is_ok())
+        })
+        .count();
+    assert!(
+        rows >= 5,
+        "fewer than 5 pmrep rows with every value:\n{text}"
+    );
+    println!(
+        "tests/install.rs: {}",
+        report.unwrap_or_else(|e| panic!("{e}"))
     );
 }
 
