@@ -33,7 +33,7 @@ done
 echo
 echo "quickstart: installed (packaging/install-files):"
 sh packaging/install.sh --list | awk '$2 != "dir" {print "    " $3}'
-line=$(grep '^llm[ 	]' "$PCP_PMCDCONF_PATH" | tr -s ' 	' ' ')
+line=$(grep '^llm[ 	]' "$PCP_PMCDCONF_PATH" | tr -s ' 	' ' ' | sed 's/ $//')
 version=$(pminfo -f llm.agent.version 2>/dev/null | sed -n 's/^ *value "\(.*\)"/\1/p')
 if [ -n "$version" ]; then
     echo "quickstart: pmcd serves llm.* from pmdallm $version ($PCP_PMCDCONF_PATH: $line)"
