@@ -751,6 +751,41 @@ fn setup_checks_rustc_against_rust_version_with_exact_advice() {
     assert!(ok && text.contains("is new enough"), "{text}");
 }
 
+/// When pmcd does not start, setup.sh shows what starting it said (the init script's or
+/// systemctl's own message) and says when pmcd.log is absent, instead of pointing at a log that
+/// does not exist. pminfo, the init script and systemctl are stand-ins here: nothing is started.
+#[test]
+fn setup_shows_why_pmcd_did_not_start() {
+    let dir = TempDir::new("nopmcd");
+    let bin = dir.path().join("bin");
+    let rc = dir.path().join("rc");
+    std::fs::create_dir_all(&bin).unwrap();
+    std::fs::create_dir_all(&rc).unwrap();
+    write_script(&bin.join("pminfo"), "exit 1");
+    write_script(&bin.join("sleep"), "exit 0");
+    let reason = "pmcd: cannot bind port 44321: Address already in use (stand-in)";
+    write_script(
+        &bin.join("systemctl"),
+        &format!("echo '{reason}' >&2; exit 1"),
+    );
+    write_script(&rc.join("pmcd"), &format!("echo '{reason}'; exit 1"));
+    let path = format!("{}:{}", bin.display(), std::env::var("PATH").unwrap());
+    let (ok, text) = setup_functions(
+        &format!(
+            "pcp_env; PCP_RC_DIR={0}; PCP_LOG_DIR={0}; start_pmcd",
+            rc.display()
+        ),
+        dir.path(),
+        &path,
+    );
+    assert!(!ok, "start_pmcd did not fail:\n{text}");
+    assert!(
+        text.contains("pmcd did not start. What starting it said:") && text.contains(reason),
+        "{text}"
+    );
+    assert!(text.contains("pmcd.log is empty or absent"), "{text}");
+}
+
 /// setup.sh takes only this PCP's own pmcd for its own: the same version, the pid of its pidfile.
 /// Reads the machine's pmcd (nothing is changed there).
 #[test]
