@@ -31,7 +31,8 @@ Import GuideLLM result files (benchmarks.json, .json.zst, or - for stdin) into a
 Options:
   -o, --output ARCHIVE       archive base name (writes ARCHIVE.0, .meta, .index)
   -i, --interval SECONDS     time-series interval (default 1; also 500ms, 2s)
-  -H, --hostname HOST        archive host name (default: the target's host)
+  -H, --hostname HOST        archive host name (default: this host, as pmlogger names it)
+      --no-marks             write no <mark> records (default: one between two runs)
   -Z, --timezone TZ          archive timezone (default UTC)
   -V, --archive-version N    PCP archive version, 2 or 3 (default 2)
   -f, --force                overwrite an existing archive
@@ -69,6 +70,8 @@ pub struct Options {
     pub archive_version: i32,
     pub force: bool,
     pub quiet: bool,
+    /// Write no `<mark>` records at all.
+    pub no_marks: bool,
 }
 
 fn parse_interval(s: &str) -> Option<f64> {
@@ -95,6 +98,7 @@ pub fn parse_args(args: &[String]) -> Result<Option<Options>, Failure> {
         archive_version: 2,
         force: false,
         quiet: false,
+        no_marks: false,
     };
     let mut output = None;
     let mut it = args.iter();
@@ -130,6 +134,7 @@ pub fn parse_args(args: &[String]) -> Result<Option<Options>, Failure> {
             }
             "-f" | "--force" => o.force = true,
             "-q" | "--quiet" => o.quiet = true,
+            "--no-marks" => o.no_marks = true,
             "-" => o.inputs.push(a.clone()),
             f if f.starts_with('-') => return Err(usage(format!("unknown option {a}"))),
             _ => o.inputs.push(a.clone()),
@@ -272,15 +277,6 @@ fn remove_all(paths: &[PathBuf]) {
     }
 }
 
-fn local_hostname() -> String {
-    std::fs::read_to_string("/proc/sys/kernel/hostname")
-        .or_else(|_| std::fs::read_to_string("/etc/hostname"))
-        .map(|s| s.trim().to_string())
-        .ok()
-        .filter(|s| !s.is_empty())
-        .unwrap_or_else(|| "localhost".into())
-}
-
 /// `YYYY-MM-DD HH:MM:SS.sss` UTC of a Unix time.
 pub fn utc(t: f64) -> String {
     let ms = (t * 1000.0).round() as i64;
@@ -402,15 +398,12 @@ fn import_into(
     })?;
 
     // 4. write
+    // the host pmlogger names this one, so that pmlogextract merges the two without a
+    // "host name mismatch"
     let host = o
         .hostname
         .clone()
-        .or_else(|| {
-            benches
-                .iter()
-                .find_map(|b| b.target.as_deref().and_then(model::url_host))
-        })
-        .unwrap_or_else(local_hostname);
+        .unwrap_or_else(crate::pcp::hostname::local);
     let pcp = |e: import::ImportError| fatal_out(format!("cannot write archive: {e}"));
     let quiet = import::QuietStderr::new();
     let mut ar = Archive::start(tmp_base, Some(o.archive_version)).map_err(pcp)?;
@@ -419,7 +412,10 @@ fn import_into(
     let mut w = writer::Writer::new(ar, &families);
     w.declare(&benches, &insts, &inputs).map_err(pcp)?;
     for (k, (b, inst)) in benches.iter().zip(&insts).enumerate() {
-        if k > 0 {
+        // A <mark> (nothing is known here) only where the data has a real gap: between two
+        // GuideLLM runs. Between the benchmarks of one run nothing is missing, and a mark there
+        // would blank every other column of a merge with pmlogger around each step.
+        if k > 0 && !o.no_marks && run_key(&benches[k - 1]) != run_key(b) {
             w.mark().map_err(pcp)?;
         }
         w.benchmark(b, inst).map_err(pcp)?;
@@ -461,6 +457,11 @@ fn import_into(
         utc(stats.last),
         stats.last - stats.first
     ))
+}
+
+/// Which GuideLLM run a benchmark belongs to: its file and run id.
+fn run_key(b: &Benchmark) -> (usize, &str) {
+    (b.file, b.run_id.as_str())
 }
 
 /// One line on stderr per input file that holds values no metric took (a newer GuideLLM's

@@ -1,8 +1,8 @@
 //! Writes interpreted benchmarks into a PCP archive through libpcp_import.
 //!
 //! Per benchmark (in time order): the summary values at `start_time`, the interval samples,
-//! the summary values again at `end_time` (as upstream writes them), then a `<mark>` before the
-//! next benchmark. Metrics are registered on first use, so the archive holds exactly the
+//! the summary values again at `end_time` (as upstream writes them); the caller puts a `<mark>`
+//! between two runs. Metrics are registered on first use, so the archive holds exactly the
 //! metrics that have values. The archive is written under a temporary name in the output
 //! directory and renamed into place at the end.
 

@@ -5,6 +5,7 @@
 #![allow(unsafe_code)]
 
 pub mod ffi;
+pub mod hostname;
 pub mod import;
 mod import_ffi;
 pub mod nvml_scoped;
