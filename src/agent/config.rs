@@ -265,7 +265,8 @@ fn endpoints(
         } else if !ep.url.starts_with("http://") && !ep.url.starts_with("https://") {
             errors.push(format!(
                 "{file}:{line}: [[{name}]] {}: url \"{}\" must start with http:// or https://",
-                ep.name, ep.url
+                ep.name,
+                crate::sources::openmetrics::scrape::redact_url(&ep.url)
             ));
         } else if out.iter().any(|o| o.name == ep.name) {
             errors.push(format!(
@@ -344,7 +345,8 @@ impl Config {
                 if seen.contains(&ep.name) {
                     errors.push(format!(
                         "{file}: [[{kind}]]: name \"{}\" is already used by another source; endpoint {} ignored",
-                        ep.name, ep.url
+                        ep.name,
+                        crate::sources::openmetrics::scrape::redact_url(&ep.url)
                     ));
                     false
                 } else {

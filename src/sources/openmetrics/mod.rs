@@ -298,10 +298,11 @@ the name is remembered across agent restarts. Units are as the exporter defines 
 }
 
 impl Mapper {
+    /// `url` is labelled redacted (see [`scrape::redact_url`]).
     pub fn new(endpoint: &str, url: &str) -> Mapper {
         Mapper {
             endpoint: endpoint.to_string(),
-            url: url.to_string(),
+            url: scrape::redact_url(url),
             prev: HashMap::new(),
         }
     }
@@ -528,7 +529,7 @@ impl Endpoint {
     pub fn new(cfg: &EndpointConfig) -> Endpoint {
         Endpoint {
             name: cfg.name.clone(),
-            url: cfg.url.clone(),
+            url: scrape::redact_url(&cfg.url),
             interval: cfg.interval.0,
             scraper: scrape::Scraper::new(&cfg.url, cfg.timeout.0, cfg.token_file.clone())
                 .with_ca_file(cfg.ca_file.clone()),

@@ -35,10 +35,88 @@ fn runtime() -> &'static tokio::runtime::Handle {
     })
 }
 
+/// A URL as it may be shown: userinfo and every query value replaced by `***`, so a password or
+/// an access token in `url` never reaches a label, an error text or the log
+/// (`http://***@host:8000/metrics?access_token=***`). A fragment is dropped likewise.
+pub fn redact_url(url: &str) -> String {
+    let (scheme, rest) = match url.find("://") {
+        Some(i) => (&url[..i + 3], &url[i + 3..]),
+        None => ("", url),
+    };
+    let auth_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    let (authority, tail) = rest.split_at(auth_end);
+    let mut out = String::with_capacity(url.len());
+    out.push_str(scheme);
+    match authority.rfind('@') {
+        Some(at) => {
+            out.push_str("***");
+            out.push_str(&authority[at..]);
+        }
+        None => out.push_str(authority),
+    }
+    let (before_frag, frag) = match tail.find('#') {
+        Some(i) => (&tail[..i], Some(())),
+        None => (tail, None),
+    };
+    match before_frag.split_once('?') {
+        Some((path, query)) => {
+            out.push_str(path);
+            out.push('?');
+            for (i, pair) in query.split('&').enumerate() {
+                if i > 0 {
+                    out.push('&');
+                }
+                match pair.split_once('=') {
+                    Some((k, _)) => {
+                        out.push_str(k);
+                        out.push_str("=***");
+                    }
+                    None if pair.is_empty() => {}
+                    None => out.push_str("***"),
+                }
+            }
+        }
+        None => out.push_str(before_frag),
+    }
+    if frag.is_some() {
+        out.push_str("#***");
+    }
+    out
+}
+
+/// `text` with every occurrence of the raw `url` (and of its userinfo and query, should a
+/// library quote them apart) replaced by the redacted form.
+fn scrub(text: String, url: &str, shown: &str) -> String {
+    if url == shown {
+        return text;
+    }
+    let mut text = text.replace(url, shown);
+    let rest = url.split_once("://").map_or(url, |(_, r)| r);
+    let authority = &rest[..rest.find(['/', '?', '#']).unwrap_or(rest.len())];
+    if let Some(at) = authority.rfind('@') {
+        let userinfo = &authority[..at];
+        if !userinfo.is_empty() {
+            text = text.replace(userinfo, "***");
+        }
+    }
+    if let Some((_, query)) = rest.split_once('?') {
+        let query = query.split('#').next().unwrap_or("");
+        for pair in query.split('&') {
+            let secret = pair.split_once('=').map_or(pair, |(_, v)| v);
+            if secret.len() >= 3 {
+                text = text.replace(secret, "***");
+            }
+        }
+    }
+    text
+}
+
 pub struct Scraper {
     /// Built on the first scrape, and again after a failure (the CA file may appear later).
     client: Option<reqwest::Client>,
     url: String,
+    /// `url` as shown in errors ([`redact_url`]).
+    shown: String,
     timeout: Duration,
     token_file: Option<PathBuf>,
     ca_file: Option<PathBuf>,
@@ -112,6 +190,7 @@ impl Scraper {
         Scraper {
             client: None,
             url: url.to_string(),
+            shown: redact_url(url),
             timeout,
             token_file,
             ca_file: None,
@@ -124,9 +203,14 @@ impl Scraper {
         self
     }
 
-    /// GETs the endpoint; errors say what failed, prefixed with the URL.
+    /// GETs the endpoint; errors say what failed, prefixed with the redacted URL.
     pub fn fetch(&mut self) -> Result<String, SourceError> {
-        let url = &self.url;
+        self.fetch_raw()
+            .map_err(|e| SourceError(scrub(e.0, &self.url, &self.shown)))
+    }
+
+    fn fetch_raw(&mut self) -> Result<String, SourceError> {
+        let url = &self.shown;
         if self.client.is_none() {
             let client = build_client(self.timeout, self.ca_file.as_deref())
                 .map_err(|m| SourceError(format!("{url}: {m}")))?;
@@ -279,6 +363,42 @@ mod tests {
         assert!(t.elapsed() < Duration::from_secs(2), "{:?}", t.elapsed());
         let err = slow.join().unwrap().unwrap_err();
         assert!(err.0.ends_with(": timed out after 3000 ms"), "{err}");
+    }
+
+    #[test]
+    fn urls_are_shown_without_userinfo_and_query_values() {
+        assert_eq!(
+            redact_url("http://user:PW@host:8000/metrics?access_token=T&x=1"),
+            "http://***@host:8000/metrics?access_token=***&x=***"
+        );
+        assert_eq!(redact_url("https://h/m?TOKEN#frag"), "https://h/m?***#***");
+        assert_eq!(
+            redact_url("http://127.0.0.1:8000/metrics"),
+            "http://127.0.0.1:8000/metrics"
+        );
+        assert_eq!(redact_url("http://u@h?"), "http://***@h?");
+        let url = "http://user:PW@h/m?access_token=SECRET";
+        let text = scrub(
+            format!("error sending request for url ({url}); user:PW SECRET"),
+            url,
+            &redact_url(url),
+        );
+        assert!(!text.contains("PW") && !text.contains("SECRET"), "{text}");
+    }
+
+    #[test]
+    fn errors_never_show_the_password_or_token_of_the_url() {
+        let l = TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = l.local_addr().unwrap().port();
+        drop(l);
+        let url = format!("http://user:PW123@127.0.0.1:{port}/metrics?access_token=TOK456");
+        let err = Scraper::new(&url, Duration::from_secs(2), None)
+            .fetch()
+            .unwrap_err();
+        assert_eq!(
+            err.0,
+            format!("http://***@127.0.0.1:{port}/metrics?access_token=***: connection refused")
+        );
     }
 
     #[test]
