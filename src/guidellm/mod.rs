@@ -33,6 +33,9 @@ Options:
   -i, --interval SECONDS     time-series interval (default 1; also 500ms, 2s)
   -H, --hostname HOST        archive host name (default: this host, as pmlogger names it)
       --no-marks             write no <mark> records (default: one between two runs)
+      --merge-with ARCHIVE   for merging into this pmlogger archive with pmlogextract: its
+                             host name, no marks, and an ending that pmlogextract joins
+                             to its records without a <mark> (see the man page)
   -Z, --timezone TZ          archive timezone (default UTC)
   -V, --archive-version N    PCP archive version, 2 or 3 (default 2)
   -f, --force                overwrite an existing archive
@@ -72,6 +75,8 @@ pub struct Options {
     pub quiet: bool,
     /// Write no `<mark>` records at all.
     pub no_marks: bool,
+    /// A pmlogger archive the import is to be merged into.
+    pub merge_with: Option<String>,
 }
 
 fn parse_interval(s: &str) -> Option<f64> {
@@ -99,6 +104,7 @@ pub fn parse_args(args: &[String]) -> Result<Option<Options>, Failure> {
         force: false,
         quiet: false,
         no_marks: false,
+        merge_with: None,
     };
     let mut output = None;
     let mut it = args.iter();
@@ -135,6 +141,7 @@ pub fn parse_args(args: &[String]) -> Result<Option<Options>, Failure> {
             "-f" | "--force" => o.force = true,
             "-q" | "--quiet" => o.quiet = true,
             "--no-marks" => o.no_marks = true,
+            "--merge-with" => o.merge_with = Some(value(flag)?),
             "-" => o.inputs.push(a.clone()),
             f if f.starts_with('-') => return Err(usage(format!("unknown option {a}"))),
             _ => o.inputs.push(a.clone()),
@@ -400,10 +407,21 @@ fn import_into(
     // 4. write
     // the host pmlogger names this one, so that pmlogextract merges the two without a
     // "host name mismatch"
+    let logger = match &o.merge_with {
+        Some(a) => {
+            let end = benches.iter().map(|b| b.end).fold(f64::MIN, f64::max);
+            let id = crate::pcp::logger_archive::identity(a, end.floor() as i64)
+                .map_err(|m| Failure::Fatal(format!("{PROG}: {a}: {m}")))?;
+            Some(id)
+        }
+        None => None,
+    };
     let host = o
         .hostname
         .clone()
+        .or_else(|| logger.as_ref().map(|l| l.host.clone()))
         .unwrap_or_else(crate::pcp::hostname::local);
+    let no_marks = o.no_marks || logger.is_some();
     let pcp = |e: import::ImportError| fatal_out(format!("cannot write archive: {e}"));
     let quiet = import::QuietStderr::new();
     let mut ar = Archive::start(tmp_base, Some(o.archive_version)).map_err(pcp)?;
@@ -415,10 +433,13 @@ fn import_into(
         // A <mark> (nothing is known here) only where the data has a real gap: between two
         // GuideLLM runs. Between the benchmarks of one run nothing is missing, and a mark there
         // would blank every other column of a merge with pmlogger around each step.
-        if k > 0 && !o.no_marks && run_key(&benches[k - 1]) != run_key(b) {
+        if k > 0 && !no_marks && run_key(&benches[k - 1]) != run_key(b) {
             w.mark().map_err(pcp)?;
         }
         w.benchmark(b, inst).map_err(pcp)?;
+    }
+    if let Some(id) = &logger {
+        w.epilogue(id).map_err(pcp)?;
     }
     let stats = w.finish().map_err(pcp)?;
     drop(quiet);

@@ -8,6 +8,7 @@ pub mod ffi;
 pub mod hostname;
 pub mod import;
 mod import_ffi;
+pub mod logger_archive;
 pub mod nvml_scoped;
 pub mod pmda;
 
