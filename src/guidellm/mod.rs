@@ -463,8 +463,13 @@ fn import_into(
         .iter()
         .map(|b| (b.file, b.run_id.as_str()))
         .collect();
+    let mut windows = String::new();
+    for (b, inst) in benches.iter().zip(&insts) {
+        windows.push('\n');
+        windows.push_str(&window_line(&inst.name, b.start, b.end));
+    }
     Ok(format!(
-        "{PROG}: wrote {out_name} (v{}, host {host}, {} timezone): {} benchmarks in {} run(s) from {} file(s), {} request records, {} archive records ({} values, {} metrics), {} .. {} UTC ({:.1} s)",
+        "{PROG}: wrote {out_name} (v{}, host {host}, {} timezone): {} benchmarks in {} run(s) from {} file(s), {} request records, {} archive records ({} values, {} metrics), {} .. {} UTC ({:.1} s){windows}",
         o.archive_version,
         o.timezone,
         stats.benchmarks,
@@ -478,6 +483,18 @@ fn import_into(
         utc(stats.last),
         stats.last - stats.first
     ))
+}
+
+/// A benchmark's window as options of PCP's reporting tools (pmrep, pmval, pmdumplog,
+/// pmlogextract): `  NAME: -S '@YYYY-MM-DD HH:MM:SS' -T '@…' -Z UTC`, whole seconds around it
+/// (pmrep takes no fraction there), in UTC whatever the archive's timezone.
+pub fn window_line(name: &str, start: f64, end: f64) -> String {
+    let at = |t: f64| utc(t)[..19].to_string();
+    format!(
+        "  {name}: -S '@{}' -T '@{}' -Z UTC",
+        at(start.floor()),
+        at(end.ceil())
+    )
 }
 
 /// Which GuideLLM run a benchmark belongs to: its file and run id.
@@ -549,6 +566,14 @@ mod tests {
     fn utc_format() {
         assert_eq!(utc(0.0), "1970-01-01 00:00:00.000");
         assert_eq!(utc(1795511704.1918879), "2026-11-24 09:15:04.192");
+    }
+
+    #[test]
+    fn windows() {
+        assert_eq!(
+            window_line("0 concurrent@2", 1795511704.1918879, 1795511709.1918879),
+            "  0 concurrent@2: -S '@2026-11-24 09:15:04' -T '@2026-11-24 09:15:10' -Z UTC"
+        );
     }
 
     #[test]
