@@ -7,7 +7,8 @@
 pub mod ffi;
 pub mod hostname;
 pub mod import;
-mod import_ffi;
+#[doc(hidden)]
+pub mod import_ffi;
 pub mod logger_archive;
 pub mod nvml_scoped;
 pub mod pmda;
