@@ -33,6 +33,7 @@ Options:
   -i, --interval SECONDS     time-series interval (default 1; also 500ms, 2s)
   -H, --hostname HOST        archive host name (default: this host, as pmlogger names it)
       --no-marks             write no <mark> records (default: one between two runs)
+      --max-string SIZE      longest JSON string accepted (default 16M; K, M, G suffixes)
       --merge-with ARCHIVE   for merging into this pmlogger archive with pmlogextract: its
                              host name, no marks, and an ending that pmlogextract joins
                              to its records without a <mark> (see the man page)
@@ -77,6 +78,8 @@ pub struct Options {
     pub no_marks: bool,
     /// A pmlogger archive the import is to be merged into.
     pub merge_with: Option<String>,
+    /// Longest JSON string accepted, in bytes.
+    pub max_string: u64,
 }
 
 fn parse_interval(s: &str) -> Option<f64> {
@@ -92,6 +95,25 @@ fn parse_interval(s: &str) -> Option<f64> {
     (0.001..=86400.0).contains(&v).then_some(v)
 }
 
+/// `1048576`, `64K`, `16M`, `1G` (powers of 1024; a trailing `iB` or `B` is allowed); 1 KiB
+/// to 4 GiB.
+fn parse_size(s: &str) -> Option<u64> {
+    let t = s.trim();
+    let t = t
+        .strip_suffix("iB")
+        .or_else(|| t.strip_suffix('B'))
+        .unwrap_or(t);
+    let (num, shift) = match t.chars().last()? {
+        'K' | 'k' => (&t[..t.len() - 1], 10),
+        'M' | 'm' => (&t[..t.len() - 1], 20),
+        'G' | 'g' => (&t[..t.len() - 1], 30),
+        _ => (t, 0),
+    };
+    let n: u64 = num.trim().parse().ok()?;
+    let v = n.checked_mul(1u64 << shift)?;
+    (1024..=4u64 << 30).contains(&v).then_some(v)
+}
+
 /// Parse the command line (without the program name). `Ok(None)` means `--help`.
 pub fn parse_args(args: &[String]) -> Result<Option<Options>, Failure> {
     let mut o = Options {
@@ -105,6 +127,7 @@ pub fn parse_args(args: &[String]) -> Result<Option<Options>, Failure> {
         quiet: false,
         no_marks: false,
         merge_with: None,
+        max_string: reader::MAX_STRING,
     };
     let mut output = None;
     let mut it = args.iter();
@@ -142,6 +165,11 @@ pub fn parse_args(args: &[String]) -> Result<Option<Options>, Failure> {
             "-q" | "--quiet" => o.quiet = true,
             "--no-marks" => o.no_marks = true,
             "--merge-with" => o.merge_with = Some(value(flag)?),
+            "--max-string" => {
+                let v = value(flag)?;
+                o.max_string = parse_size(&v)
+                    .ok_or_else(|| usage(format!("bad size {v:?} (bytes, or with K, M or G)")))?;
+            }
             "-" => o.inputs.push(a.clone()),
             f if f.starts_with('-') => return Err(usage(format!("unknown option {a}"))),
             _ => o.inputs.push(a.clone()),
@@ -207,6 +235,7 @@ fn read_input(
     name: &str,
     families: &[catalogue::Family],
     interval: f64,
+    max_string: u64,
 ) -> Result<(InputInfo, Vec<Benchmark>), String> {
     let input = open_input(name).map_err(|m| format!("{PROG}: {name}: {m}"))?;
     let mut benches: Vec<Benchmark> = Vec::new();
@@ -231,7 +260,7 @@ fn read_input(
         benches.push(b);
         Ok(())
     };
-    let top = reader::parse(input, &mut cb).map_err(|e| located(name, &e))?;
+    let top = reader::parse_limited(input, max_string, &mut cb).map_err(|e| located(name, &e))?;
     let end = |m: &str, path: &str| format!("{PROG}: {name}: path {path}: {m}");
     if !top.benchmarks_seen {
         // a valid JSON object without benchmarks: say what it is
@@ -276,6 +305,53 @@ fn archive_files(base: &Path) -> [PathBuf; 3] {
         PathBuf::from(format!("{s}.meta")),
         PathBuf::from(format!("{s}.index")),
     ]
+}
+
+/// The pid in the name of a temporary archive file of this program,
+/// `.NAME.tmpPID.{0,meta,index}`.
+fn temp_owner(file_name: &str) -> Option<u32> {
+    let rest = file_name.strip_prefix('.')?;
+    let stem = [".0", ".meta", ".index"]
+        .iter()
+        .find_map(|s| rest.strip_suffix(s))?;
+    let (name, pid) = stem.rsplit_once(".tmp")?;
+    if name.is_empty() || pid.is_empty() || !pid.bytes().all(|c| c.is_ascii_digit()) {
+        return None;
+    }
+    pid.parse().ok()
+}
+
+/// Remove the temporary archive files a killed run (SIGKILL, a crash, a power cut: nothing
+/// could clean up) left in `dir`: those whose pid is not a live process on this host. Files
+/// of a live pid are kept (a run in progress); nothing is removed where /proc cannot tell.
+fn remove_stale_temps(dir: &Path) {
+    if !Path::new("/proc/self").exists() {
+        return;
+    }
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    let mut removed = Vec::new();
+    for e in entries.flatten() {
+        let name = e.file_name().to_string_lossy().into_owned();
+        let Some(pid) = temp_owner(&name) else {
+            continue;
+        };
+        if pid == std::process::id() || Path::new(&format!("/proc/{pid}")).exists() {
+            continue;
+        }
+        if e.file_type().is_ok_and(|t| t.is_file()) && std::fs::remove_file(e.path()).is_ok() {
+            removed.push(name);
+        }
+    }
+    if !removed.is_empty() {
+        removed.sort();
+        eprintln!(
+            "{PROG}: {}: removed what a killed run left: {}",
+            dir.display(),
+            removed.join(" ")
+        );
+    }
 }
 
 fn remove_all(paths: &[PathBuf]) {
@@ -335,6 +411,7 @@ pub fn run(o: &Options) -> Result<String, Failure> {
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_else(|| "archive".into());
+    remove_stale_temps(&dir);
     let tmp_base = dir.join(format!(".{base_name}.tmp{}", std::process::id()));
     let temps = archive_files(&tmp_base);
     import::remove_on_signal(&temps);
@@ -367,7 +444,8 @@ fn import_into(
     let mut inputs = Vec::new();
     let mut benches: Vec<Benchmark> = Vec::new();
     for (i, name) in o.inputs.iter().enumerate() {
-        let (info, b) = read_input(i, name, &families, o.interval).map_err(Failure::Fatal)?;
+        let (info, b) =
+            read_input(i, name, &families, o.interval, o.max_string).map_err(Failure::Fatal)?;
         inputs.push(info);
         benches.extend(b);
     }
@@ -566,6 +644,27 @@ mod tests {
     fn utc_format() {
         assert_eq!(utc(0.0), "1970-01-01 00:00:00.000");
         assert_eq!(utc(1795511704.1918879), "2026-11-24 09:15:04.192");
+    }
+
+    #[test]
+    fn temp_names() {
+        assert_eq!(temp_owner(".run.tmp123.meta"), Some(123));
+        assert_eq!(temp_owner(".a.b.tmp7.0"), Some(7));
+        assert_eq!(temp_owner(".run.tmp123.1"), None);
+        assert_eq!(temp_owner("run.tmp123.0"), None);
+        assert_eq!(temp_owner(".run.tmpx.0"), None);
+        assert_eq!(temp_owner("..tmp5.0"), None);
+    }
+
+    #[test]
+    fn sizes() {
+        assert_eq!(parse_size("16M"), Some(16 << 20));
+        assert_eq!(parse_size("64KiB"), Some(64 << 10));
+        assert_eq!(parse_size("2048"), Some(2048));
+        assert_eq!(parse_size("1G"), Some(1 << 30));
+        assert_eq!(parse_size("10"), None);
+        assert_eq!(parse_size("5G"), None);
+        assert_eq!(parse_size("x"), None);
     }
 
     #[test]
