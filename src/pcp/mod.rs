@@ -5,9 +5,11 @@
 #![allow(unsafe_code)]
 
 pub mod ffi;
+pub mod hostname;
 pub mod import;
 #[doc(hidden)]
 pub mod import_ffi;
+pub mod logger_archive;
 pub mod nvml_scoped;
 pub mod pmda;
 
