@@ -101,3 +101,44 @@ url = \"http://user:PW4up@127.0.0.1:{up}/metrics?access_token=TOK4up\"\n\n\
         }
     }
 }
+
+#[test]
+fn last_error_is_cleared_on_recovery_and_the_previous_error_stays_visible() {
+    let port = free_port();
+    let ep = FakeEndpoint::start(port, Mode::Status500);
+    let config = format!(
+        "[gpu]\nenabled = false\n\n[[vllm]]\nname = \"flap\"\nurl = \"http://127.0.0.1:{port}/metrics\"\n"
+    );
+    let pmcd = PrivatePmcd::start("last-error", &config);
+    let err = "500 Internal Server Error";
+    assert!(
+        pmcd.wait(10, |p| p
+            .value("llm.agent.source.last_error", "flap")
+            .is_some_and(|e| e.contains(err))),
+        "{}",
+        pmcd.log()
+    );
+    ep.set(Mode::Body(Arc::new(fixture(CAPTURE))));
+    assert!(
+        pmcd.wait(10, |p| p.value("llm.agent.source.up", "flap").as_deref()
+            == Some("1")),
+        "{}",
+        pmcd.log()
+    );
+    let v = pmcd.fetch(&[
+        "llm.agent.source.last_error",
+        "llm.agent.source.previous_error",
+        "llm.agent.source.last_error_time",
+        "llm.agent.source.last_success",
+    ]);
+    assert_eq!(v["llm.agent.source.last_error"]["flap"], "", "{v:?}");
+    assert!(
+        v["llm.agent.source.previous_error"]["flap"].contains(err),
+        "{v:?}"
+    );
+    let failed: f64 = v["llm.agent.source.last_error_time"]["flap"]
+        .parse()
+        .unwrap();
+    let succeeded: f64 = v["llm.agent.source.last_success"]["flap"].parse().unwrap();
+    assert!(failed > 1e9 && succeeded > failed, "{v:?}");
+}

@@ -44,7 +44,11 @@ pub struct IndomTable {
 #[derive(Debug, Default, Clone)]
 struct SourceStatus {
     up: bool,
+    /// The current error: cleared by a successful sample.
     last_error: String,
+    /// The most recent error and when it happened, kept after recovery.
+    previous_error: String,
+    last_error_time: f64,
     last_success: f64,
     last_attempt: f64,
     duration: f64,
@@ -380,6 +384,7 @@ impl Store {
                 st.up = true;
                 st.samples += 1;
                 st.last_success = at;
+                st.last_error.clear();
                 if st.logged_error.take().is_some() {
                     log.push(format!("source {name}: recovered"));
                 }
@@ -389,6 +394,8 @@ impl Store {
                 st.up = false;
                 st.errors += 1;
                 st.last_error = e.0.clone();
+                st.previous_error.clone_from(&e.0);
+                st.last_error_time = at;
                 if st.logged_error.as_deref() != Some(e.0.as_str()) {
                     log.push(format!("source {name}: {}", e.0));
                     st.logged_error = Some(e.0);
@@ -583,6 +590,18 @@ impl Store {
             inst,
             Stored::Str(CString::new(st.last_error.replace('\0', "")).unwrap_or_default()),
         );
+        self.set(
+            c,
+            ITEM_SRC_PREVIOUS_ERROR,
+            inst,
+            Stored::Str(CString::new(st.previous_error.replace('\0', "")).unwrap_or_default()),
+        );
+        self.set(
+            c,
+            ITEM_SRC_LAST_ERROR_TIME,
+            inst,
+            Stored::F64(st.last_error_time),
+        );
         self.set(c, ITEM_SRC_LAST_SUCCESS, inst, Stored::F64(st.last_success));
         self.set(c, ITEM_SRC_LAST_ATTEMPT, inst, Stored::F64(st.last_attempt));
         self.set(c, ITEM_SRC_DURATION, inst, Stored::F64(st.duration));
@@ -681,6 +700,18 @@ mod tests {
         assert!(matches!(s.value(errors, 0), Some(Stored::U64(2))));
         let last = idx(&s, "llm.agent.source.last_error");
         assert!(matches!(s.value(last, 0), Some(Stored::Str(t)) if t.to_str().unwrap() == "boom"));
+        let when = idx(&s, "llm.agent.source.last_error_time");
+        assert!(matches!(s.value(when, 0), Some(Stored::F64(t)) if *t > 1e9));
+
+        // Recovery clears the current error; the previous one and its time stay visible.
+        assert_eq!(
+            s.apply(ok(Snapshot::default())),
+            vec!["source test: recovered".to_string()]
+        );
+        assert!(matches!(s.value(last, 0), Some(Stored::Str(t)) if t.is_empty()));
+        let prev = idx(&s, "llm.agent.source.previous_error");
+        assert!(matches!(s.value(prev, 0), Some(Stored::Str(t)) if t.to_str().unwrap() == "boom"));
+        assert!(matches!(s.value(when, 0), Some(Stored::F64(t)) if *t > 1e9));
     }
 
     #[test]

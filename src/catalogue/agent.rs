@@ -45,6 +45,8 @@ pub const ITEM_SRC_SAMPLES: u32 = 4;
 pub const ITEM_SRC_ERRORS: u32 = 5;
 pub const ITEM_SRC_INTERVAL: u32 = 6;
 pub const ITEM_SRC_LAST_ATTEMPT: u32 = 7;
+pub const ITEM_SRC_LAST_ERROR_TIME: u32 = 8;
+pub const ITEM_SRC_PREVIOUS_ERROR: u32 = 9;
 
 const METRICS: &[Metric] = &[
     Metric {
@@ -152,11 +154,12 @@ not completed yet. When it is 0, llm.agent.source.last_error says why.",
         sem: Discrete,
         units: Units::NONE,
         indom: Some(&SOURCES),
-        oneline: "text of the source's most recent error",
-        help: "Why the most recent failed sample of this source failed (connection refused, \
-HTTP status, timeout, parse error at line N, NVML library missing, ...). Empty when the \
-source has never failed. It keeps the last error after the source recovers; compare \
-llm.agent.source.up.",
+        oneline: "why the source's current sample failed; empty while it works",
+        help: "Why the most recent sample of this source failed (connection refused, HTTP \
+status, timeout, parse error at line N, NVML library missing, ...), while it is failing. It is \
+cleared by the next successful sample, so a non-empty value always means a current fault. The \
+error before a recovery stays visible in llm.agent.source.previous_error and \
+llm.agent.source.last_error_time.",
     },
     Metric {
         name: "llm.agent.source.last_success",
@@ -227,5 +230,31 @@ built-in default. Failing sources are retried with back-off up to a few times th
         oneline: "time of the last sample attempt (seconds since the epoch)",
         help: "Unix time, in seconds, at which the most recent sample attempt of this source \
 completed, successful or not; 0 if none has completed yet.",
+    },
+    Metric {
+        name: "llm.agent.source.last_error_time",
+        cluster: CLUSTER_SOURCES,
+        item: ITEM_SRC_LAST_ERROR_TIME,
+        ty: Double,
+        sem: Instant,
+        units: Units::SEC,
+        indom: Some(&SOURCES),
+        oneline: "time of the source's last failed sample (seconds since the epoch)",
+        help: "Unix time, in seconds, at which the most recent failed sample of this source \
+completed; 0 if none has failed. Kept after the source recovers: compare with \
+llm.agent.source.last_success.",
+    },
+    Metric {
+        name: "llm.agent.source.previous_error",
+        cluster: CLUSTER_SOURCES,
+        item: ITEM_SRC_PREVIOUS_ERROR,
+        ty: String,
+        sem: Discrete,
+        units: Units::NONE,
+        indom: Some(&SOURCES),
+        oneline: "text of the source's most recent failure, kept after recovery",
+        help: "Why the most recent failed sample of this source failed, kept after the source \
+recovers (llm.agent.source.last_error is then empty); empty if it never failed. \
+llm.agent.source.last_error_time says when.",
     },
 ];
