@@ -77,6 +77,7 @@ fn fail_usage(msg: &str) -> ! {
 }
 
 fn run_agent(args: &[String]) -> ! {
+    pcp::bound_heap();
     let pmdas_dir = pcp::config_var("PCP_PMDAS_DIR").unwrap_or_else(|| "/var/lib/pcp/pmdas".into());
     let helpfile = format!("{pmdas_dir}/llm/help");
     let mut agent = match pmda::connect(args, catalogue::DOMAIN, &helpfile) {
@@ -106,6 +107,8 @@ fn run_agent(args: &[String]) -> ! {
     let status = store::ConfigStatus {
         file: config.source.clone(),
         errors: config.errors.clone(),
+        log_lines: config.agent.log_lines,
+        log_period: config.agent.log_period.0,
     };
     let mut store = store::Store::new(infos, status);
     let var_dir = pcp::config_var("PCP_VAR_DIR").unwrap_or_else(|| "/var/lib/pcp".into());

@@ -142,3 +142,139 @@ fn last_error_is_cleared_on_recovery_and_the_previous_error_stays_visible() {
     let succeeded: f64 = v["llm.agent.source.last_success"]["flap"].parse().unwrap();
     assert!(failed > 1e9 && succeeded > failed, "{v:?}");
 }
+
+/// A Prometheus endpoint whose answer to request N (from 0) is `body(N)`.
+fn serve_fn(body: impl Fn(usize) -> Vec<u8> + Send + Sync + 'static) -> u16 {
+    use std::io::{Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let body = Arc::new(body);
+    std::thread::spawn(move || {
+        for (n, conn) in listener.incoming().enumerate() {
+            let Ok(mut conn) = conn else { continue };
+            let body = body.clone();
+            std::thread::spawn(move || {
+                let mut buf = [0u8; 4096];
+                let mut head = Vec::new();
+                while !head.windows(4).any(|w| w == b"\r\n\r\n") {
+                    match conn.read(&mut buf) {
+                        Ok(0) | Err(_) => return,
+                        Ok(k) => head.extend_from_slice(&buf[..k]),
+                    }
+                }
+                let b = body(n);
+                let h = format!(
+                    "HTTP/1.1 200 OK\r\nContent-Type: text/plain; version=0.0.4\r\n\
+Connection: close\r\nContent-Length: {}\r\n\r\n",
+                    b.len()
+                );
+                let _ = conn.write_all(h.as_bytes());
+                let _ = conn.write_all(&b);
+            });
+        }
+    });
+    port
+}
+
+fn num(p: &PrivatePmcd, metric: &str, inst: &str) -> u64 {
+    p.value(metric, inst)
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0)
+}
+
+#[test]
+fn an_endpoint_inventing_names_and_huge_labels_is_bounded_refused_and_counted() {
+    let capture = fixture(CAPTURE);
+    let port = serve_fn(move |n| {
+        let mut b = capture.clone();
+        // 300 new family names in every answer, one 100,000-character name, one 1 MB label.
+        for i in 0..300 {
+            b.extend(format!("vllm:invented_{n}_{i} 1\n").bytes());
+        }
+        b.extend(format!("vllm:{} 1\n", "x".repeat(100_000)).bytes());
+        b.extend(format!("vllm:big_label{{engine=\"{}\"}} 1\n", "y".repeat(1 << 20)).bytes());
+        b
+    });
+    let config = format!(
+        "[gpu]\nenabled = false\n\n[[vllm]]\nname = \"inv\"\nurl = \"http://127.0.0.1:{port}/metrics\"\n\
+interval = \"200ms\"\nmax_new_names_per_scrape = 50\nmax_names = 120\n"
+    );
+    let pmcd = PrivatePmcd::start("inventive", &config);
+    let ok = pmcd.wait(20, |p| {
+        num(p, "llm.agent.source.samples", "inv") >= 10
+            && num(p, "llm.agent.source.refused_names", "inv") > 0
+    });
+    assert!(ok, "{}", pmcd.log());
+    let refused_series = num(&pmcd, "llm.agent.source.refused_series", "inv");
+    let samples = num(&pmcd, "llm.agent.source.samples", "inv");
+    assert!(
+        refused_series >= 2 * samples.saturating_sub(1),
+        "refused {refused_series} in {samples} samples"
+    );
+    // The capture's own unknown families count against max_names too: 120 at most in all.
+    let names: u64 = pmcd
+        .value("llm.other.metrics", "")
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(names <= 120, "{names} names under llm.other");
+    let listing = pmcd.pminfo(&["-f", "llm.vllm.other.value"]);
+    assert!(
+        !listing.contains("xxxxxxxxxx"),
+        "a 100,000-character name became an instance"
+    );
+    assert!(
+        !listing.contains("yyyyyyyyyy"),
+        "a 1 MB label became an instance"
+    );
+    // The log: a bounded number of lines however many names were refused.
+    let log = pmcd.log();
+    let lines = log.lines().filter(|l| l.contains("source inv")).count();
+    assert!(lines <= 12, "{lines} log lines about the source:\n{log}");
+    let suppressed: u64 = pmcd
+        .value("llm.agent.log_suppressed", "")
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(suppressed > 0, "{log}");
+}
+
+/// The agent's resident memory in kB (its pid from the log's `pmdallm(PID)`).
+fn agent_rss_kb(p: &PrivatePmcd) -> u64 {
+    let log = p.log();
+    let pid = log
+        .split("pmdallm(")
+        .nth(1)
+        .and_then(|r| r.split(')').next())
+        .expect("pid in the log");
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .unwrap()
+}
+
+#[test]
+fn memory_returns_to_its_steady_level_after_a_huge_body() {
+    let port = free_port();
+    let ep = FakeEndpoint::start(port, Mode::Body(Arc::new(fixture(CAPTURE))));
+    let config = format!(
+        "[gpu]\nenabled = false\n\n[[vllm]]\nname = \"big\"\nurl = \"http://127.0.0.1:{port}/metrics\"\ninterval = \"200ms\"\n"
+    );
+    let pmcd = PrivatePmcd::start("huge-body", &config);
+    assert!(pmcd.wait(10, |p| num(p, "llm.agent.source.samples", "big") >= 5));
+    let steady = agent_rss_kb(&pmcd);
+    ep.set(Mode::Huge);
+    assert!(pmcd.wait(20, |p| num(p, "llm.agent.source.errors", "big") >= 5));
+    ep.set(Mode::Body(Arc::new(fixture(CAPTURE))));
+    let samples = num(&pmcd, "llm.agent.source.samples", "big");
+    assert!(pmcd.wait(10, |p| num(p, "llm.agent.source.samples", "big")
+        >= samples + 5));
+    let after = agent_rss_kb(&pmcd);
+    println!("agent RSS: {steady} kB steady, {after} kB after 16 MiB bodies");
+    assert!(
+        after < steady + 6 * 1024,
+        "RSS {steady} kB -> {after} kB after huge bodies"
+    );
+}

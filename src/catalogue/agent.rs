@@ -37,6 +37,7 @@ pub const ITEM_CONFIG_FILE: u32 = 3;
 pub const ITEM_CONFIG_ERRORS: u32 = 4;
 pub const ITEM_CONFIG_LAST_ERROR: u32 = 5;
 pub const ITEM_DYNAMIC_METRICS: u32 = 6;
+pub const ITEM_LOG_SUPPRESSED: u32 = 7;
 pub const ITEM_SRC_UP: u32 = 0;
 pub const ITEM_SRC_LAST_ERROR: u32 = 1;
 pub const ITEM_SRC_LAST_SUCCESS: u32 = 2;
@@ -47,6 +48,8 @@ pub const ITEM_SRC_INTERVAL: u32 = 6;
 pub const ITEM_SRC_LAST_ATTEMPT: u32 = 7;
 pub const ITEM_SRC_LAST_ERROR_TIME: u32 = 8;
 pub const ITEM_SRC_PREVIOUS_ERROR: u32 = 9;
+pub const ITEM_SRC_REFUSED_NAMES: u32 = 10;
+pub const ITEM_SRC_REFUSED_SERIES: u32 = 11;
 
 const METRICS: &[Metric] = &[
     Metric {
@@ -256,5 +259,48 @@ llm.agent.source.last_success.",
         help: "Why the most recent failed sample of this source failed, kept after the source \
 recovers (llm.agent.source.last_error is then empty); empty if it never failed. \
 llm.agent.source.last_error_time says when.",
+    },
+    Metric {
+        name: "llm.agent.log_suppressed",
+        cluster: CLUSTER_AGENT,
+        item: ITEM_LOG_SUPPRESSED,
+        ty: U64,
+        sem: Counter,
+        units: Units::COUNT,
+        indom: None,
+        oneline: "log lines not written because of the log rate limit",
+        help: "Number of log lines the agent did not write since it started: each source may \
+write at most log_lines lines per log_period ([agent] in llm.conf, by default 10 per 10 \
+minutes), and a message it repeats within the period is written once. When a period with \
+suppressed lines ends, one line says how many were suppressed.",
+    },
+    Metric {
+        name: "llm.agent.source.refused_names",
+        cluster: CLUSTER_SOURCES,
+        item: ITEM_SRC_REFUSED_NAMES,
+        ty: U64,
+        sem: Counter,
+        units: Units::COUNT,
+        indom: Some(&SOURCES),
+        oneline: "new metric names the source offered that the agent refused",
+        help: "Number of times a sample of this source offered a metric name new to the agent \
+(an unknown Prometheus family, for llm.other) that was refused: over max_new_names_per_scrape \
+in one sample, over max_names for the source in all (both set per endpoint in llm.conf), over \
+the agent's limit of names under llm.other, or not a valid name. Its values still go to the \
+generic other.value metric.",
+    },
+    Metric {
+        name: "llm.agent.source.refused_series",
+        cluster: CLUSTER_SOURCES,
+        item: ITEM_SRC_REFUSED_SERIES,
+        ty: U64,
+        sem: Counter,
+        units: Units::COUNT,
+        indom: Some(&SOURCES),
+        oneline: "series refused because a name or label was too long",
+        help: "Number of series this source offered that were refused because the metric name, \
+a label name or value, or the instance name built from them was longer than max_name_length, \
+max_label_length or max_instance_length (set per endpoint in llm.conf). Such series are \
+dropped, never truncated.",
     },
 ];

@@ -22,6 +22,7 @@ pub struct Update {
 pub struct SourceInfo {
     pub name: String,
     pub interval: Duration,
+    pub limits: crate::agent::config::Limits,
 }
 
 /// A source plus its retry policy.
@@ -56,6 +57,7 @@ pub fn start(sources: Vec<Scheduled>) -> (Vec<SourceInfo>, Receiver<Update>) {
         infos.push(SourceInfo {
             name: sched.source.name().to_string(),
             interval: sched.source.interval(),
+            limits: sched.source.limits(),
         });
         let tx = tx.clone();
         let thread_name = format!("src-{}", sched.source.name());

@@ -117,6 +117,8 @@ pub struct Scraper {
     url: String,
     /// `url` as shown in errors ([`redact_url`]).
     shown: String,
+    /// The body of the last scrape; reused, and freed by [`Scraper::release`] when large.
+    body: Vec<u8>,
     timeout: Duration,
     token_file: Option<PathBuf>,
     ca_file: Option<PathBuf>,
@@ -191,6 +193,7 @@ impl Scraper {
             client: None,
             url: url.to_string(),
             shown: redact_url(url),
+            body: Vec::new(),
             timeout,
             token_file,
             ca_file: None,
@@ -203,13 +206,39 @@ impl Scraper {
         self
     }
 
-    /// GETs the endpoint; errors say what failed, prefixed with the redacted URL.
-    pub fn fetch(&mut self) -> Result<String, SourceError> {
-        self.fetch_raw()
-            .map_err(|e| SourceError(scrub(e.0, &self.url, &self.shown)))
+    /// GETs the endpoint; errors say what failed, prefixed with the redacted URL. The body
+    /// stays in the scraper's buffer until the next fetch.
+    pub fn fetch(&mut self) -> Result<&str, SourceError> {
+        let mut body = std::mem::take(&mut self.body);
+        body.clear();
+        let result = self.fetch_raw(&mut body);
+        self.body = body;
+        match result {
+            Ok(()) => std::str::from_utf8(&self.body).map_err(|e| {
+                let line = self.body[..e.valid_up_to()]
+                    .iter()
+                    .filter(|b| **b == b'\n')
+                    .count()
+                    + 1;
+                SourceError(format!(
+                    "{}: body is not UTF-8 text (first invalid byte on line {line})",
+                    self.shown
+                ))
+            }),
+            Err(e) => Err(SourceError(scrub(e.0, &self.url, &self.shown))),
+        }
     }
 
-    fn fetch_raw(&mut self) -> Result<String, SourceError> {
+    /// Frees the body buffer if its capacity is over `keep` bytes (a large or hostile answer),
+    /// and hands the freed memory back to the system.
+    pub fn release(&mut self, keep: usize) {
+        if self.body.capacity() > keep {
+            self.body = Vec::new();
+            crate::pcp::release_free_memory();
+        }
+    }
+
+    fn fetch_raw(&mut self, body: &mut Vec<u8>) -> Result<(), SourceError> {
         let url = &self.shown;
         if self.client.is_none() {
             let client = build_client(self.timeout, self.ca_file.as_deref())
@@ -227,8 +256,8 @@ impl Scraper {
             ),
         };
         // The timer must be created inside the runtime's context, hence the async block.
-        let result =
-            runtime().block_on(async { tokio::time::timeout(self.timeout, self.get(token)).await });
+        let result = runtime()
+            .block_on(async { tokio::time::timeout(self.timeout, self.get(token, body)).await });
         match result {
             Err(_) => Err(SourceError(format!(
                 "{url}: timed out after {} ms",
@@ -238,7 +267,7 @@ impl Scraper {
         }
     }
 
-    async fn get(&self, token: Option<String>) -> Result<String, String> {
+    async fn get(&self, token: Option<String>, body: &mut Vec<u8>) -> Result<(), String> {
         let client = self.client.as_ref().expect("client built in fetch");
         let mut req = client
             .get(&self.url)
@@ -272,7 +301,11 @@ impl Scraper {
         if resp.content_length().is_some_and(|n| n > MAX_BODY as u64) {
             return Err(format!("body larger than {} MiB", MAX_BODY >> 20));
         }
-        let mut body: Vec<u8> = Vec::with_capacity(64 << 10);
+        if let Some(n) = resp.content_length() {
+            body.reserve(n as usize);
+        } else if body.capacity() == 0 {
+            body.reserve(64 << 10);
+        }
         loop {
             match resp.chunk().await {
                 Ok(Some(chunk)) => {
@@ -285,7 +318,7 @@ impl Scraper {
                 Err(e) => return Err(format!("reading the body: {}", root_cause(&e))),
             }
         }
-        String::from_utf8(body).map_err(|e| format!("body is not UTF-8 text: {e}"))
+        Ok(())
     }
 }
 
@@ -349,8 +382,11 @@ mod tests {
     fn a_hung_endpoint_times_out_without_blocking_another() {
         let (hung, _rx1) = server(None);
         let (ok, _rx2) = server(Some("b 2\n"));
-        let slow =
-            std::thread::spawn(move || Scraper::new(&hung, Duration::from_secs(3), None).fetch());
+        let slow = std::thread::spawn(move || {
+            Scraper::new(&hung, Duration::from_secs(3), None)
+                .fetch()
+                .map(str::to_string)
+        });
         std::thread::sleep(Duration::from_millis(200));
         let t = Instant::now();
         assert_eq!(
