@@ -333,7 +333,7 @@ impl Archive {
             unsafe {
                 (*p).pmid = *pmid;
                 (*p).numval = idx.len() as i32;
-                (*p).valfmt = ifi::PM_VAL_SPTR;
+                (*p).valfmt = ifi::PM_VAL_DPTR;
                 let list = std::ptr::addr_of_mut!((*p).vlist) as *mut ifi::pmValue;
                 for (j, &i) in idx.iter().enumerate() {
                     let e = list.add(j);
@@ -358,7 +358,10 @@ impl Archive {
             }
         }
         // SAFETY: the result and everything it points to live until this call returns; the
-        // library copies what it writes (PM_VAL_SPTR: it frees nothing).
+        // library encodes it into the archive record and frees nothing (pmiPutResult, unlike
+        // pmiWrite, leaves the result to its caller). PM_VAL_DPTR, not PM_VAL_SPTR: the
+        // valfmt is copied into the record as is, and readers (pmlogcheck, pmFetchArchive)
+        // expect the stored form, PM_VAL_DPTR, for every value that is not in situ.
         let rc = unsafe { ifi::pmiPutResult(r) };
         drop((blocks, vsets, res));
         check("pmiPutResult", rc).map(drop)

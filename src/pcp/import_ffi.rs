@@ -48,7 +48,10 @@ pub struct pmResult {
     pub vset: [*mut pmValueSet; 1],
 }
 
-/// `valfmt`: the value is in `pval->vbuf`, statically allocated (the library does not free it).
+/// `valfmt`: the value is in `pval->vbuf`, in a block of its own. The form archive records
+/// hold for every value that is not in situ (`pmlogcheck` rejects any other).
+pub const PM_VAL_DPTR: c_int = 1;
+/// `valfmt`: as [`PM_VAL_DPTR`], statically allocated; an in-memory form only, never stored.
 pub const PM_VAL_SPTR: c_int = 2;
 /// Bytes of the `pmValueBlock` header (`vtype:8`, `vlen:24`; as a u32: `vtype << 24 | vlen`,
 /// bitfields allocated LSB first as on every platform PCP 6 builds for, see PCP-NOTES P2).
