@@ -78,6 +78,11 @@ fn fail_usage(msg: &str) -> ! {
 
 fn run_agent(args: &[String]) -> ! {
     pcp::bound_heap();
+    // Before any other thread starts: they inherit the blocked signals.
+    if let Err(e) = pcp::signals::watch() {
+        eprintln!("pmdallm: {e}");
+        exit(1);
+    }
     let pmdas_dir = pcp::config_var("PCP_PMDAS_DIR").unwrap_or_else(|| "/var/lib/pcp/pmdas".into());
     let helpfile = format!("{pmdas_dir}/llm/help");
     let mut agent = match pmda::connect(args, catalogue::DOMAIN, &helpfile) {
@@ -97,23 +102,22 @@ fn run_agent(args: &[String]) -> ! {
     for e in &config.errors {
         pmda::log("Warning", e);
     }
-    let sources = agent::sources_for(&config);
-    // Privileged set-up (perf counters) happens while creating sources; then drop root.
+    let plan = agent::plan(&config);
+    let fingerprints: Vec<String> = plan.iter().map(|p| p.fingerprint.clone()).collect();
+    // Privileged set-up (perf counters, token files) happens while creating sources; then
+    // drop root.
+    let sources: Vec<_> = plan.into_iter().map(|p| (p.make)()).collect();
     if let Err(e) = agent.drop_privileges() {
         pmda::log("Error", &e);
         exit(1);
     }
-    let (infos, updates) = scheduler::start(sources);
-    let status = store::ConfigStatus {
-        file: config.source.clone(),
-        errors: config.errors.clone(),
-        log_lines: config.agent.log_lines,
-        log_period: config.agent.log_period.0,
-    };
-    let mut store = store::Store::new(infos, status);
+    let (infos, updates, scheduler) = scheduler::start(sources);
+    let mut store = store::Store::new(infos, agent::config_status(&config));
     let var_dir = pcp::config_var("PCP_VAR_DIR").unwrap_or_else(|| "/var/lib/pcp".into());
     for line in store.load_dynamic(Path::new(&var_dir).join("config/pmda/llm.dynamic")) {
         pmda::log("Info", &line);
     }
-    agent.serve(store, updates)
+    let mut running =
+        agent::Running::new(scheduler, fingerprints, config_path, default_config_path());
+    agent.serve(store, updates, Box::new(move |store| running.reload(store)))
 }

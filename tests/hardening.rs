@@ -278,3 +278,122 @@ fn memory_returns_to_its_steady_level_after_a_huge_body() {
         "RSS {steady} kB -> {after} kB after huge bodies"
     );
 }
+
+fn agent_pid(p: &PrivatePmcd) -> String {
+    let log = p.log();
+    log.split("pmdallm(")
+        .last()
+        .and_then(|r| r.split(')').next())
+        .expect("pid in the log")
+        .to_string()
+}
+
+fn instances(p: &PrivatePmcd, metric: &str) -> Vec<String> {
+    // `pminfo -F` is not needed: the instance list of the indom, "[id or "name"]".
+    p.pminfo(&["-f", metric])
+        .lines()
+        .filter_map(|l| l.trim().strip_prefix("inst ["))
+        .map(|l| l.split("] value").next().unwrap_or("").to_string())
+        .collect()
+}
+
+#[test]
+fn sighup_rereads_the_configuration_with_stable_instance_ids_and_sigterm_exits_cleanly() {
+    let (pa, pb, pc) = (free_port(), free_port(), free_port());
+    let body = Arc::new(fixture(CAPTURE));
+    let _a = FakeEndpoint::start(pa, Mode::Body(body.clone()));
+    let _b = FakeEndpoint::start(pb, Mode::Body(body.clone()));
+    let _c = FakeEndpoint::start(pc, Mode::Body(body));
+    let ep = |name: &str, port: u16| {
+        format!("[[vllm]]\nname = \"{name}\"\nurl = \"http://127.0.0.1:{port}/metrics\"\n\n")
+    };
+    let first = format!("[gpu]\nenabled = false\n\n{}{}", ep("a", pa), ep("b", pb));
+    let pmcd = PrivatePmcd::start("sighup", &first);
+    let up =
+        |p: &PrivatePmcd, name: &str| p.value("llm.agent.source.up", name).as_deref() == Some("1");
+    assert!(
+        pmcd.wait(10, |p| up(p, "a") && up(p, "b")),
+        "{}",
+        pmcd.log()
+    );
+    let before = instances(&pmcd, "llm.agent.source.up");
+    assert_eq!(before, vec!["0 or \"a\"", "1 or \"b\""]);
+    let pid = agent_pid(&pmcd);
+
+    // b removed, a moved to another endpoint, c added, and an [agent] key added.
+    let second = format!(
+        "[agent]\nlog_lines = 5\n\n[gpu]\nenabled = false\n\n{}{}",
+        ep("c", pc),
+        ep("a", pc)
+    );
+    std::fs::write(&pmcd.config, &second).unwrap();
+    run(Command::new("kill").args(["-HUP", &pid]));
+    let url_c = format!("http://127.0.0.1:{pc}/metrics");
+    let ok = pmcd.wait(10, |p| {
+        instances(p, "llm.agent.source.up") == vec!["0 or \"a\"", "2 or \"c\""]
+            && up(p, "a")
+            && up(p, "c")
+            && p.pminfo(&["-l", "llm.vllm.requests.running"])
+                .matches(&url_c)
+                .count()
+                == 2
+    });
+    let log = pmcd.log();
+    assert!(
+        ok,
+        "{}\n{log}",
+        pmcd.pminfo(&["-fl", "llm.agent.source.up", "llm.vllm.requests.running"])
+    );
+    assert!(
+        log.contains("caught SIGHUP: reading the configuration again"),
+        "{log}"
+    );
+    assert!(
+        log.contains("source b: removed") && log.contains("source c: added"),
+        "{log}"
+    );
+    assert!(log.contains("source a: changed"), "{log}");
+    assert!(
+        !pmcd
+            .pminfo(&["-f", "llm.vllm.requests.running"])
+            .contains("b/0")
+    );
+    assert_eq!(agent_pid(&pmcd), pid, "the same agent process");
+    // pmcd kept the agent: no Broken pipe, no restart.
+    let status = pmcd.pminfo(&["-f", "pmcd.agent.status"]);
+    assert!(status.contains("value 0"), "{status}");
+
+    // A file that cannot be read at all keeps the running configuration, and says so.
+    std::fs::remove_file(&pmcd.config).unwrap();
+    std::fs::create_dir(&pmcd.config).unwrap();
+    run(Command::new("kill").args(["-HUP", &pid]));
+    let ok = pmcd.wait(10, |p| {
+        p.value("llm.agent.config.last_error", "")
+            .is_some_and(|e| e.ends_with("not usable; keeping the previous configuration"))
+    });
+    assert!(ok, "{}", pmcd.log());
+    assert_eq!(
+        instances(&pmcd, "llm.agent.source.up"),
+        vec!["0 or \"a\"", "2 or \"c\""]
+    );
+    assert!(up(&pmcd, "a"));
+
+    // SIGTERM: a log line, and the process is gone (or a zombie until pmcd reaps it).
+    run(Command::new("kill").args(["-TERM", &pid]));
+    let gone = pmcd.wait(10, |_| {
+        std::fs::read_to_string(format!("/proc/{pid}/status"))
+            .map_or(true, |s| s.contains("State:\tZ"))
+    });
+    assert!(gone, "the agent did not exit on SIGTERM");
+    // pmcd may start a new agent meanwhile, which starts a new log.
+    let log = pmcd.log();
+    if log.contains(&format!("pmdallm({pid})")) {
+        assert!(
+            log.contains(&format!("pmdallm({pid}) Info: caught SIGTERM: exiting")),
+            "{log}"
+        );
+    }
+    let pmcd_log =
+        std::fs::read_to_string(pmcd.dir.path().join("pmcd/log/pmcd.log")).unwrap_or_default();
+    assert!(!pmcd_log.contains("Broken pipe"), "{pmcd_log}");
+}

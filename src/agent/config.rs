@@ -641,7 +641,10 @@ impl Config {
             Ok(text) => Config::parse(&path.display().to_string(), &text),
             Err(e) if !explicit && e.kind() == std::io::ErrorKind::NotFound => Config::default(),
             Err(e) => {
-                let mut cfg = Config::default();
+                let mut cfg = Config {
+                    source: path.display().to_string(),
+                    ..Config::default()
+                };
                 cfg.errors.push(format!(
                     "{}: cannot read: {e}; using built-in defaults",
                     path.display()

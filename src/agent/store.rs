@@ -486,6 +486,9 @@ impl Store {
     pub fn apply(&mut self, update: Update) -> Vec<String> {
         let mut log = Vec::new();
         let src = update.source;
+        if self.sources.get(src).is_none_or(|s| s.run != update.run) {
+            return log; // from a source since reconfigured or removed
+        }
         let name = self
             .sources
             .get(src)
@@ -530,6 +533,78 @@ impl Store {
             Stored::U64(self.log_suppressed),
         );
         log
+    }
+
+    /// Puts `info` at `index` (a new source at the end, or a changed one in its old place, so
+    /// its instance id stays): its status starts afresh and its old values and instances go.
+    pub fn set_source(&mut self, index: usize, info: SourceInfo) {
+        let mut log = Vec::new();
+        if index < self.sources.len() {
+            self.withdraw(index);
+            let name = self.sources[index].name.clone();
+            self.replace_instances(index, &name, Vec::new(), &mut log);
+            self.sources[index] = info;
+            self.status[index] = SourceStatus::default();
+        } else {
+            self.sources.push(info);
+            self.status.push(SourceStatus::default());
+        }
+        let table = self.indoms.entry(cat::SOURCES.serial).or_default();
+        table.instances.insert(
+            index as u32,
+            InstanceEntry {
+                name: self.sources[index].name.clone(),
+                labels_json: None,
+                labels: Vec::new(),
+                owner: AGENT,
+            },
+        );
+        table.generation += 1;
+        self.set_source_status(index);
+    }
+
+    /// Removes the source at `index`: its values, instances and `llm.agent.source.*` instance
+    /// go; the index is not reused for another name.
+    pub fn remove_source(&mut self, index: usize) {
+        let Some(info) = self.sources.get_mut(index) else {
+            return;
+        };
+        info.run = 0;
+        let name = info.name.clone();
+        let mut log = Vec::new();
+        self.withdraw(index);
+        self.replace_instances(index, &name, Vec::new(), &mut log);
+        if let Some(table) = self.indoms.get_mut(&cat::SOURCES.serial)
+            && table.instances.remove(&(index as u32)).is_some()
+        {
+            table.generation += 1;
+        }
+        for (i, m) in self.metrics.iter().enumerate() {
+            if m.cluster == cat::CLUSTER_SOURCES && m.indom.is_some() {
+                self.values[i].remove(&(index as u32));
+            }
+        }
+    }
+
+    /// Whether the source at `index` runs (not removed by a reconfiguration).
+    pub fn is_active(&self, index: usize) -> bool {
+        self.sources.get(index).is_some_and(|s| s.run != 0)
+    }
+
+    /// The sources, by index (removed ones keep their place, with `run` 0).
+    pub fn sources(&self) -> &[SourceInfo] {
+        &self.sources
+    }
+
+    /// The configuration facts in use.
+    pub fn config(&self) -> &ConfigStatus {
+        &self.config
+    }
+
+    /// New configuration facts (after the file was read again).
+    pub fn set_config(&mut self, config: ConfigStatus) {
+        self.config = config;
+        self.refresh_agent_metrics();
     }
 
     fn withdraw(&mut self, src: usize) {
@@ -710,7 +785,9 @@ impl Store {
             Stored::Str(CString::new(last.replace('\0', "")).unwrap_or_default()),
         );
         for i in 0..self.status.len() {
-            self.set_source_status(i);
+            if self.is_active(i) {
+                self.set_source_status(i);
+            }
         }
     }
 
@@ -781,6 +858,7 @@ mod tests {
             name: "test".into(),
             interval: Duration::from_secs(1),
             limits: Default::default(),
+            run: 1,
         }];
         Store::new(
             info,
@@ -797,6 +875,7 @@ mod tests {
     fn ok(snapshot: Snapshot) -> Update {
         Update {
             source: 0,
+            run: 1,
             at: SystemTime::now(),
             duration: Duration::from_millis(3),
             result: Ok(snapshot),
@@ -843,6 +922,7 @@ mod tests {
         );
         let fail = || Update {
             source: 0,
+            run: 1,
             at: SystemTime::now(),
             duration: Duration::ZERO,
             result: Err(SourceError("boom".into())),
@@ -1009,6 +1089,7 @@ mod tests {
                 max_names: 25,
                 ..Default::default()
             },
+            run: 1,
         }];
         let mut s = Store::new(info, ConfigStatus::default());
         let refused = idx(&s, "llm.agent.source.refused_names");
@@ -1059,6 +1140,7 @@ mod tests {
                 name: "t".into(),
                 interval: Duration::from_secs(1),
                 limits: Default::default(),
+                run: 1,
             }],
             ConfigStatus {
                 log_lines: 1,

@@ -9,6 +9,7 @@ pub mod import;
 mod import_ffi;
 pub mod nvml_scoped;
 pub mod pmda;
+pub mod signals;
 
 /// Makes glibc give large blocks their own mappings, returned to the system when freed. By
 /// default glibc raises that threshold (up to 32 MiB) each time such a block is freed, after
