@@ -50,13 +50,23 @@ fn main() {
                 fail_usage("--check-config needs a file")
             };
             let cfg = Config::load(Some(Path::new(file)), &default_config_path());
-            for e in &cfg.errors {
+            let user = agent_user(None);
+            let account = agent::files::account(&user);
+            let (file_errors, warnings) = cfg.check_files(account.as_ref());
+            let errors: Vec<&String> = cfg.errors.iter().chain(&file_errors).collect();
+            for e in &errors {
                 eprintln!("pmdallm: {e}");
             }
-            if cfg.errors.is_empty() {
+            for w in &warnings {
+                eprintln!("pmdallm: warning: {w}");
+            }
+            if account.is_none() {
+                eprintln!("pmdallm: warning: no user {user}: file permissions not checked");
+            }
+            if errors.is_empty() {
                 println!("pmdallm: {file}: configuration is valid");
             }
-            exit(if cfg.errors.is_empty() { 0 } else { 1 });
+            exit(if errors.is_empty() { 0 } else { 1 });
         }
         Some("--version") => {
             println!("pmdallm {}", env!("CARGO_PKG_VERSION"));
@@ -69,6 +79,14 @@ fn main() {
         _ => {}
     }
     run_agent(&args)
+}
+
+/// The user the agent runs as: -U, else PCP's user.
+fn agent_user(option: Option<&str>) -> String {
+    option
+        .map(str::to_string)
+        .or_else(|| pcp::config_var("PCP_USER"))
+        .unwrap_or_else(|| "pcp".into())
 }
 
 fn fail_usage(msg: &str) -> ! {
@@ -101,6 +119,11 @@ fn run_agent(args: &[String]) -> ! {
     let config = Config::load(config_path.as_deref(), &default_config_path());
     for e in &config.errors {
         pmda::log("Warning", e);
+    }
+    let user = agent_user(agent.options.username.as_deref());
+    let (errors, warnings) = config.check_files(agent::files::account(&user).as_ref());
+    for w in errors.iter().chain(&warnings) {
+        pmda::log("Warning", w);
     }
     let plan = agent::plan(&config);
     let fingerprints: Vec<String> = plan.iter().map(|p| p.fingerprint.clone()).collect();

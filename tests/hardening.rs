@@ -397,3 +397,102 @@ fn sighup_rereads_the_configuration_with_stable_instance_ids_and_sigterm_exits_c
         std::fs::read_to_string(pmcd.dir.path().join("pmcd/log/pmcd.log")).unwrap_or_default();
     assert!(!pmcd_log.contains("Broken pipe"), "{pmcd_log}");
 }
+
+/// Like `serve_fn`, but answers 401 unless the request carries `Bearer <token>`.
+fn serve_with_token(token: &'static str, body: Vec<u8>) -> u16 {
+    use std::io::{Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let body = Arc::new(body);
+    std::thread::spawn(move || {
+        for conn in listener.incoming() {
+            let Ok(mut conn) = conn else { continue };
+            let body = body.clone();
+            std::thread::spawn(move || {
+                let mut buf = [0u8; 4096];
+                let mut head = Vec::new();
+                while !head.windows(4).any(|w| w == b"\r\n\r\n") {
+                    match conn.read(&mut buf) {
+                        Ok(0) | Err(_) => return,
+                        Ok(k) => head.extend_from_slice(&buf[..k]),
+                    }
+                }
+                let head = String::from_utf8_lossy(&head).to_ascii_lowercase();
+                let empty = Vec::new();
+                let (status, b) = if head.contains(&format!("authorization: bearer {token}\r\n")) {
+                    ("200 OK", &*body)
+                } else {
+                    ("401 Unauthorized", &empty)
+                };
+                let h = format!(
+                    "HTTP/1.1 {status}\r\nContent-Type: text/plain; version=0.0.4\r\n\
+Connection: close\r\nContent-Length: {}\r\n\r\n",
+                    b.len()
+                );
+                let _ = conn.write_all(h.as_bytes());
+                let _ = conn.write_all(b);
+            });
+        }
+    });
+    port
+}
+
+#[test]
+fn a_root_only_token_file_is_read_and_a_world_readable_one_is_warned_about() {
+    use std::os::unix::fs::PermissionsExt;
+    let port = serve_with_token("s3cr3t", fixture(CAPTURE));
+    let dir = TempDir::new("tokens");
+    let private = dir.path().join("private.token");
+    let open = dir.path().join("open.token");
+    std::fs::write(&private, "s3cr3t\n").unwrap();
+    std::fs::write(&open, "s3cr3t\n").unwrap();
+    std::fs::set_permissions(&private, std::fs::Permissions::from_mode(0o600)).unwrap();
+    std::fs::set_permissions(&open, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let ep = |name: &str, token: &std::path::Path| {
+        format!(
+            "[[vllm]]\nname = \"{name}\"\nurl = \"http://127.0.0.1:{port}/metrics\"\ntoken_file = \"{}\"\n\n",
+            token.display()
+        )
+    };
+    let config = format!(
+        "[gpu]\nenabled = false\n\n{}{}",
+        ep("private", &private),
+        ep("open", &open)
+    );
+    // --check-config: the world-readable file is a warning with its line; valid otherwise.
+    let conf = dir.path().join("llm.conf");
+    std::fs::write(&conf, &config).unwrap();
+    let out = run(Command::new(pmdallm()).arg("--check-config").arg(&conf));
+    let err = String::from_utf8_lossy(&out.stderr).to_string();
+    assert!(out.status.success(), "{err}");
+    assert!(
+        err.contains(&format!(
+            "warning: {}:9: [[vllm]] open: {}: readable by every user (mode 0644)",
+            conf.display(),
+            open.display()
+        )),
+        "{err}"
+    );
+    // A missing token file is an error there, with its line.
+    let missing = config.replace("open.token", "missing.token");
+    std::fs::write(&conf, &missing).unwrap();
+    let out = run(Command::new(pmdallm()).arg("--check-config").arg(&conf));
+    let err = String::from_utf8_lossy(&out.stderr).to_string();
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains(":9: [[vllm]] open: ") && err.contains("missing.token: No such file"),
+        "{err}"
+    );
+
+    let pmcd = PrivatePmcd::start("tokens", &config);
+    let up = |p: &PrivatePmcd, n: &str| p.value("llm.agent.source.up", n).as_deref() == Some("1");
+    let ok = pmcd.wait(10, |p| up(p, "private") && up(p, "open"));
+    let status = pmcd.pminfo(&["-f", "llm.agent.source.up", "llm.agent.source.last_error"]);
+    assert!(ok, "{status}\n{}", pmcd.log());
+    let log = pmcd.log();
+    assert!(
+        log.contains("open.token: readable by every user (mode 0644)"),
+        "{log}"
+    );
+    assert!(!log.contains("s3cr3t"), "{log}");
+}

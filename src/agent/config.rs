@@ -3,6 +3,7 @@
 //! (FILE:LINE: section: message) is reported in `llm.agent.config.*` and the log; the rest of
 //! the file is used as written.
 
+use super::files;
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
 use std::path::{Path, PathBuf};
@@ -653,6 +654,35 @@ impl Config {
                 cfg
             }
         }
+    }
+}
+
+impl Config {
+    /// What can be checked before the agent starts, beyond the file's syntax: the token and
+    /// CA files each endpoint names exist and are readable by `account` (the agent's user),
+    /// and a token file is not readable by every user. Returns (errors, warnings), each
+    /// `FILE:LINE: [[kind]] name: message`.
+    pub fn check_files(&self, account: Option<&files::Account>) -> (Vec<String>, Vec<String>) {
+        let (mut errors, mut warnings) = (Vec::new(), Vec::new());
+        for (kind, list) in [
+            ("vllm", &self.vllm),
+            ("lmcache", &self.lmcache),
+            ("epp", &self.epp),
+        ] {
+            for ep in list {
+                let at = format!("{}:{}: [[{kind}]] {}", self.source, ep.line, ep.name);
+                let (mut e, mut w) = (Vec::new(), Vec::new());
+                if let Some(t) = &ep.token_file {
+                    files::check_file(t, true, account, &mut e, &mut w);
+                }
+                if let Some(c) = &ep.ca_file {
+                    files::check_file(c, false, account, &mut e, &mut w);
+                }
+                errors.extend(e.into_iter().map(|m| format!("{at}: {m}")));
+                warnings.extend(w.into_iter().map(|m| format!("{at}: {m}")));
+            }
+        }
+        (errors, warnings)
     }
 }
 

@@ -2,6 +2,7 @@
 //! re-reading of the configuration on SIGHUP.
 
 pub mod config;
+pub mod files;
 pub mod single_instance;
 pub mod store;
 

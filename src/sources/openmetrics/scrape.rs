@@ -111,6 +111,59 @@ fn scrub(text: String, url: &str, shown: &str) -> String {
     text
 }
 
+/// Largest token file read (a bearer token is a few KB at most).
+const MAX_TOKEN: u64 = 64 << 10;
+
+/// A bearer token file. It is opened when the source is created, while the agent still runs
+/// as root, and the descriptor kept: a root-owned 0600 file the agent's user cannot open is
+/// still read through it. At each scrape the path is read again when the agent's user may
+/// (tokens rotate), else the kept descriptor (a file rewritten in place is seen; one replaced
+/// by another is not, until the agent restarts). The contents are never logged.
+pub struct TokenFile {
+    path: PathBuf,
+    held: Option<std::fs::File>,
+}
+
+impl TokenFile {
+    pub fn open(path: PathBuf) -> TokenFile {
+        let held = std::fs::File::open(&path).ok();
+        TokenFile { path, held }
+    }
+
+    pub fn read(&self) -> Result<String, String> {
+        use std::io::Read;
+        let what = |e: std::io::Error| format!("token file {}: {e}", self.path.display());
+        let mut text = Vec::new();
+        match std::fs::File::open(&self.path) {
+            Ok(f) => {
+                f.take(MAX_TOKEN).read_to_end(&mut text).map_err(what)?;
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::PermissionDenied => {
+                let Some(f) = &self.held else {
+                    return Err(what(e));
+                };
+                use std::os::unix::fs::FileExt;
+                let mut buf = vec![0u8; MAX_TOKEN as usize];
+                let mut n = 0;
+                loop {
+                    let k = f.read_at(&mut buf[n..], n as u64).map_err(what)?;
+                    if k == 0 || n + k == buf.len() {
+                        n += k;
+                        break;
+                    }
+                    n += k;
+                }
+                buf.truncate(n);
+                text = buf;
+            }
+            Err(e) => return Err(what(e)),
+        }
+        let text = String::from_utf8(text)
+            .map_err(|_| format!("token file {}: not text", self.path.display()))?;
+        Ok(text.trim().to_string())
+    }
+}
+
 pub struct Scraper {
     /// Built on the first scrape, and again after a failure (the CA file may appear later).
     client: Option<reqwest::Client>,
@@ -120,7 +173,7 @@ pub struct Scraper {
     /// The body of the last scrape; reused, and freed by [`Scraper::release`] when large.
     body: Vec<u8>,
     timeout: Duration,
-    token_file: Option<PathBuf>,
+    token_file: Option<TokenFile>,
     ca_file: Option<PathBuf>,
 }
 
@@ -195,7 +248,7 @@ impl Scraper {
             shown: redact_url(url),
             body: Vec::new(),
             timeout,
-            token_file,
+            token_file: token_file.map(TokenFile::open),
             ca_file: None,
         }
     }
@@ -248,12 +301,7 @@ impl Scraper {
         let token = match &self.token_file {
             None => None,
             // Read on every scrape (tokens rotate); the contents are never logged.
-            Some(p) => Some(
-                std::fs::read_to_string(p)
-                    .map_err(|e| SourceError(format!("{url}: token file {}: {e}", p.display())))?
-                    .trim()
-                    .to_string(),
-            ),
+            Some(t) => Some(t.read().map_err(|e| SourceError(format!("{url}: {e}")))?),
         };
         // The timer must be created inside the runtime's context, hence the async block.
         let result = runtime()
@@ -376,6 +424,42 @@ mod tests {
         );
         assert!(head.contains("authorization: bearer s3cret\r\n"), "{head}");
         std::fs::remove_file(token).ok();
+    }
+
+    #[test]
+    fn a_token_file_is_read_through_the_descriptor_opened_at_start() {
+        let dir = std::env::temp_dir().join(format!("pmdallm-tok-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("token");
+        std::fs::write(&path, "first\n").unwrap();
+        let t = TokenFile::open(path.clone());
+        assert_eq!(t.read().unwrap(), "first");
+        // Rewritten in place: seen by path (and through the descriptor).
+        std::fs::write(&path, "second\n").unwrap();
+        assert_eq!(t.read().unwrap(), "second");
+        // The path no longer readable (as for the agent's user after dropping root): the
+        // descriptor still reads it. Simulated by a directory no one may enter.
+        let t2 = TokenFile {
+            path: dir.join("locked/token"),
+            held: Some(std::fs::File::open(&path).unwrap()),
+        };
+        let locked = dir.join("locked");
+        std::fs::create_dir_all(&locked).unwrap();
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&locked, std::fs::Permissions::from_mode(0o000)).unwrap();
+        if std::fs::File::open(locked.join("token"))
+            .is_err_and(|e| e.kind() == std::io::ErrorKind::PermissionDenied)
+        {
+            assert_eq!(t2.read().unwrap(), "second");
+        }
+        let t3 = TokenFile::open(dir.join("missing"));
+        assert!(
+            t3.read()
+                .unwrap_err()
+                .ends_with("No such file or directory (os error 2)")
+        );
+        std::fs::set_permissions(&locked, std::fs::Permissions::from_mode(0o700)).unwrap();
+        std::fs::remove_dir_all(&dir).ok();
     }
 
     #[test]
