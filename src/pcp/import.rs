@@ -245,6 +245,10 @@ impl Archive {
         .map(drop)
     }
 
+    /// `pmiPutLabel`. The label's JSON value is a string, whatever `value` looks like, except
+    /// for `true`, `false` and `null` (any case), which are JSON literals: that is what every
+    /// libpcp_import before PCP 7.2 makes of any value, and 7.2's (which passes numbers and
+    /// quoted strings through as JSON) is given the value quoted to make the same.
     pub fn put_label(
         &mut self,
         target: LabelTarget,
@@ -258,7 +262,7 @@ impl Archive {
             LabelTarget::Instance(indom, inst) => (ifi::PM_LABEL_INSTANCES, indom, inst),
         };
         let n = cstr("pmiPutLabel", name)?;
-        let v = cstr("pmiPutLabel", value)?;
+        let v = cstr("pmiPutLabel", &label_value_for_library(value))?;
         // SAFETY: valid C strings, copied by the library.
         check("pmiPutLabel", unsafe {
             ifi::pmiPutLabel(ty as u32, id, inst, n.as_ptr(), v.as_ptr())
@@ -266,10 +270,15 @@ impl Archive {
         .map(drop)
     }
 
-    /// `pmiWrite(sec, usec)`: write the values put since the last write at this time.
+    /// `pmiWrite`: write the values put since the last write at `sec`.`usec` (passed to the
+    /// library as nanoseconds where its pmiWrite takes nanoseconds, PCP 7.2 and later).
     pub fn write(&mut self, sec: i32, usec: i32) -> Result<(), ImportError> {
+        #[cfg(pcp_pmi_write_nsec)]
+        let (sec, frac) = (sec as libc::c_ulonglong, (usec as libc::c_uint) * 1000);
+        #[cfg(not(pcp_pmi_write_nsec))]
+        let frac = usec;
         // SAFETY: plain integers on the current context.
-        check("pmiWrite", unsafe { ifi::pmiWrite(sec, usec) }).map(drop)
+        check("pmiWrite", unsafe { ifi::pmiWrite(sec, frac) }).map(drop)
     }
 
     /// `pmiPutResult`: write one record at `sec`.`usec` holding `values`, each
@@ -314,7 +323,7 @@ impl Archive {
                 });
             }
             let mut block = vec![0u64; vlen.div_ceil(8)];
-            let header = ((vtype as u32) << 24) | vlen as u32;
+            let header = ifi::value_block_header(vtype, vlen);
             // SAFETY: block has at least vlen bytes; u8 has no alignment requirement.
             let bytes = unsafe {
                 std::slice::from_raw_parts_mut(block.as_mut_ptr() as *mut u8, block.len() * 8)
@@ -347,10 +356,7 @@ impl Archive {
         let r = res.as_mut_ptr() as *mut ifi::pmResult;
         // SAFETY: res is 8-byte aligned and sized for the header plus one pointer per set.
         unsafe {
-            (*r).timestamp = libc::timeval {
-                tv_sec: sec as libc::time_t,
-                tv_usec: usec as libc::suseconds_t,
-            };
+            (*r).timestamp = ifi::pmi_time(sec, usec);
             (*r).numpmid = order.len() as i32;
             let list = std::ptr::addr_of_mut!((*r).vset) as *mut *mut ifi::pmValueSet;
             for (k, vs) in vsets.iter_mut().enumerate() {
@@ -391,6 +397,19 @@ impl Drop for Archive {
             }
             ACTIVE.store(false, Ordering::SeqCst);
         }
+    }
+}
+
+/// The text to give `pmiPutLabel` so that the label's JSON value is the string `value` (or
+/// the literal, for true/false/null) on every libpcp_import: see [`Archive::put_label`].
+pub fn label_value_for_library(value: &str) -> std::borrow::Cow<'_, str> {
+    let literal = ["true", "false", "null"]
+        .iter()
+        .any(|l| value.eq_ignore_ascii_case(l));
+    if cfg!(pcp_pmi_write_nsec) && !literal {
+        format!("\"{value}\"").into()
+    } else {
+        value.into()
     }
 }
 
@@ -477,6 +496,29 @@ impl Drop for QuietStderr {
         unsafe {
             libc::dup2(self.saved, 2);
             libc::close(self.saved);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::label_value_for_library as lv;
+
+    #[test]
+    fn label_values_become_the_same_json_on_every_libpcp_import() {
+        // JSON literals go through as they are, on every version.
+        for v in ["true", "False", "NULL"] {
+            assert_eq!(lv(v), v);
+        }
+        // Everything else: given as is where the library quotes it (before PCP 7.2), quoted
+        // where the library would pass a number or a quoted string through (7.2 and later).
+        for v in ["2", "0.95", "1e3", "concurrent@2", "\"x\""] {
+            let want = if cfg!(pcp_pmi_write_nsec) {
+                format!("\"{v}\"")
+            } else {
+                v.to_string()
+            };
+            assert_eq!(lv(v), want, "{v}");
         }
     }
 }

@@ -6,7 +6,8 @@
 
 pub mod ffi;
 pub mod import;
-mod import_ffi;
+#[doc(hidden)]
+pub mod import_ffi;
 pub mod nvml_scoped;
 pub mod pmda;
 pub mod signals;
