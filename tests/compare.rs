@@ -406,3 +406,236 @@ fn usage_errors_and_other_commands() {
     assert!(o.status.success());
     assert!(text(&o.stdout).contains("BASELINE OTHER"));
 }
+
+/// The JSON layout documented in man/pcp-llm.1: (path, allowed types).
+fn documented_schema() -> Vec<(String, Vec<String>)> {
+    let man =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/man/pcp-llm.1")).unwrap();
+    let body = man
+        .split_once("JSON-SCHEMA-BEGIN")
+        .unwrap()
+        .1
+        .split_once("JSON-SCHEMA-END")
+        .unwrap()
+        .0;
+    let lines: Vec<(String, Vec<String>)> = body
+        .lines()
+        .skip(1)
+        .filter(|l| !l.starts_with(".\\\""))
+        .map(|l| {
+            let mut w = l.split_whitespace();
+            let path = w.next().unwrap().to_string();
+            let types = w.next().unwrap().split('|').map(str::to_string).collect();
+            assert!(w.next().is_none(), "bad schema line {l:?}");
+            (path, types)
+        })
+        .collect();
+    assert!(lines.len() > 50, "schema lines: {}", lines.len());
+    lines
+}
+
+fn json_type(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "null",
+        Value::Bool(_) => "boolean",
+        Value::Number(_) => "number",
+        Value::String(_) => "string",
+        Value::Array(_) => "array",
+        Value::Object(_) => "object",
+    }
+}
+
+/// Check `v` at documented `path` (Q for quantity ids, [] for elements); record what was seen.
+fn check_schema(
+    v: &Value,
+    path: &str,
+    schema: &[(String, Vec<String>)],
+    qids: &[String],
+    seen: &mut std::collections::BTreeSet<String>,
+) {
+    let types = &schema
+        .iter()
+        .find(|(p, _)| p == path)
+        .unwrap_or_else(|| panic!("undocumented JSON member {path}"))
+        .1;
+    assert!(
+        types.iter().any(|t| t == json_type(v)),
+        "{path}: {} is not {types:?}",
+        json_type(v)
+    );
+    seen.insert(format!("{path} {}", json_type(v)));
+    let child = |k: &str| {
+        if path.is_empty() {
+            k.to_string()
+        } else {
+            format!("{path}.{k}")
+        }
+    };
+    match v {
+        Value::Array(a) => {
+            for e in a {
+                check_schema(e, &format!("{path}[]"), schema, qids, seen);
+            }
+        }
+        Value::Object(m) => {
+            let by_quantity = schema.iter().any(|(p, _)| *p == child("Q"));
+            if by_quantity {
+                let mut keys: Vec<&String> = m.keys().collect();
+                keys.sort();
+                let mut want: Vec<&String> = qids.iter().collect();
+                want.sort();
+                assert_eq!(keys, want, "{path}: keys are not the quantity ids");
+            }
+            for (k, x) in m {
+                let p = if by_quantity { child("Q") } else { child(k) };
+                check_schema(x, &p, schema, qids, seen);
+            }
+            // every documented member is present
+            for (p, _) in schema {
+                if let Some(rest) = p.strip_prefix(&child("")).filter(|_| !path.is_empty())
+                    && !rest.contains(['.', '['])
+                    && rest != "Q"
+                {
+                    assert!(m.contains_key(rest), "{path}: no member {rest}");
+                }
+            }
+        }
+        _ => {}
+    }
+}
+
+#[test]
+fn json_output_follows_the_schema_in_the_man_page() {
+    let schema = documented_schema();
+    let dir = TempDir::new("compare-schema");
+    // a sweep moved, for a position match and a warning; a missing step, for a null OTHER
+    let mut doc: Value = serde_json::from_slice(&std::fs::read(fixture(V03)).unwrap()).unwrap();
+    doc["benchmarks"][1]["args"]["strategy"]["rate"] = Value::from(7.5);
+    let moved = dir.path("moved.json");
+    std::fs::write(&moved, serde_json::to_vec(&doc).unwrap()).unwrap();
+    let moved = moved.to_string_lossy().into_owned();
+    let mut seen = std::collections::BTreeSet::new();
+    for args in [
+        vec![fx(V081), fx(V053)],
+        vec![fx(V03), fx(V053), moved.clone()],
+        vec![fx(V053), fx(V03)],
+    ] {
+        let a: Vec<&str> = args.iter().map(String::as_str).collect();
+        let (doc, _) = json_report(&a);
+        assert_eq!(doc["schema"], "pcp-llm-compare/1");
+        let qids: Vec<String> = doc["quantities"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|q| q["id"].as_str().unwrap().to_string())
+            .collect();
+        assert_eq!(qids.len(), QUANTITIES.len());
+        // the root: every top-level member documented and present
+        for (k, v) in doc.as_object().unwrap() {
+            check_schema(v, k, &schema, &qids, &mut seen);
+        }
+        for (p, _) in &schema {
+            if !p.contains(['.', '[']) {
+                assert!(doc.get(p).is_some(), "no top-level {p}");
+            }
+        }
+    }
+    // every documented path was exercised
+    for (p, _) in &schema {
+        assert!(
+            seen.iter().any(|s| s.split(' ').next() == Some(p.as_str())),
+            "{p} never seen"
+        );
+    }
+    for must in [
+        "steps[].others[] null",
+        "steps[].baseline.ci.Q array",
+        "steps[].others[].inside_ci.Q boolean",
+        "warnings[] string",
+        "unmatched[] object",
+    ] {
+        assert!(seen.contains(must), "{must} never seen");
+    }
+}
+
+/// The rows of the markdown table under `## title`.
+fn md_table(report: &str, title: &str) -> Vec<Vec<String>> {
+    let head = format!("## {title}");
+    let rows: Vec<Vec<String>> = report
+        .lines()
+        .skip_while(|l| *l != head)
+        .skip(2)
+        .take_while(|l| l.starts_with('|'))
+        .map(|l| {
+            l.trim_matches('|')
+                .split(" | ")
+                .map(|c| c.trim().to_string())
+                .collect()
+        })
+        .collect();
+    assert!(rows.len() > 2, "no table {title:?} in\n{report}");
+    rows
+}
+
+#[test]
+fn markdown_has_the_text_tables() {
+    let args = ["compare", &fx(V053), &fx(V081)];
+    let t = text(&run(&args).stdout);
+    let o = run(&["compare", "--format", "markdown", &fx(V053), &fx(V081)]);
+    assert!(o.status.success());
+    let md = text(&o.stdout);
+    for title in ["TTFT p95 (ms)", "Incomplete requests"] {
+        let rows = md_table(&md, title);
+        assert_eq!(rows[0][0], "strategy");
+        assert!(
+            rows[1].iter().all(|c| c.starts_with("---")),
+            "{:?}",
+            rows[1]
+        );
+        let want = text_block(&t, title);
+        assert_eq!(rows[2..], want[..], "{title}");
+    }
+}
+
+#[test]
+fn csv_has_every_number_at_full_precision() {
+    let (base, other) = (walk(V053), walk(V081));
+    let o = run(&["compare", "-F", "csv", &fx(V053), &fx(V081)]);
+    assert!(o.status.success());
+    let csv = text(&o.stdout);
+    let mut lines = csv.lines();
+    let header: Vec<&str> = lines.next().unwrap().split(',').collect();
+    let col = |n: &str| header.iter().position(|h| *h == n).unwrap();
+    let mut steps = 0;
+    let mut means = 0;
+    for l in lines {
+        let f: Vec<&str> = l.split(',').collect();
+        assert_eq!(f.len(), header.len(), "{l}");
+        let q = QUANTITIES
+            .iter()
+            .position(|x| x.0 == f[col("quantity")])
+            .unwrap();
+        let num = |n: &str| f[col(n)].parse::<f64>().ok();
+        match f[col("row")] {
+            "step" => {
+                steps += 1;
+                let s = f[col("strategy")];
+                let b = base.iter().find(|x| x.0 == s).unwrap().1[q].unwrap();
+                let v = other.iter().find(|x| x.0 == s).unwrap().1[q].unwrap();
+                assert!(close(num("baseline_value").unwrap(), b), "{l}");
+                assert!(close(num("other_value").unwrap(), v), "{l}");
+                assert!(close(num("difference").unwrap(), v - b), "{l}");
+                match pct(b, v) {
+                    Some(p) => assert!(close(num("pct_change").unwrap(), p), "{l}"),
+                    None => assert_eq!(f[col("pct_change")], "", "{l}"),
+                }
+                assert_eq!(f[col("matched_by")], "strategy");
+            }
+            "mean" => means += 1,
+            "lowest_load" | "highest_load" => {}
+            r => panic!("unknown row kind {r}"),
+        }
+    }
+    assert_eq!(steps, QUANTITIES.len() * base.len());
+    assert_eq!(means, QUANTITIES.len());
+}
