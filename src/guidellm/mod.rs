@@ -230,7 +230,7 @@ fn located(file: &str, e: &ReadError) -> String {
 }
 
 /// Read one input file into interpreted benchmarks.
-fn read_input(
+pub fn read_input(
     idx: usize,
     name: &str,
     families: &[catalogue::Family],
