@@ -8,32 +8,54 @@ use pcp_pmda_llm::catalogue::{self, generate};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-/// Compiles a C probe against /usr/include/pcp and compares every size and offset with what
-/// the Rust declarations in src/pcp/ffi.rs compute.
+/// Compiles a C probe against /usr/include/pcp and compares every size, offset and constant
+/// with what the Rust declarations in src/pcp/ffi.rs and src/pcp/import_ffi.rs compute, and
+/// every libpcp_import prototype with the C type the Rust side declares (a mismatch does not
+/// compile: `-Werror`).
 #[test]
 fn ffi_layouts_match_the_installed_headers() {
     let dir = TempDir::new("layout");
     let mut c = String::from(
-        "#include <pcp/pmapi.h>\n#include <pcp/pmda.h>\n#include <stdio.h>\n#include <stddef.h>\n#include <string.h>\nint main(void) {\n",
+        "#include <pcp/pmapi.h>\n#include <pcp/pmda.h>\n#include <pcp/import.h>\n#include <stdio.h>\n#include <stddef.h>\n#include <string.h>\n",
     );
-    let table = pcp_pmda_llm::pcp::ffi::layout_table();
+    for (name, ty) in pcp_pmda_llm::pcp::import_ffi::prototype_table() {
+        c.push_str(&format!(
+            "_Static_assert(__builtin_types_compatible_p(__typeof__(&{name}), {ty}), \"{name} is not {ty} in <pcp/import.h>\");\n"
+        ));
+    }
+    c.push_str("int main(void) {\n");
+    let mut table: Vec<(String, usize)> = pcp_pmda_llm::pcp::ffi::layout_table()
+        .into_iter()
+        .map(|(e, v)| (e.to_string(), v))
+        .collect();
+    table.extend(pcp_pmda_llm::pcp::import_ffi::layout_table());
     for (expr, _) in &table {
         if let Some(args) = expr.strip_prefix("PMDA_PMUNITS") {
             c.push_str(&format!(
                 "{{ pmUnits u = PMDA_PMUNITS{args}; unsigned int x; memcpy(&x, &u, 4); printf(\"%u\\n\", x); }}\n"
             ));
+        } else if let Some(args) = expr.strip_prefix("VALUE_BLOCK_HEADER(") {
+            let (vtype, vlen) = args.trim_end_matches(')').split_once(',').unwrap();
+            c.push_str(&format!(
+                "{{ pmValueBlock b; unsigned int x; memset(&b, 0, sizeof b); b.vtype = {vtype}; b.vlen = {vlen}; memcpy(&x, &b, 4); printf(\"%u\\n\", x); }}\n"
+            ));
         } else {
-            c.push_str(&format!("printf(\"%zu\\n\", (size_t){expr});\n"));
+            c.push_str(&format!("printf(\"%zu\\n\", (size_t)({expr}));\n"));
         }
     }
     c.push_str("return 0; }\n");
     let src = dir.path().join("probe.c");
     let exe = dir.path().join("probe");
     std::fs::write(&src, c).unwrap();
-    let out = run(Command::new("cc").arg(&src).arg("-o").arg(&exe));
+    let out = run(Command::new("cc")
+        .args(["-std=gnu11", "-Werror"])
+        .arg(&src)
+        .arg("-o")
+        .arg(&exe));
     assert!(
         out.status.success(),
-        "probe did not compile: {}",
+        "probe did not compile ({}): {}",
+        src.display(),
         String::from_utf8_lossy(&out.stderr)
     );
     let out = run(&mut Command::new(&exe));
@@ -254,7 +276,7 @@ fn config_errors_are_reported_in_agent_metrics_and_log() {
     assert_eq!(errors[0].1, "1", "{errors:?}");
     let last = &pmcd.values("llm.agent.config.last_error")[0].1;
     let expected = format!(
-        "{}:3: [gpu]: unknown field `intervall`",
+        "{}:3: [gpu]: unknown key \"intervall\"",
         pmcd.config.display()
     );
     assert!(last.contains(&expected), "{last}");

@@ -6,7 +6,7 @@
 
 mod common;
 
-use common::{PrivatePmcd, TempDir, parse_pminfo_values, repo, run, stdout};
+use common::{PmrepCsv, PrivatePmcd, TempDir, parse_pminfo_values, repo, run, stdout};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -238,7 +238,8 @@ fn pminfo_reports_the_stub_table_with_units_and_labels() {
     assert_ne!(uid, "0", "the agent reads NVML as root:\n{proc_status}");
 }
 
-/// pmrep rate-converts the energy counter (mJ, "count x 10^-3") to watts with `-q count`.
+/// The energy counter (mJ) grows at the power draw: its raw values in `pmrep`, divided by the
+/// time between the rows' own timestamps, give the stub's power in watts.
 #[test]
 fn energy_rate_in_pmrep_is_the_power_draw_in_watts() {
     let stub = Stub::build("gpu-energy");
@@ -246,9 +247,11 @@ fn energy_rate_in_pmrep_is_the_power_draw_in_watts() {
     wait_until("GPU values", &p, Duration::from_secs(10), || {
         value(&p, "llm.gpu.energy", "gpu0").is_some()
     });
-    // Two fetches 5 s apart give one rate. The values are the agent's samples (every 100 ms)
-    // stamped with the fetch time, so the rate is within about 2 % of the stub's slope (its
-    // power draw) whatever the phase; 8 % leaves room for a loaded machine delaying a sample.
+    // Two fetches about 5 s apart (more on a loaded machine: the rate uses the timestamps pmcd
+    // gave the two results, not the interval asked for). The values are the agent's samples
+    // (every 100 ms) stamped with the fetch time, so the rate is within about 2 % of the
+    // stub's slope (its power draw) whatever the phase; 8 % leaves room for a loaded machine
+    // delaying a sample.
     let out = p.client(
         "pmrep",
         &[
@@ -256,36 +259,43 @@ fn energy_rate_in_pmrep_is_the_power_draw_in_watts() {
             "2",
             "-t",
             "5",
-            "-q",
-            "count",
+            "-r",
+            "-f",
+            "%s.%f",
             "-o",
             "csv",
-            "-P",
-            "3",
             "llm.gpu.energy",
         ],
     );
-    let header = out.lines().next().unwrap();
-    assert!(header.contains("llm.gpu.energy-gpu0"), "{out}");
-    // The first row has no rate (it needs two samples); take the last row that has them.
-    let watts: Vec<f64> = out
-        .lines()
-        .skip(1)
-        .filter_map(|l| {
-            let v: Vec<f64> = l
-                .split(',')
-                .skip(1)
-                .take(3)
-                .filter_map(|f| f.parse().ok())
+    let csv = PmrepCsv::parse(&out);
+    let gpus = ["gpu0", "gpu1", "gpu2"];
+    for g in gpus {
+        assert!(
+            csv.column("llm.gpu.energy", g).is_some(),
+            "no llm.gpu.energy {g} column: {out}"
+        );
+    }
+    let rows: Vec<(f64, Vec<f64>)> = csv
+        .rows
+        .iter()
+        .filter_map(|r| {
+            let t: f64 = r.first()?.parse().ok()?;
+            let v: Option<Vec<f64>> = gpus
+                .iter()
+                .map(|g| csv.value(r, "llm.gpu.energy", g))
                 .collect();
-            (v.len() == 3).then_some(v)
+            Some((t, v?))
         })
-        .last()
-        .unwrap_or_else(|| panic!("no rates in pmrep output:\n{out}"));
-    for (w, want) in watts.iter().zip([350.123, 98.765, 75.0]) {
+        .collect();
+    assert!(rows.len() >= 2, "two rows with values wanted:\n{out}");
+    let ((t0, e0), (t1, e1)) = (&rows[0], &rows[rows.len() - 1]);
+    assert!(*t1 - *t0 >= 4.0, "rows {t0} and {t1} too close:\n{out}");
+    for ((a, b), want) in e0.iter().zip(e1).zip([350.123, 98.765, 75.0]) {
+        let w = (b - a) / 1000.0 / (t1 - t0);
         assert!(
             (w - want).abs() / want < 0.08,
-            "energy rate {w} W, want ~{want} W (power draw): {out}"
+            "energy rate {w} W over {:.3} s, want ~{want} W (power draw): {out}",
+            t1 - t0
         );
     }
     // And the unit pmrep shows for it.
@@ -335,27 +345,33 @@ fn energy_logged_by_pmlogger_replays_as_watts() {
         .arg(&archive)
         .args(["llm.gpu.energy", "llm.gpu.power.usage"]));
     let text = stdout(&rep);
-    let header = text.lines().next().unwrap_or_default();
-    assert!(
-        header.contains("llm.gpu.energy-gpu0") && header.contains("llm.gpu.power.usage-gpu0"),
-        "{text}"
-    );
-    let rows: Vec<Vec<f64>> = text
-        .lines()
-        .skip(1)
-        .map(|l| {
-            l.split(',')
-                .skip(1)
-                .filter_map(|f| f.parse().ok())
+    let csv = PmrepCsv::parse(&text);
+    let gpus = ["gpu0", "gpu1", "gpu2"];
+    for g in gpus {
+        assert!(
+            csv.column("llm.gpu.energy", g).is_some()
+                && csv.column("llm.gpu.power.usage", g).is_some(),
+            "no energy/power column for {g}:\n{text}"
+        );
+    }
+    let rows: Vec<Vec<(f64, f64)>> = csv
+        .rows
+        .iter()
+        .filter_map(|r| {
+            gpus.iter()
+                .map(|g| {
+                    Some((
+                        csv.value(r, "llm.gpu.energy", g)?,
+                        csv.value(r, "llm.gpu.power.usage", g)?,
+                    ))
+                })
                 .collect()
         })
-        .filter(|v: &Vec<f64>| v.len() == 6)
         .collect();
     assert!(!rows.is_empty(), "no rates replayed:\n{text}");
     for row in &rows {
         // Energy rate (W) of each GPU against its logged power draw (W).
-        for g in 0..3 {
-            let (rate, power) = (row[g], row[3 + g]);
+        for (g, (rate, power)) in row.iter().enumerate() {
             assert!(
                 (rate - power).abs() / power < 0.08,
                 "gpu{g}: energy rate {rate} W vs power {power} W:\n{text}"

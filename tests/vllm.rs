@@ -398,13 +398,25 @@ fn https_endpoints_with_and_without_their_ca() {
         cert.display()
     );
     let pmcd = PrivatePmcd::start("https", &conf);
+    // Each source samples on its own thread: wait for the trusted source's value and for the
+    // first attempt of the other two (a last_error), not just for the first of the three.
+    let attempted = |p: &PrivatePmcd, name: &str| {
+        p.value("llm.agent.source.last_error", name)
+            .is_some_and(|e| !e.is_empty())
+    };
     let ok = pmcd.wait(15, |p| {
         p.value("llm.vllm.requests.running", "trusted/0").as_deref() == Some("3")
+            && attempted(p, "untrusted")
+            && attempted(p, "nocafile")
     });
     let errors = pmcd.fetch(&["llm.agent.source.last_error", "llm.agent.source.up"]);
     let _ = server.kill();
     let _ = server.wait();
-    assert!(ok, "no value over https: {errors:?}\n{}", pmcd.log());
+    assert!(
+        ok,
+        "no value over https, or no first attempt of the other two sources: {errors:?}\n{}",
+        pmcd.log()
+    );
     let error = |name: &str| errors["llm.agent.source.last_error"][name].clone();
     assert_eq!(errors["llm.agent.source.up"]["trusted"], "1");
     assert_eq!(errors["llm.agent.source.up"]["untrusted"], "0");

@@ -97,6 +97,20 @@ pub fn help() -> String {
     out
 }
 
+/// newhelp(1) reads `help` with a 128-byte line buffer: a line of more than 126 characters
+/// (plus its newline) is split, and Install prints a "long line split" warning for it. Install
+/// rewrites `@ LLM.` to the domain number (at most three digits), which keeps the length.
+pub const NEWHELP_MAX_LINE: usize = 126;
+
+/// The lines of a help file newhelp would split, as "line N: text".
+pub fn help_lines_too_long(text: &str) -> Vec<String> {
+    text.lines()
+        .enumerate()
+        .filter(|(_, l)| l.len() > NEWHELP_MAX_LINE)
+        .map(|(i, l)| format!("line {} ({} characters): {l}", i + 1, l.len()))
+        .collect()
+}
+
 fn wrap(text: &str) -> String {
     let mut out = String::new();
     let mut line = String::new();
@@ -218,6 +232,15 @@ pub fn all_files(repo: &Path) -> Vec<(std::path::PathBuf, String)> {
 
 /// Writes every generated file under `repo`.
 pub fn write_all(repo: &Path) -> std::io::Result<usize> {
+    let long = help_lines_too_long(&help());
+    if !long.is_empty() {
+        return Err(std::io::Error::other(format!(
+            "pmda/help: {} line(s) longer than newhelp's {NEWHELP_MAX_LINE} characters \
+             (shorten the oneline text in src/catalogue/):\n{}",
+            long.len(),
+            long.join("\n")
+        )));
+    }
     let files = all_files(repo);
     for (path, text) in &files {
         if let Some(dir) = path.parent() {
@@ -226,4 +249,19 @@ pub fn write_all(repo: &Path) -> std::io::Result<usize> {
         std::fs::write(path, text)?;
     }
     Ok(files.len())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn help_lines_fit_newhelp() {
+        let long = help_lines_too_long(&help());
+        assert!(long.is_empty(), "{}", long.join("\n"));
+        // The check itself finds a line one character too long, and only that one.
+        let text = format!("@ LLM.0.1 {}\n{}\n", "x".repeat(117), "y".repeat(126));
+        assert_eq!(text.lines().next().unwrap().len(), 127);
+        assert_eq!(help_lines_too_long(&text).len(), 1);
+    }
 }

@@ -166,7 +166,7 @@ crate::histograms!(
             "llm.vllm.tpot",
             "vllm:time_per_output_token_seconds",
             seconds,
-            "time per output token (deprecated by vLLM in favour of inter_token_latency)"
+            "time per output token (deprecated by vLLM)"
         ),
         (
             3,
@@ -208,7 +208,7 @@ crate::histograms!(
             "llm.vllm.inference_time",
             "vllm:request_inference_time_seconds",
             seconds,
-            "time requests spent running (prefill and decode)"
+            "time requests spent running (prefill, decode)"
         ),
     ]
 );
@@ -246,7 +246,7 @@ crate::histograms!(
             "llm.vllm.request_max_generation_tokens",
             "vllm:request_max_num_generation_tokens",
             count,
-            "maximum generation tokens requested per request"
+            "max_tokens asked for per request"
         ),
         (
             4,

@@ -2,8 +2,9 @@
 //! (`/usr/include/pcp/pmapi.h`, `pmda.h`, `import.h`).
 //!
 //! Layouts are checked twice: by the `const` asserts below (x86_64 / aarch64, LP64), and by
-//! `tests/ffi_layout.rs`, which compiles a C probe against the installed headers and compares
-//! every size and offset with the values Rust computes here. A PCP release that changes a
+//! the header probe test in `tests/foundation.rs`, which compiles a C probe against the
+//! installed headers and compares every size and offset with the values Rust computes here
+//! (and in `import_ffi.rs`). A PCP release that changes a
 //! structure therefore fails the test suite instead of corrupting memory.
 #![allow(non_camel_case_types, non_snake_case, dead_code)]
 
@@ -123,7 +124,10 @@ pub struct pmdaMetric {
     pub m_desc: pmDesc,
 }
 
-/// Opaque PCP structures we only pass through.
+/// Opaque PCP structures we only pass through. `pmResult` is the result of the PMDA
+/// interface: `pmResult` (timeval) up to PCP 6, `pmdaResult` = `pmResult_v2` (still timeval)
+/// from PCP 7 on (cfg `pcp_pmapi_v4`), because pmcd and the agents keep speaking the old form;
+/// PCP 7 has no high-resolution result on that interface, and pmcd stamps the time anyway.
 #[repr(C)]
 pub struct pmResult {
     _private: [u8; 0],

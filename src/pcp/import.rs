@@ -59,8 +59,12 @@ impl std::error::Error for ImportError {}
 #[derive(Clone, Debug, PartialEq)]
 pub enum Value {
     U64(u64),
+    /// Stored in situ (`PM_VAL_INSITU`), as archives hold 32-bit values.
+    U32(u32),
     Double(f64),
     Str(String),
+    /// The metric is in the record with no values (numval 0), as in pmlogger's epilogue.
+    NoValues,
 }
 
 /// A value handle from `pmiGetHandle` (a metric and instance pair).
@@ -186,6 +190,16 @@ impl Archive {
         .map(drop)
     }
 
+    /// `pmiAddMetric` with a descriptor as PCP gives it (e.g. read from another archive).
+    pub fn add_metric_desc(&mut self, name: &str, d: &ffi::pmDesc) -> Result<(), ImportError> {
+        let c = cstr("pmiAddMetric", name)?;
+        // SAFETY: valid C string; pmUnits is repr(transparent) u32, passed by value as in C.
+        check("pmiAddMetric", unsafe {
+            ifi::pmiAddMetric(c.as_ptr(), d.pmid, d.type_, d.indom, d.sem, d.units)
+        })
+        .map(drop)
+    }
+
     pub fn add_instance(&mut self, indom: u32, name: &str, inst: i32) -> Result<(), ImportError> {
         let c = cstr("pmiAddInstance", name)?;
         // SAFETY: valid C string, copied by the library.
@@ -245,6 +259,10 @@ impl Archive {
         .map(drop)
     }
 
+    /// `pmiPutLabel`. The label's JSON value is a string, whatever `value` looks like, except
+    /// for `true`, `false` and `null` (any case), which are JSON literals: that is what every
+    /// libpcp_import before PCP 7.2 makes of any value, and 7.2's (which passes numbers and
+    /// quoted strings through as JSON) is given the value quoted to make the same.
     pub fn put_label(
         &mut self,
         target: LabelTarget,
@@ -258,7 +276,7 @@ impl Archive {
             LabelTarget::Instance(indom, inst) => (ifi::PM_LABEL_INSTANCES, indom, inst),
         };
         let n = cstr("pmiPutLabel", name)?;
-        let v = cstr("pmiPutLabel", value)?;
+        let v = cstr("pmiPutLabel", &label_value_for_library(value))?;
         // SAFETY: valid C strings, copied by the library.
         check("pmiPutLabel", unsafe {
             ifi::pmiPutLabel(ty as u32, id, inst, n.as_ptr(), v.as_ptr())
@@ -266,10 +284,15 @@ impl Archive {
         .map(drop)
     }
 
-    /// `pmiWrite(sec, usec)`: write the values put since the last write at this time.
+    /// `pmiWrite`: write the values put since the last write at `sec`.`usec` (passed to the
+    /// library as nanoseconds where its pmiWrite takes nanoseconds, PCP 7.2 and later).
     pub fn write(&mut self, sec: i32, usec: i32) -> Result<(), ImportError> {
+        #[cfg(pcp_pmi_write_nsec)]
+        let (sec, frac) = (sec as libc::c_ulonglong, (usec as libc::c_uint) * 1000);
+        #[cfg(not(pcp_pmi_write_nsec))]
+        let frac = usec;
         // SAFETY: plain integers on the current context.
-        check("pmiWrite", unsafe { ifi::pmiWrite(sec, usec) }).map(drop)
+        check("pmiWrite", unsafe { ifi::pmiWrite(sec, frac) }).map(drop)
     }
 
     /// `pmiPutResult`: write one record at `sec`.`usec` holding `values`, each
@@ -296,6 +319,10 @@ impl Archive {
         let mut blocks: Vec<Vec<u64>> = Vec::with_capacity(values.len());
         for (_, _, v) in values {
             let (vtype, payload): (i32, Vec<u8>) = match v {
+                Value::U32(_) | Value::NoValues => {
+                    blocks.push(Vec::new()); // in situ, or no value: no block
+                    continue;
+                }
                 Value::U64(x) => (ffi::PM_TYPE_U64, x.to_ne_bytes().to_vec()),
                 Value::Double(x) => (ffi::PM_TYPE_DOUBLE, x.to_ne_bytes().to_vec()),
                 Value::Str(x) => {
@@ -314,7 +341,7 @@ impl Archive {
                 });
             }
             let mut block = vec![0u64; vlen.div_ceil(8)];
-            let header = ((vtype as u32) << 24) | vlen as u32;
+            let header = ifi::value_block_header(vtype, vlen);
             // SAFETY: block has at least vlen bytes; u8 has no alignment requirement.
             let bytes = unsafe {
                 std::slice::from_raw_parts_mut(block.as_mut_ptr() as *mut u8, block.len() * 8)
@@ -326,19 +353,41 @@ impl Archive {
         // value sets: 16-byte header, then 16-byte pmValue entries
         let mut vsets: Vec<Vec<u64>> = Vec::with_capacity(order.len());
         for (pmid, idx) in &order {
-            let mut vs = vec![0u64; 2 + 2 * idx.len()];
+            let idx: Vec<usize> = idx
+                .iter()
+                .copied()
+                .filter(|&i| values[i].2 != Value::NoValues)
+                .collect();
+            let insitu = idx.iter().any(|&i| matches!(values[i].2, Value::U32(_)));
+            if insitu && !idx.iter().all(|&i| matches!(values[i].2, Value::U32(_))) {
+                return Err(ImportError {
+                    call: "pmiPutResult",
+                    code: ffi::PM_ERR_GENERIC,
+                    message: format!("metric {pmid:#x}: 32-bit and other values mixed"),
+                });
+            }
+            let mut vs = vec![0u64; 2 + 2 * idx.len().max(1)];
             let p = vs.as_mut_ptr() as *mut ifi::pmValueSet;
             // SAFETY: vs is 8-byte aligned and sized for the header plus idx.len() entries
             // (offsets checked by the const asserts in import_ffi.rs).
             unsafe {
                 (*p).pmid = *pmid;
                 (*p).numval = idx.len() as i32;
-                (*p).valfmt = ifi::PM_VAL_SPTR;
+                (*p).valfmt = if insitu {
+                    ifi::PM_VAL_INSITU
+                } else {
+                    ifi::PM_VAL_DPTR
+                };
                 let list = std::ptr::addr_of_mut!((*p).vlist) as *mut ifi::pmValue;
                 for (j, &i) in idx.iter().enumerate() {
                     let e = list.add(j);
                     (*e).inst = values[i].1;
-                    (*e).pval = blocks[i].as_mut_ptr() as *mut libc::c_void;
+                    if let Value::U32(x) = values[i].2 {
+                        // lval, the union's first 4 bytes
+                        *(std::ptr::addr_of_mut!((*e).pval) as *mut u32) = x;
+                    } else {
+                        (*e).pval = blocks[i].as_mut_ptr() as *mut libc::c_void;
+                    }
                 }
             }
             vsets.push(vs);
@@ -347,10 +396,7 @@ impl Archive {
         let r = res.as_mut_ptr() as *mut ifi::pmResult;
         // SAFETY: res is 8-byte aligned and sized for the header plus one pointer per set.
         unsafe {
-            (*r).timestamp = libc::timeval {
-                tv_sec: sec as libc::time_t,
-                tv_usec: usec as libc::suseconds_t,
-            };
+            (*r).timestamp = ifi::pmi_time(sec, usec);
             (*r).numpmid = order.len() as i32;
             let list = std::ptr::addr_of_mut!((*r).vset) as *mut *mut ifi::pmValueSet;
             for (k, vs) in vsets.iter_mut().enumerate() {
@@ -358,7 +404,10 @@ impl Archive {
             }
         }
         // SAFETY: the result and everything it points to live until this call returns; the
-        // library copies what it writes (PM_VAL_SPTR: it frees nothing).
+        // library encodes it into the archive record and frees nothing (pmiPutResult, unlike
+        // pmiWrite, leaves the result to its caller). PM_VAL_DPTR, not PM_VAL_SPTR: the
+        // valfmt is copied into the record as is, and readers (pmlogcheck, pmFetchArchive)
+        // expect the stored form, PM_VAL_DPTR, for every value that is not in situ.
         let rc = unsafe { ifi::pmiPutResult(r) };
         drop((blocks, vsets, res));
         check("pmiPutResult", rc).map(drop)
@@ -388,6 +437,19 @@ impl Drop for Archive {
             }
             ACTIVE.store(false, Ordering::SeqCst);
         }
+    }
+}
+
+/// The text to give `pmiPutLabel` so that the label's JSON value is the string `value` (or
+/// the literal, for true/false/null) on every libpcp_import: see [`Archive::put_label`].
+pub fn label_value_for_library(value: &str) -> std::borrow::Cow<'_, str> {
+    let literal = ["true", "false", "null"]
+        .iter()
+        .any(|l| value.eq_ignore_ascii_case(l));
+    if cfg!(pcp_pmi_write_nsec) && !literal {
+        format!("\"{value}\"").into()
+    } else {
+        value.into()
     }
 }
 
@@ -474,6 +536,29 @@ impl Drop for QuietStderr {
         unsafe {
             libc::dup2(self.saved, 2);
             libc::close(self.saved);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::label_value_for_library as lv;
+
+    #[test]
+    fn label_values_become_the_same_json_on_every_libpcp_import() {
+        // JSON literals go through as they are, on every version.
+        for v in ["true", "False", "NULL"] {
+            assert_eq!(lv(v), v);
+        }
+        // Everything else: given as is where the library quotes it (before PCP 7.2), quoted
+        // where the library would pass a number or a quoted string through (7.2 and later).
+        for v in ["2", "0.95", "1e3", "concurrent@2", "\"x\""] {
+            let want = if cfg!(pcp_pmi_write_nsec) {
+                format!("\"{v}\"")
+            } else {
+                v.to_string()
+            };
+            assert_eq!(lv(v), want, "{v}");
         }
     }
 }

@@ -1,12 +1,22 @@
-//! Hand-written declarations of PCP's log-import library, `libpcp_import.so.1`
-//! (`/usr/include/pcp/import.h`, LOGIMPORT(3)), as shipped with PCP 6.x.
+//! Hand-written declarations of PCP's log-import library (`/usr/include/pcp/import.h`,
+//! LOGIMPORT(3)), in the form build.rs found in the installed headers:
 //!
-//! ABI notes: `pmiWrite(int sec, int usec)` is the `.so.1` signature (PCP 7.2's `.so.2` takes
-//! `(unsigned long long, unsigned int)`); `pmUnits` is passed **by value** as the `u32`
-//! newtype from [`super::ffi::pmUnits`]. The library keeps global state and is not thread-safe.
+//! | PCP        | library               | `pmiWrite`                                   | `pmiPutResult` takes        |
+//! |------------|-----------------------|----------------------------------------------|-----------------------------|
+//! | 6.x        | `libpcp_import.so.1`  | `(int sec, int usec)`                        | `pmResult` (timeval)        |
+//! | 7.0, 7.1   | `libpcp_import.so.1`  | `(int sec, int usec)`                        | `pmResult_v2` (timeval)     |
+//! | 7.2 and up | `libpcp_import.so.2`  | `(unsigned long long sec, unsigned int nsec)` | `pmResult` (timespec)       |
+//!
+//! cfg `pcp_pmi_write_nsec` selects the second `pmiWrite`, cfg `pcp_pmi_result_timespec` the
+//! timespec result. The two result forms have the same layout on LP64 (two 8-byte fields);
+//! what differs is the unit of the second field, which [`PmiTime`] hides. `pmUnits` is passed
+//! **by value** as the `u32` newtype from [`super::ffi::pmUnits`]. The library keeps global
+//! state and is not thread-safe.
 #![allow(non_camel_case_types, non_snake_case, dead_code)]
 
 use super::ffi::{pmID, pmInDom, pmUnits};
+#[cfg(pcp_pmi_write_nsec)]
+use libc::c_ulonglong;
 use libc::{c_char, c_int, c_uint, c_void};
 use std::mem::{offset_of, size_of};
 
@@ -40,25 +50,158 @@ pub struct pmValueSet {
     pub vlist: [pmValue; 1],
 }
 
-/// `pmResult` with its first `vset` pointer; the rest follow in the same allocation.
+/// The timestamp of the result `pmiPutResult` takes.
+#[cfg(pcp_pmi_result_timespec)]
+pub type PmiTime = libc::timespec;
+#[cfg(not(pcp_pmi_result_timespec))]
+pub type PmiTime = libc::timeval;
+
+/// The C name of the structure `pmiPutResult` takes, as build.rs read it from import.h.
+pub const PMI_RESULT_C_NAME: &str = env!("PCP_PMI_RESULT");
+
+/// A timestamp in the result form: seconds and microseconds in, the library's unit out.
+pub fn pmi_time(sec: i64, usec: i64) -> PmiTime {
+    #[cfg(pcp_pmi_result_timespec)]
+    let t = libc::timespec {
+        tv_sec: sec as libc::time_t,
+        tv_nsec: (usec * 1000) as libc::c_long,
+    };
+    #[cfg(not(pcp_pmi_result_timespec))]
+    let t = libc::timeval {
+        tv_sec: sec as libc::time_t,
+        tv_usec: usec as libc::suseconds_t,
+    };
+    t
+}
+
+/// The result `pmiPutResult` takes ([`PMI_RESULT_C_NAME`]) with its first `vset` pointer;
+/// the rest follow in the same allocation.
 #[repr(C)]
 pub struct pmResult {
-    pub timestamp: libc::timeval,
+    pub timestamp: PmiTime,
     pub numpmid: c_int,
     pub vset: [*mut pmValueSet; 1],
 }
 
-/// `valfmt`: the value is in `pval->vbuf`, statically allocated (the library does not free it).
+/// `valfmt`: a 32-bit value held in `lval` itself.
+pub const PM_VAL_INSITU: c_int = 0;
+/// `valfmt`: the value is in `pval->vbuf`, in a block of its own. The form archive records
+/// hold for every value that is not in situ (`pmlogcheck` rejects any other).
+pub const PM_VAL_DPTR: c_int = 1;
+/// `valfmt`: as [`PM_VAL_DPTR`], statically allocated; an in-memory form only, never stored.
 pub const PM_VAL_SPTR: c_int = 2;
 /// Bytes of the `pmValueBlock` header (`vtype:8`, `vlen:24`; as a u32: `vtype << 24 | vlen`,
 /// bitfields allocated LSB first as on every platform PCP 6 builds for, see PCP-NOTES P2).
 pub const PM_VAL_HDR_SIZE: usize = 4;
 
+/// The first 4 bytes of a `pmValueBlock` (its `vtype` and `vlen` bitfields) as a `u32`.
+pub const fn value_block_header(vtype: c_int, vlen: usize) -> u32 {
+    ((vtype as u32) << 24) | (vlen as u32 & 0x00ff_ffff)
+}
+
 const _: () = {
     assert!(size_of::<pmValue>() == 16 && offset_of!(pmValue, pval) == 8);
     assert!(offset_of!(pmValueSet, vlist) == 16 && size_of::<pmValueSet>() == 32);
     assert!(offset_of!(pmResult, numpmid) == 16 && offset_of!(pmResult, vset) == 24);
+    assert!(size_of::<PmiTime>() == 16);
 };
+
+/// (C expression, value Rust computes) for every structure and constant above, for the C
+/// header probe test in tests/foundation.rs.
+pub fn layout_table() -> Vec<(String, usize)> {
+    let r = PMI_RESULT_C_NAME;
+    vec![
+        ("sizeof(pmValue)".into(), size_of::<pmValue>()),
+        (
+            "offsetof(pmValue,value.pval)".into(),
+            offset_of!(pmValue, pval),
+        ),
+        ("sizeof(pmValueSet)".into(), size_of::<pmValueSet>()),
+        (
+            "offsetof(pmValueSet,numval)".into(),
+            offset_of!(pmValueSet, numval),
+        ),
+        (
+            "offsetof(pmValueSet,valfmt)".into(),
+            offset_of!(pmValueSet, valfmt),
+        ),
+        (
+            "offsetof(pmValueSet,vlist)".into(),
+            offset_of!(pmValueSet, vlist),
+        ),
+        ("offsetof(pmValueBlock,vbuf)".into(), PM_VAL_HDR_SIZE),
+        (
+            "VALUE_BLOCK_HEADER(PM_TYPE_STRING,9)".into(),
+            value_block_header(super::ffi::PM_TYPE_STRING, 9) as usize,
+        ),
+        (
+            format!("sizeof((({r}*)0)->timestamp)"),
+            size_of::<PmiTime>(),
+        ),
+        (
+            format!("offsetof({r},numpmid)"),
+            offset_of!(pmResult, numpmid),
+        ),
+        (format!("offsetof({r},vset)"), offset_of!(pmResult, vset)),
+        (format!("sizeof({r})"), size_of::<pmResult>()),
+        ("PM_VAL_DPTR".into(), PM_VAL_DPTR as usize),
+        ("PM_VAL_SPTR".into(), PM_VAL_SPTR as usize),
+        ("PM_LABEL_CONTEXT".into(), PM_LABEL_CONTEXT as usize),
+        ("PM_LABEL_DOMAIN".into(), PM_LABEL_DOMAIN as usize),
+        ("PM_LABEL_INDOM".into(), PM_LABEL_INDOM as usize),
+        ("PM_LABEL_CLUSTER".into(), PM_LABEL_CLUSTER as usize),
+        ("PM_LABEL_ITEM".into(), PM_LABEL_ITEM as usize),
+        ("PM_LABEL_INSTANCES".into(), PM_LABEL_INSTANCES as usize),
+        ("PM_TEXT_ONELINE".into(), PM_TEXT_ONELINE as usize),
+        ("PM_TEXT_HELP".into(), PM_TEXT_HELP as usize),
+        ("PM_TEXT_PMID".into(), PM_TEXT_PMID as usize),
+        ("PM_TEXT_INDOM".into(), PM_TEXT_INDOM as usize),
+        ("PMI_MAXERRMSGLEN".into(), PMI_MAXERRMSGLEN),
+    ]
+}
+
+/// (function, its C type as the declarations below have it) for every libpcp_import function
+/// declared here; the header probe test checks each against import.h's prototype.
+pub fn prototype_table() -> Vec<(&'static str, String)> {
+    #[cfg(pcp_pmi_write_nsec)]
+    let write = "int (*)(unsigned long long, unsigned int)";
+    #[cfg(not(pcp_pmi_write_nsec))]
+    let write = "int (*)(int, int)";
+    let put_result = format!("int (*)(const {PMI_RESULT_C_NAME} *)");
+    vec![
+        ("pmiStart", "int (*)(const char *, int)".into()),
+        ("pmiEnd", "int (*)(void)".into()),
+        ("pmiSetHostname", "int (*)(const char *)".into()),
+        ("pmiSetTimezone", "int (*)(const char *)".into()),
+        ("pmiSetVersion", "int (*)(int)".into()),
+        (
+            "pmiAddMetric",
+            "int (*)(const char *, pmID, int, pmInDom, int, pmUnits)".into(),
+        ),
+        (
+            "pmiAddInstance",
+            "int (*)(pmInDom, const char *, int)".into(),
+        ),
+        (
+            "pmiPutValue",
+            "int (*)(const char *, const char *, const char *)".into(),
+        ),
+        ("pmiGetHandle", "int (*)(const char *, const char *)".into()),
+        ("pmiPutValueHandle", "int (*)(int, const char *)".into()),
+        ("pmiWrite", write.into()),
+        ("pmiPutMark", "int (*)(void)".into()),
+        ("pmiPutResult", put_result),
+        (
+            "pmiPutText",
+            "int (*)(unsigned int, unsigned int, unsigned int, const char *)".into(),
+        ),
+        (
+            "pmiPutLabel",
+            "int (*)(unsigned int, unsigned int, unsigned int, const char *, const char *)".into(),
+        ),
+        ("pmiErrStr_r", "char *(*)(int, char *, int)".into()),
+    ]
+}
 
 #[link(name = "pcp_import")]
 unsafe extern "C" {
@@ -80,7 +223,10 @@ unsafe extern "C" {
     -> c_int;
     pub fn pmiGetHandle(name: *const c_char, instance: *const c_char) -> c_int;
     pub fn pmiPutValueHandle(handle: c_int, value: *const c_char) -> c_int;
+    #[cfg(not(pcp_pmi_write_nsec))]
     pub fn pmiWrite(sec: c_int, usec: c_int) -> c_int;
+    #[cfg(pcp_pmi_write_nsec)]
+    pub fn pmiWrite(sec: c_ulonglong, nsec: c_uint) -> c_int;
     pub fn pmiPutMark() -> c_int;
     pub fn pmiPutResult(result: *const pmResult) -> c_int;
     pub fn pmiPutText(ty: c_uint, class: c_uint, id: c_uint, content: *const c_char) -> c_int;

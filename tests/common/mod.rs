@@ -332,3 +332,36 @@ pub fn parse_pminfo(text: &str) -> BTreeMap<String, BTreeMap<String, String>> {
     }
     out
 }
+
+/// `pmrep -o csv` output, split into the header's column names and the rows' fields (each
+/// unquoted). Column names spell an instance `metric-inst` on PCP 6 and `metric[inst]` on
+/// PCP 7; [`PmrepCsv::column`] accepts both.
+pub struct PmrepCsv {
+    pub header: Vec<String>,
+    pub rows: Vec<Vec<String>>,
+}
+
+impl PmrepCsv {
+    pub fn parse(text: &str) -> PmrepCsv {
+        let split = |l: &str| -> Vec<String> {
+            l.split(',')
+                .map(|f| f.trim().trim_matches('"').to_string())
+                .collect()
+        };
+        let mut lines = text.lines().filter(|l| !l.trim().is_empty());
+        let header = lines.next().map(split).unwrap_or_default();
+        let rows = lines.map(split).collect();
+        PmrepCsv { header, rows }
+    }
+
+    /// The index of the column of `metric`'s instance `inst`, in either spelling.
+    pub fn column(&self, metric: &str, inst: &str) -> Option<usize> {
+        let (dash, bracket) = (format!("{metric}-{inst}"), format!("{metric}[{inst}]"));
+        self.header.iter().position(|h| *h == dash || *h == bracket)
+    }
+
+    /// The number in `row` at `metric`'s instance `inst`, if the row has one there.
+    pub fn value(&self, row: &[String], metric: &str, inst: &str) -> Option<f64> {
+        row.get(self.column(metric, inst)?)?.parse().ok()
+    }
+}

@@ -2,6 +2,8 @@
 """Print every value of every guidellm.* metric in a PCP archive, one per line, exactly:
    EPOCH_SECONDS<TAB>METRIC<TAB>INSTANCE_NAME<TAB>VALUE   (doubles as Python repr, exact)
    and a line "EPOCH_SECONDS<TAB><mark>" for each <mark> record.
+EPOCH_SECONDS has 6 decimals where the PMAPI's pmResult timestamp is a timeval (PCP 6) and 9
+where it is a timespec (PCP 7), so nothing the archive holds is rounded away.
 Used by tests/importer_*.rs (pmdumplog prints doubles with 15-16 digits only)."""
 import sys
 from pcp import pmapi
@@ -17,6 +19,15 @@ info = {}
 for n, p, d in zip(names, pmids, descs):
     info[p] = (n, d)
 out = sys.stdout
+
+
+def stamp(ts):
+    """The text of a timeval or a timespec, with all of its digits."""
+    if hasattr(ts, "tv_nsec"):
+        return "%d.%09d" % (ts.tv_sec, ts.tv_nsec)
+    return "%d.%06d" % (ts.tv_sec, ts.tv_usec)
+
+
 while True:
     try:
         res = ctx.pmFetchArchive()
@@ -24,8 +35,7 @@ while True:
         if e.args[0] == c_api.PM_ERR_EOL:
             break
         raise
-    ts = res.contents.timestamp
-    t = "%d.%06d" % (ts.tv_sec, ts.tv_usec)
+    t = stamp(res.contents.timestamp)
     n = res.contents.numpmid
     if n == 0:
         out.write("%s\t<mark>\n" % t)

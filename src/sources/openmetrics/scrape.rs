@@ -35,12 +35,145 @@ fn runtime() -> &'static tokio::runtime::Handle {
     })
 }
 
+/// A URL as it may be shown: userinfo and every query value replaced by `***`, so a password or
+/// an access token in `url` never reaches a label, an error text or the log
+/// (`http://***@host:8000/metrics?access_token=***`). A fragment is dropped likewise.
+pub fn redact_url(url: &str) -> String {
+    let (scheme, rest) = match url.find("://") {
+        Some(i) => (&url[..i + 3], &url[i + 3..]),
+        None => ("", url),
+    };
+    let auth_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    let (authority, tail) = rest.split_at(auth_end);
+    let mut out = String::with_capacity(url.len());
+    out.push_str(scheme);
+    match authority.rfind('@') {
+        Some(at) => {
+            out.push_str("***");
+            out.push_str(&authority[at..]);
+        }
+        None => out.push_str(authority),
+    }
+    let (before_frag, frag) = match tail.find('#') {
+        Some(i) => (&tail[..i], Some(())),
+        None => (tail, None),
+    };
+    match before_frag.split_once('?') {
+        Some((path, query)) => {
+            out.push_str(path);
+            out.push('?');
+            for (i, pair) in query.split('&').enumerate() {
+                if i > 0 {
+                    out.push('&');
+                }
+                match pair.split_once('=') {
+                    Some((k, _)) => {
+                        out.push_str(k);
+                        out.push_str("=***");
+                    }
+                    None if pair.is_empty() => {}
+                    None => out.push_str("***"),
+                }
+            }
+        }
+        None => out.push_str(before_frag),
+    }
+    if frag.is_some() {
+        out.push_str("#***");
+    }
+    out
+}
+
+/// `text` with every occurrence of the raw `url` (and of its userinfo and query, should a
+/// library quote them apart) replaced by the redacted form.
+fn scrub(text: String, url: &str, shown: &str) -> String {
+    if url == shown {
+        return text;
+    }
+    let mut text = text.replace(url, shown);
+    let rest = url.split_once("://").map_or(url, |(_, r)| r);
+    let authority = &rest[..rest.find(['/', '?', '#']).unwrap_or(rest.len())];
+    if let Some(at) = authority.rfind('@') {
+        let userinfo = &authority[..at];
+        if !userinfo.is_empty() {
+            text = text.replace(userinfo, "***");
+        }
+    }
+    if let Some((_, query)) = rest.split_once('?') {
+        let query = query.split('#').next().unwrap_or("");
+        for pair in query.split('&') {
+            let secret = pair.split_once('=').map_or(pair, |(_, v)| v);
+            if secret.len() >= 3 {
+                text = text.replace(secret, "***");
+            }
+        }
+    }
+    text
+}
+
+/// Largest token file read (a bearer token is a few KB at most).
+const MAX_TOKEN: u64 = 64 << 10;
+
+/// A bearer token file. It is opened when the source is created, while the agent still runs
+/// as root, and the descriptor kept: a root-owned 0600 file the agent's user cannot open is
+/// still read through it. At each scrape the path is read again when the agent's user may
+/// (tokens rotate), else the kept descriptor (a file rewritten in place is seen; one replaced
+/// by another is not, until the agent restarts). The contents are never logged.
+pub struct TokenFile {
+    path: PathBuf,
+    held: Option<std::fs::File>,
+}
+
+impl TokenFile {
+    pub fn open(path: PathBuf) -> TokenFile {
+        let held = std::fs::File::open(&path).ok();
+        TokenFile { path, held }
+    }
+
+    pub fn read(&self) -> Result<String, String> {
+        use std::io::Read;
+        let what = |e: std::io::Error| format!("token file {}: {e}", self.path.display());
+        let mut text = Vec::new();
+        match std::fs::File::open(&self.path) {
+            Ok(f) => {
+                f.take(MAX_TOKEN).read_to_end(&mut text).map_err(what)?;
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::PermissionDenied => {
+                let Some(f) = &self.held else {
+                    return Err(what(e));
+                };
+                use std::os::unix::fs::FileExt;
+                let mut buf = vec![0u8; MAX_TOKEN as usize];
+                let mut n = 0;
+                loop {
+                    let k = f.read_at(&mut buf[n..], n as u64).map_err(what)?;
+                    if k == 0 || n + k == buf.len() {
+                        n += k;
+                        break;
+                    }
+                    n += k;
+                }
+                buf.truncate(n);
+                text = buf;
+            }
+            Err(e) => return Err(what(e)),
+        }
+        let text = String::from_utf8(text)
+            .map_err(|_| format!("token file {}: not text", self.path.display()))?;
+        Ok(text.trim().to_string())
+    }
+}
+
 pub struct Scraper {
     /// Built on the first scrape, and again after a failure (the CA file may appear later).
     client: Option<reqwest::Client>,
     url: String,
+    /// `url` as shown in errors ([`redact_url`]).
+    shown: String,
+    /// The body of the last scrape; reused, and freed by [`Scraper::release`] when large.
+    body: Vec<u8>,
     timeout: Duration,
-    token_file: Option<PathBuf>,
+    token_file: Option<TokenFile>,
     ca_file: Option<PathBuf>,
 }
 
@@ -112,8 +245,10 @@ impl Scraper {
         Scraper {
             client: None,
             url: url.to_string(),
+            shown: redact_url(url),
+            body: Vec::new(),
             timeout,
-            token_file,
+            token_file: token_file.map(TokenFile::open),
             ca_file: None,
         }
     }
@@ -124,9 +259,40 @@ impl Scraper {
         self
     }
 
-    /// GETs the endpoint; errors say what failed, prefixed with the URL.
-    pub fn fetch(&mut self) -> Result<String, SourceError> {
-        let url = &self.url;
+    /// GETs the endpoint; errors say what failed, prefixed with the redacted URL. The body
+    /// stays in the scraper's buffer until the next fetch.
+    pub fn fetch(&mut self) -> Result<&str, SourceError> {
+        let mut body = std::mem::take(&mut self.body);
+        body.clear();
+        let result = self.fetch_raw(&mut body);
+        self.body = body;
+        match result {
+            Ok(()) => std::str::from_utf8(&self.body).map_err(|e| {
+                let line = self.body[..e.valid_up_to()]
+                    .iter()
+                    .filter(|b| **b == b'\n')
+                    .count()
+                    + 1;
+                SourceError(format!(
+                    "{}: body is not UTF-8 text (first invalid byte on line {line})",
+                    self.shown
+                ))
+            }),
+            Err(e) => Err(SourceError(scrub(e.0, &self.url, &self.shown))),
+        }
+    }
+
+    /// Frees the body buffer if its capacity is over `keep` bytes (a large or hostile answer),
+    /// and hands the freed memory back to the system.
+    pub fn release(&mut self, keep: usize) {
+        if self.body.capacity() > keep {
+            self.body = Vec::new();
+            crate::pcp::release_free_memory();
+        }
+    }
+
+    fn fetch_raw(&mut self, body: &mut Vec<u8>) -> Result<(), SourceError> {
+        let url = &self.shown;
         if self.client.is_none() {
             let client = build_client(self.timeout, self.ca_file.as_deref())
                 .map_err(|m| SourceError(format!("{url}: {m}")))?;
@@ -135,16 +301,11 @@ impl Scraper {
         let token = match &self.token_file {
             None => None,
             // Read on every scrape (tokens rotate); the contents are never logged.
-            Some(p) => Some(
-                std::fs::read_to_string(p)
-                    .map_err(|e| SourceError(format!("{url}: token file {}: {e}", p.display())))?
-                    .trim()
-                    .to_string(),
-            ),
+            Some(t) => Some(t.read().map_err(|e| SourceError(format!("{url}: {e}")))?),
         };
         // The timer must be created inside the runtime's context, hence the async block.
-        let result =
-            runtime().block_on(async { tokio::time::timeout(self.timeout, self.get(token)).await });
+        let result = runtime()
+            .block_on(async { tokio::time::timeout(self.timeout, self.get(token, body)).await });
         match result {
             Err(_) => Err(SourceError(format!(
                 "{url}: timed out after {} ms",
@@ -154,7 +315,7 @@ impl Scraper {
         }
     }
 
-    async fn get(&self, token: Option<String>) -> Result<String, String> {
+    async fn get(&self, token: Option<String>, body: &mut Vec<u8>) -> Result<(), String> {
         let client = self.client.as_ref().expect("client built in fetch");
         let mut req = client
             .get(&self.url)
@@ -188,7 +349,11 @@ impl Scraper {
         if resp.content_length().is_some_and(|n| n > MAX_BODY as u64) {
             return Err(format!("body larger than {} MiB", MAX_BODY >> 20));
         }
-        let mut body: Vec<u8> = Vec::with_capacity(64 << 10);
+        if let Some(n) = resp.content_length() {
+            body.reserve(n as usize);
+        } else if body.capacity() == 0 {
+            body.reserve(64 << 10);
+        }
         loop {
             match resp.chunk().await {
                 Ok(Some(chunk)) => {
@@ -201,7 +366,7 @@ impl Scraper {
                 Err(e) => return Err(format!("reading the body: {}", root_cause(&e))),
             }
         }
-        String::from_utf8(body).map_err(|e| format!("body is not UTF-8 text: {e}"))
+        Ok(())
     }
 }
 
@@ -262,11 +427,50 @@ mod tests {
     }
 
     #[test]
+    fn a_token_file_is_read_through_the_descriptor_opened_at_start() {
+        let dir = std::env::temp_dir().join(format!("pmdallm-tok-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("token");
+        std::fs::write(&path, "first\n").unwrap();
+        let t = TokenFile::open(path.clone());
+        assert_eq!(t.read().unwrap(), "first");
+        // Rewritten in place: seen by path (and through the descriptor).
+        std::fs::write(&path, "second\n").unwrap();
+        assert_eq!(t.read().unwrap(), "second");
+        // The path no longer readable (as for the agent's user after dropping root): the
+        // descriptor still reads it. Simulated by a directory no one may enter.
+        let t2 = TokenFile {
+            path: dir.join("locked/token"),
+            held: Some(std::fs::File::open(&path).unwrap()),
+        };
+        let locked = dir.join("locked");
+        std::fs::create_dir_all(&locked).unwrap();
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&locked, std::fs::Permissions::from_mode(0o000)).unwrap();
+        if std::fs::File::open(locked.join("token"))
+            .is_err_and(|e| e.kind() == std::io::ErrorKind::PermissionDenied)
+        {
+            assert_eq!(t2.read().unwrap(), "second");
+        }
+        let t3 = TokenFile::open(dir.join("missing"));
+        assert!(
+            t3.read()
+                .unwrap_err()
+                .ends_with("No such file or directory (os error 2)")
+        );
+        std::fs::set_permissions(&locked, std::fs::Permissions::from_mode(0o700)).unwrap();
+        std::fs::remove_dir_all(&dir).ok();
+    }
+
+    #[test]
     fn a_hung_endpoint_times_out_without_blocking_another() {
         let (hung, _rx1) = server(None);
         let (ok, _rx2) = server(Some("b 2\n"));
-        let slow =
-            std::thread::spawn(move || Scraper::new(&hung, Duration::from_secs(3), None).fetch());
+        let slow = std::thread::spawn(move || {
+            Scraper::new(&hung, Duration::from_secs(3), None)
+                .fetch()
+                .map(str::to_string)
+        });
         std::thread::sleep(Duration::from_millis(200));
         let t = Instant::now();
         assert_eq!(
@@ -279,6 +483,42 @@ mod tests {
         assert!(t.elapsed() < Duration::from_secs(2), "{:?}", t.elapsed());
         let err = slow.join().unwrap().unwrap_err();
         assert!(err.0.ends_with(": timed out after 3000 ms"), "{err}");
+    }
+
+    #[test]
+    fn urls_are_shown_without_userinfo_and_query_values() {
+        assert_eq!(
+            redact_url("http://user:PW@host:8000/metrics?access_token=T&x=1"),
+            "http://***@host:8000/metrics?access_token=***&x=***"
+        );
+        assert_eq!(redact_url("https://h/m?TOKEN#frag"), "https://h/m?***#***");
+        assert_eq!(
+            redact_url("http://127.0.0.1:8000/metrics"),
+            "http://127.0.0.1:8000/metrics"
+        );
+        assert_eq!(redact_url("http://u@h?"), "http://***@h?");
+        let url = "http://user:PW@h/m?access_token=SECRET";
+        let text = scrub(
+            format!("error sending request for url ({url}); user:PW SECRET"),
+            url,
+            &redact_url(url),
+        );
+        assert!(!text.contains("PW") && !text.contains("SECRET"), "{text}");
+    }
+
+    #[test]
+    fn errors_never_show_the_password_or_token_of_the_url() {
+        let l = TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = l.local_addr().unwrap().port();
+        drop(l);
+        let url = format!("http://user:PW123@127.0.0.1:{port}/metrics?access_token=TOK456");
+        let err = Scraper::new(&url, Duration::from_secs(2), None)
+            .fetch()
+            .unwrap_err();
+        assert_eq!(
+            err.0,
+            format!("http://***@127.0.0.1:{port}/metrics?access_token=***: connection refused")
+        );
     }
 
     #[test]
