@@ -1,6 +1,7 @@
 #!/bin/sh
 # test-all.sh - the README's second command and what CI runs: install prerequisites, then run
-# formatting and lint checks and every test (unit, integration against real PCP tools, install).
+# formatting and lint checks and every test (unit, integration against real PCP tools, install),
+# then the same in Debian 13 and unstable roots (scripts/test-roots.sh; LLM_TEST_ROOTS=0 skips).
 # Run as root from the repository.
 set -eu
 cd "$(dirname "$0")/.."

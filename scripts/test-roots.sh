@@ -71,13 +71,14 @@ free_port() {
     echo "$p"
 }
 
+root_ok() { [ -x "$ROOTS_DIR/$1/bin/sh" ] && [ -f "$ROOTS_DIR/$1/etc/debian_version" ]; }
+
 # Make the root once (into a .partial directory, renamed when complete, so an interrupted
 # debootstrap is never reused).
 make_root() {
     rel=$1
     dir=$ROOTS_DIR/$rel
-    [ -x "$dir/bin/sh" ] && [ -f "$dir/etc/debian_version" ] && return 0
-    ensure_debootstrap
+    root_ok "$rel" && return 0
     mirror=$(host_mirror)
     [ -n "$mirror" ] || die "cannot find a Debian archive in this host's /etc/apt/sources.list* to debootstrap $rel from"
     log "$rel: debootstrap (minbase) from the host's Debian archive into $dir"
@@ -180,9 +181,17 @@ run_root() {
 }
 
 mkdir -p "$ROOTS_DIR"
-# Roots first (network and disk bound), then the tests (CPU bound).
+# Roots first, side by side (network and disk bound), then the tests one root at a time (CPU).
 for rel in $RELEASES; do
-    make_root "$rel"
+    root_ok "$rel" || ensure_debootstrap
+done
+pids=""
+for rel in $RELEASES; do
+    make_root "$rel" &
+    pids="$pids $!"
+done
+for pid in $pids; do
+    wait "$pid" || die "a root could not be made (see the messages above)"
 done
 
 summary=""
