@@ -123,6 +123,7 @@ pub struct Config {
     /// The file read, or "(built-in defaults)".
     pub source: String,
     pub gpu: GpuConfig,
+    pub membw: crate::sources::membw::config::MembwConfig,
     pub vllm: Vec<EndpointConfig>,
     pub lmcache: Vec<EndpointConfig>,
     pub epp: Vec<EndpointConfig>,
@@ -135,6 +136,7 @@ impl Default for Config {
         Config {
             source: "(built-in defaults)".into(),
             gpu: GpuConfig::default(),
+            membw: Default::default(),
             vllm: vec![EndpointConfig::default_vllm()],
             lmcache: vec![],
             epp: vec![],
@@ -147,6 +149,7 @@ impl Default for Config {
 #[serde(deny_unknown_fields)]
 struct RawDoc {
     gpu: Option<Spanned<toml::Value>>,
+    membw: Option<Spanned<toml::Value>>,
     #[serde(default)]
     vllm: Vec<Spanned<toml::Value>>,
     #[serde(default)]
@@ -161,6 +164,7 @@ struct RawDoc {
 #[allow(dead_code)]
 struct TypedDoc {
     gpu: Option<GpuConfig>,
+    membw: Option<crate::sources::membw::config::MembwConfig>,
     #[serde(default)]
     vllm: Vec<EndpointConfig>,
     #[serde(default)]
@@ -298,7 +302,12 @@ impl Config {
                 return cfg;
             }
         };
-        let mut section_starts: Vec<usize> = raw.gpu.iter().map(|g| g.span().start).collect();
+        let mut section_starts: Vec<usize> = raw
+            .gpu
+            .iter()
+            .chain(&raw.membw)
+            .map(|g| g.span().start)
+            .collect();
         for list in [&raw.vllm, &raw.lmcache, &raw.epp] {
             section_starts.extend(list.iter().map(|v| v.span().start));
         }
@@ -319,6 +328,12 @@ impl Config {
         {
             cfg.gpu = g;
         }
+        if let Some(m) = raw
+            .membw
+            .and_then(|m| section(&ctx, "membw", m, &mut cfg.errors))
+        {
+            cfg.membw = m;
+        }
         let had_vllm = !raw.vllm.is_empty();
         cfg.vllm = endpoints(&ctx, "vllm", raw.vllm, &mut cfg.errors);
         if !had_vllm {
@@ -333,7 +348,7 @@ impl Config {
     /// Source names share one instance domain (llm.agent.source): a name used by two
     /// endpoints of different kinds keeps the first and drops the later one with an error.
     fn drop_names_used_twice(&mut self) {
-        let mut seen: Vec<String> = vec!["gpu".to_string()];
+        let mut seen: Vec<String> = vec!["gpu".to_string(), "membw".to_string()];
         let file = self.source.clone();
         let mut errors = Vec::new();
         for (kind, list) in [

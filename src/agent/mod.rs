@@ -17,6 +17,9 @@ pub fn sources_for(config: &Config) -> Vec<Scheduled> {
             config.gpu.library.clone(),
         ));
     }
+    if config.membw.enabled {
+        sources.push(crate::sources::membw::MembwSource::scheduled(&config.membw));
+    }
     // Prometheus endpoints: one source each, retried at their normal interval (back-off 1) so
     // the first sample after an endpoint comes up is never delayed.
     for ep in config.vllm.iter().chain(&config.lmcache).chain(&config.epp) {

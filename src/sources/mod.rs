@@ -6,6 +6,7 @@
 //! and `sample()`, which may block (NVML, HTTP) because it runs on the source's own thread.
 
 pub mod gpu;
+pub mod membw;
 pub mod openmetrics;
 pub mod scheduler;
 
