@@ -5,6 +5,9 @@ use serde::Deserialize;
 use std::path::PathBuf;
 use std::time::Duration;
 
+/// The keys `[membw]` may have (unknown keys are reported with this list).
+pub const KEYS: &[&str] = &["enabled", "interval", "sysfs", "procfs"];
+
 /// `[membw]`: `enabled`, `interval`, and the roots of sysfs and procfs (tests point them at
 /// trees of their own).
 #[derive(Clone, Debug, Deserialize, PartialEq)]

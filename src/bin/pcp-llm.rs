@@ -1,0 +1,27 @@
+//! `pcp-llm`: the `pcp llm ...` commands (PCP's `pcp` runs `$PCP_BINADM_DIR/pcp-llm`); see
+//! man/pcp-llm.1. Subcommands: `compare`.
+
+const USAGE: &str = "Usage: pcp llm COMMAND [options] ...
+
+Commands:
+  compare    compare GuideLLM results of several configurations (pcp llm compare --help)";
+
+fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let code = match args.first().map(String::as_str) {
+        Some("compare") => pcp_pmda_llm::compare::main_with_args(&args[1..]),
+        Some("-h" | "--help" | "help") => {
+            println!("{USAGE}");
+            0
+        }
+        Some(other) => {
+            eprintln!("pcp-llm: unknown command {other:?} (this version has: compare)\n{USAGE}");
+            2
+        }
+        None => {
+            eprintln!("pcp-llm: no command given\n{USAGE}");
+            2
+        }
+    };
+    std::process::exit(code);
+}
