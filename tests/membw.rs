@@ -1106,3 +1106,48 @@ fn pmrep_rate_converts_the_byte_counters() {
         "write rate {write} B/s: {csv}"
     );
 }
+
+#[test]
+fn membw_section_of_llm_conf() {
+    use pcp_pmda_llm::agent::{self, config::Config};
+    let c = Config::parse(
+        "llm.conf",
+        "[membw]\nenabled = false\ninterval = \"2s\"\nsysfs = \"/tmp/sys\"\n",
+    );
+    assert!(c.errors.is_empty(), "{:?}", c.errors);
+    assert_eq!(
+        c.membw,
+        MembwConfig {
+            enabled: false,
+            interval: Interval(Duration::from_secs(2)),
+            sysfs: "/tmp/sys".into(),
+            procfs: "/proc".into()
+        }
+    );
+    assert!(!agent::plan(&c).iter().any(|p| p.name == "membw"));
+    let c = Config::parse("llm.conf", "");
+    assert_eq!(c.membw, MembwConfig::default());
+    assert!(c.membw.enabled && c.membw.sysfs == Path::new("/sys"));
+    assert!(
+        agent::plan(&c).iter().any(|p| p.name == "membw"),
+        "on by default"
+    );
+    let c = Config::parse("f", "[gpu]\nenabled = false\n\n[membw]\nsysf = \"/x\"\n");
+    assert_eq!(
+        c.errors,
+        vec![s(
+            "f:5: [membw]: unknown key \"sysf\" (the known keys are enabled, interval, sysfs, procfs); using built-in defaults for this section"
+        )]
+    );
+    assert_eq!(c.membw, MembwConfig::default());
+    // An endpoint may not take the source's name.
+    let c = Config::parse(
+        "f",
+        "[[vllm]]\nname = \"membw\"\nurl = \"http://x/metrics\"\n",
+    );
+    assert!(
+        c.errors[0].contains("name \"membw\" is already used by the built-in membw source"),
+        "{:?}",
+        c.errors
+    );
+}
