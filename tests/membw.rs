@@ -1151,3 +1151,92 @@ fn membw_section_of_llm_conf() {
         c.errors
     );
 }
+
+#[test]
+fn sapphire_rapids_without_named_events_uses_the_built_in_table_and_sch0_only_says_half() {
+    let t = TempDir::new("membw-spr");
+    let r = t.path();
+    cpus(r, 2, 1);
+    pmu(
+        r,
+        "uncore_imc_0",
+        25,
+        "0,1",
+        INTEL_FMT,
+        &[("clockticks", "event=0x01,umask=0x00", None, None)],
+    );
+    // Not a Sapphire Rapids: nothing is guessed.
+    put(
+        r,
+        "proc/cpuinfo",
+        "processor\t: 0\nvendor_id\t: GenuineIntel\ncpu family\t: 6\nmodel\t\t: 106\n",
+    );
+    let p = plan(r);
+    assert!(p.counters.is_empty(), "{:?}", summary(&p));
+    put(
+        r,
+        "proc/cpuinfo",
+        "processor\t: 0\nvendor_id\t: GenuineIntel\ncpu family\t: 6\nmodel\t\t: 143\nmodel name\t: Intel(R) Xeon(R) Platinum 8480+\n",
+    );
+    let p = plan(r);
+    let got: Vec<(Kind, u32, String, u64, f64)> = p
+        .counters
+        .iter()
+        .map(|c| {
+            (
+                c.kind,
+                c.socket,
+                c.event.clone(),
+                c.encoding.config,
+                c.bytes_per_count,
+            )
+        })
+        .collect();
+    assert_eq!(
+        got,
+        vec![
+            (Kind::MemRead, 0, s("cas_count_read"), 0xcf05, 64.0),
+            (Kind::MemRead, 1, s("cas_count_read"), 0xcf05, 64.0),
+            (Kind::MemWrite, 0, s("cas_count_write"), 0xf005, 64.0),
+            (Kind::MemWrite, 1, s("cas_count_write"), 0xf005, 64.0),
+        ]
+    );
+    assert_eq!(
+        p.sockets[&0].as_deref(),
+        Some("uncore_imc CAS read/write (built-in table: Sapphire/Emerald Rapids)")
+    );
+
+    // Granite Rapids on a kernel with sch0 only: counted, and the method says it is half.
+    let t = TempDir::new("membw-gnr0");
+    let r = t.path();
+    cpus(r, 1, 1);
+    pmu(
+        r,
+        "uncore_imc_0",
+        20,
+        "0",
+        INTEL_FMT,
+        &[
+            (
+                "cas_count_read_sch0",
+                "event=0x05,umask=0xcf",
+                CAS_SCALE,
+                MIB,
+            ),
+            (
+                "cas_count_write_sch0",
+                "event=0x05,umask=0xf0",
+                CAS_SCALE,
+                MIB,
+            ),
+        ],
+    );
+    let p = plan(r);
+    assert_eq!(p.counters.len(), 2);
+    assert_eq!(
+        p.sockets[&0].as_deref(),
+        Some(
+            "uncore_imc cas_count_*_sch0 only (this kernel has no _sch1 events: about half the traffic)"
+        )
+    );
+}

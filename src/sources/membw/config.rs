@@ -17,7 +17,8 @@ pub struct MembwConfig {
     pub interval: Interval,
     /// Root of sysfs (default `/sys`): PMUs, CPU topology, PCI devices, resctrl.
     pub sysfs: PathBuf,
-    /// Root of procfs (default `/proc`): only for the NVIDIA driver's GPU uuids.
+    /// Root of procfs (default `/proc`): the NVIDIA driver's GPU uuids, and `cpuinfo` for the
+    /// few processors whose events the kernel may not name.
     pub procfs: PathBuf,
 }
 

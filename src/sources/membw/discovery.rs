@@ -349,6 +349,42 @@ pub struct Builtin {
     pub bytes_per_count: f64,
 }
 
+/// Intel Sapphire Rapids (family 6, model 0x8f) and Emerald Rapids (model 0xcf) on kernels
+/// from before the 2023 patch that named their CAS events in sysfs: `UNC_M_CAS_COUNT.RD`
+/// (`event=0x05,umask=0xcf`) and `.WR` (`event=0x05,umask=0xf0`), 64 bytes per count. Source:
+/// perf's `tools/perf/pmu-events/arch/x86/sapphirerapids/uncore-memory.json`; the kernel's
+/// later `cas_count_read`/`cas_count_write` events in `uncore_snbep.c` use the same codes.
+pub const INTEL_SPR_IMC: &[Builtin] = &[
+    Builtin {
+        kind: Kind::MemRead,
+        event: "event=0x05,umask=0xcf",
+        bytes_per_count: 64.0,
+    },
+    Builtin {
+        kind: Kind::MemWrite,
+        event: "event=0x05,umask=0xf0",
+        bytes_per_count: 64.0,
+    },
+];
+/// CPU models [`INTEL_SPR_IMC`] applies to.
+pub const SPR_MODELS: &[u32] = &[0x8f, 0xcf];
+
+/// Vendor, family and model of the first CPU in `<procfs>/cpuinfo` (x86 only).
+pub fn cpu_model(procfs: &Path) -> Option<(String, u32, u32)> {
+    let text = std::fs::read_to_string(procfs.join("cpuinfo")).ok()?;
+    let field = |key: &str| {
+        text.lines()
+            .find(|l| l.split(':').next().is_some_and(|k| k.trim() == key))
+            .and_then(|l| l.split_once(':'))
+            .map(|(_, v)| v.trim().to_string())
+    };
+    Some((
+        field("vendor_id")?,
+        field("cpu family")?.parse().ok()?,
+        field("model")?.parse().ok()?,
+    ))
+}
+
 /// AMD Zen 4 and later, `amd_umc_N` (one PMU per memory controller, format `event:0-7`,
 /// `rdwrmask:8-9`, no `events/` directory). Source: perf's own event table for the UMC,
 /// `tools/perf/pmu-events/arch/x86/amdzen4/memory-controller.json` (`umc_cas_cmd.rd`,
@@ -482,6 +518,8 @@ pub fn discover(sysfs: &Path, procfs: &Path) -> Plan {
     names.sort();
     pmus.sort_by_key(|a| natural_key(&a.name));
 
+    let intel_spr = cpu_model(procfs)
+        .is_some_and(|(v, f, m)| v == "GenuineIntel" && f == 6 && SPR_MODELS.contains(&m));
     let mut mem: Vec<CounterSpec> = Vec::new();
     let mut method: BTreeMap<u32, Vec<String>> = BTreeMap::new();
     let add = |plan: &mut Plan,
@@ -537,31 +575,48 @@ pub fn discover(sysfs: &Path, procfs: &Path) -> Plan {
         .iter()
         .filter(|p| numbered(&p.name, "uncore_imc_").is_some())
     {
-        let list = if pmu.named_event("cas_count_read").is_some() {
-            named
+        let has_named = pmu.named_event("cas_count_read").is_some();
+        let list = if has_named { named } else { sched };
+        let m = if has_named {
+            "uncore_imc cas_count_read/write"
+        } else if pmu.named_event("cas_count_read_sch1").is_some() {
+            "uncore_imc cas_count_*_sch0+sch1"
         } else {
-            sched
+            "uncore_imc cas_count_*_sch0 only (this kernel has no _sch1 events: about half the traffic)"
         };
+        let mut any = false;
         for (ev, kind) in list {
             if let Some((text, bytes)) = pmu.named_event(ev) {
+                let bytes = bytes.unwrap_or(64.0);
+                add(&mut plan, pmu, *kind, ev, &text, bytes, None, &mut mem);
+                any = true;
+            }
+        }
+        let mut m = m.to_string();
+        if !any && intel_spr {
+            for b in INTEL_SPR_IMC {
+                let name = if b.kind == Kind::MemRead {
+                    "cas_count_read"
+                } else {
+                    "cas_count_write"
+                };
                 add(
                     &mut plan,
                     pmu,
-                    *kind,
-                    ev,
-                    &text,
-                    bytes.unwrap_or(64.0),
+                    b.kind,
+                    name,
+                    b.event,
+                    b.bytes_per_count,
                     None,
                     &mut mem,
                 );
-                let m = if list.len() == 4 {
-                    "uncore_imc cas_count_*_sch0+sch1"
-                } else {
-                    "uncore_imc cas_count_read/write"
-                };
-                for &c in &pmu.cpus {
-                    method.entry(socket_of(c)).or_default().push(m.to_string());
-                }
+            }
+            any = true;
+            m = "uncore_imc CAS read/write (built-in table: Sapphire/Emerald Rapids)".into();
+        }
+        if any {
+            for &c in &pmu.cpus {
+                method.entry(socket_of(c)).or_default().push(m.clone());
             }
         }
     }
