@@ -1240,3 +1240,52 @@ fn sapphire_rapids_without_named_events_uses_the_built_in_table_and_sch0_only_sa
         )
     );
 }
+
+/// pmlogconf enables the shipped membw group where counters are open, and not on a machine
+/// without memory-controller PMUs (its probe is llm.membw.counters > 0).
+#[test]
+fn pmlogconf_enables_the_membw_group_only_with_counters() {
+    let run_pmlogconf = |tree_with_counters: bool| -> String {
+        let t = TempDir::new("membw-logconf-tree");
+        let r = t.path();
+        if tree_with_counters {
+            software_imc(r, 1);
+        } else {
+            cpus(r, 1, 1);
+            pmu(r, "software", 1, "", &[], &[]);
+        }
+        let conf = format!(
+            "[gpu]\nenabled = false\n\n[membw]\nsysfs = \"{}\"\n",
+            r.display()
+        );
+        let pmcd = PrivatePmcd::start("membw-logconf", &conf);
+        assert!(
+            pmcd.wait(10, |p| p.value("llm.membw.counters", "socket0").is_some()),
+            "{}",
+            pmcd.log()
+        );
+        let groups = pmcd.dir.path().join("groups");
+        std::fs::create_dir_all(groups.join("llm")).unwrap();
+        std::fs::copy(
+            common::repo().join("pmda/pmlogconf/membw"),
+            groups.join("llm/membw"),
+        )
+        .unwrap();
+        let out = pmcd.dir.path().join("out.config");
+        let status = Command::new("/usr/lib/pcp/bin/pmlogconf")
+            .args(["-h", &pmcd.host(), "-q", "-d"])
+            .arg(&groups)
+            .arg(&out)
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::null())
+            .status()
+            .expect("run pmlogconf");
+        assert!(status.success());
+        std::fs::read_to_string(out).unwrap()
+    };
+    let with = run_pmlogconf(true);
+    assert!(with.contains("#+ llm/membw:y:1 second:"), "{with}");
+    assert!(with.contains("\tllm.membw\n\tllm.pcie.host\n"), "{with}");
+    let without = run_pmlogconf(false);
+    assert!(without.contains("#+ llm/membw:x::"), "{without}");
+}

@@ -54,8 +54,8 @@ pub static SECTION: Section = Section {
     groups: &[LogGroup {
         file: "membw",
         ident: "llm CPU memory bandwidth per socket and host PCIe bandwidth (perf uncore, resctrl)",
-        probe: "llm.membw.method",
-        probe_kind: "values",
+        probe: "llm.membw.counters",
+        probe_kind: "> 0",
         interval: "1 second",
         metrics: &["llm.membw", "llm.pcie.host"],
     }],
