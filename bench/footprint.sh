@@ -83,24 +83,32 @@ phase() {  # name, config
 endpoints >"$dir/endpoints.conf"
 printf '[gpu]\nenabled = false\n\n' | cat - "$dir/endpoints.conf" >"$dir/llm-endpoints.conf"
 printf '[gpu]\nlibrary = "%s"\n\n' "$dir/libnvidia-ml.so.1" | cat - "$dir/endpoints.conf" >"$dir/llm-node.conf"
+if [ "${ONLY:-}" != om ]; then
 echo "== pmdallm, no client fetching, ${secs} s per phase (CPU per scrape includes all the agent does)"
 phase "16 endpoints" "$dir/llm-endpoints.conf"
 phase "16 endpoints + 8 stand-in GPUs" "$dir/llm-node.conf"
+fi
 bash tests/private-pmcd.sh stop "$dir/pmcd" >/dev/null 2>&1 || true
 
 om=/var/lib/pcp/pmdas/openmetrics/pmdaopenmetrics.python
-if [ -f "$om" ]; then
+if [ -f "$om" ] && ! /usr/bin/python3 -c 'import requests' 2>/dev/null; then
+    echo "== pmdaopenmetrics needs python3-requests, which is not installed: no comparison"
+elif [ -f "$om" ]; then
     echo "== pmdaopenmetrics, the same 16 endpoints, fetched once a second (it scrapes on fetch)"
     mkdir -p "$dir/om/config.d"
     for i in $(seq 0 15); do
         echo "http://127.0.0.1:${ports[$i]}/metrics" >"$dir/om/config.d/vllm$i.url"
     done
-    bash tests/private-pmcd.sh start "$dir/pmcd" "$port" \
-        --agent "openmetrics 144 pipe binary /usr/bin/python3 $om -D appl0 -c $dir/om/config.d" \
+    bash tests/private-pmcd.sh start "$dir/pmcd" "$port" --pmns-file "$dir/llm.pmns" \
+        --agent "openmetrics 144 pipe binary notready /usr/bin/python3 $om -c $dir/om/config.d" \
         >/dev/null 2>&1 || { echo "pmdaopenmetrics: private pmcd did not start"; exit 0; }
     sleep 5
-    pmcd_pid=$(cat "$dir/pmcd/pmcd.pid")
-    agent=$(pgrep -P "$pmcd_pid" -f pmdaopenmetrics | head -1)
+    agent=$(pgrep -f "pmdaopenmetrics.python -c $dir" | head -1)
+    if [ -z "$agent" ]; then
+        echo "pmdaopenmetrics did not start; pmcd log:"; tail -5 "$dir/pmcd/log/pmcd.log"
+        grep -i "openmetrics" "$dir/pmcd/log/pmcd.log" | head; ls "$dir/pmcd/log/pmcd/"; tail -5 "$dir"/pmcd/log/pmcd/openmetrics.log; ps -ef | grep -c pmdaopenmetric
+        exit 0
+    fi
     pminfo -h "127.0.0.1:$port" -f openmetrics >/dev/null 2>&1 || true
     t0=$(cpu_ticks "$agent")
     for _ in $(seq "$secs"); do
