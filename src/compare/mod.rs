@@ -1,9 +1,11 @@
 //! `pcp llm compare`: the comparison tables of benchmark reports (see man/pcp-llm.1).
 //!
-//! Each input (a GuideLLM result file, read through the importer's own reader and model) is
-//! one configuration; [`model`] reduces its benchmarks to steps and matches the steps of
+//! Each input (a GuideLLM result file, read through the importer's own reader and model, or
+//! an archive written by `guidellm2pcp`, read through libpcp in [`archive`]) is one
+//! configuration; [`model`] reduces its benchmarks to steps and matches the steps of
 //! every OTHER input with BASELINE's; [`report`] writes the tables and key findings.
 
+pub mod archive;
 pub mod model;
 pub mod report;
 
@@ -15,8 +17,9 @@ pub const PROG: &str = "pcp-llm compare";
 
 pub const USAGE: &str = "Usage: pcp llm compare [options] BASELINE OTHER...
 
-Compare GuideLLM result files (.json, .json.zst): per matched load step, requests/s, output
-tokens/s, request latency, TTFT and ITL of each OTHER against BASELINE, then key findings.
+Compare GuideLLM results, as result files (.json, .json.zst) or archives written by
+guidellm2pcp: per matched load step, requests/s, output tokens/s, request latency, TTFT and
+ITL of each OTHER against BASELINE, then key findings.
 
 Options:
   -n, --name NAME        display name of the next input (repeat, in input order;
@@ -135,10 +138,16 @@ pub struct Input {
 }
 
 /// The default display name: the file name without `.json`/`.zst`; for GuideLLM's default
-/// `benchmarks.json`, the directory that holds it.
+/// `benchmarks.json`, the directory that holds it; for an archive, its base name.
 pub fn default_name(file: &str) -> String {
     if file == "-" {
         return "stdin".into();
+    }
+    if let Some(base) = archive::archive_base(file) {
+        return Path::new(&base)
+            .file_name()
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or(base);
     }
     let p = Path::new(file);
     let mut stem = p
@@ -162,6 +171,16 @@ pub fn default_name(file: &str) -> String {
 }
 
 fn read(file: &str, idx: usize, name: String) -> Result<Input, String> {
+    if let Some(base) = archive::archive_base(file) {
+        let steps = archive::read_steps(&base).map_err(|m| format!("{PROG}: {file}: {m}"))?;
+        return Ok(Input {
+            name,
+            file: file.to_string(),
+            guidellm_version: None,
+            shape: "archive",
+            steps,
+        });
+    }
     let families = catalogue::families();
     let (info, benches) = guidellm::read_input(idx, file, &families, 1.0).map_err(|m| {
         // the importer's messages start with its own name

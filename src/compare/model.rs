@@ -180,12 +180,18 @@ fn resolve(families: &[Family]) -> Vec<Option<Resolved>> {
         .collect()
 }
 
-/// Nominal load of a strategy, for ordering the rows.
-pub fn nominal_load(b: &Benchmark) -> Option<f64> {
-    match b.strategy_type.as_str() {
-        "concurrent" => b.streams,
-        "throughput" => b.max_concurrency,
-        "constant" | "poisson" | "async" => b.rate,
+/// Nominal load of a strategy, for ordering the rows: streams, maximum concurrency or rate;
+/// 1 for synchronous.
+pub fn nominal_load(
+    kind: &str,
+    streams: Option<f64>,
+    rate: Option<f64>,
+    max_concurrency: Option<f64>,
+) -> Option<f64> {
+    match kind {
+        "concurrent" => streams,
+        "throughput" => max_concurrency,
+        "constant" | "poisson" | "async" => rate,
         "synchronous" => Some(1.0),
         _ => None,
     }
@@ -223,7 +229,7 @@ pub fn steps(benches: &[Benchmark], families: &[Family]) -> Vec<Step> {
             Step {
                 strategy: b.strategy.clone(),
                 kind: b.strategy_type.clone(),
-                load: nominal_load(b),
+                load: nominal_load(&b.strategy_type, b.streams, b.rate, b.max_concurrency),
                 benchmark_id: b.id.clone(),
                 index: b.index,
                 values,

@@ -125,6 +125,9 @@ fn findings_table(c: &Comparison, oi: usize, f: &[Finding]) -> Table {
 }
 
 fn describe(i: &Input) -> String {
+    if i.shape == "archive" {
+        return format!("{} = {} (PCP archive)", i.name, i.file);
+    }
     let v = i
         .guidellm_version
         .as_ref()

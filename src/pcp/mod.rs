@@ -4,6 +4,7 @@
 //! with a chosen scopeId, for per-link NVLink throughput).
 #![allow(unsafe_code)]
 
+pub mod archive;
 pub mod ffi;
 pub mod import;
 #[doc(hidden)]
