@@ -10,5 +10,8 @@ export PCP_PYTHON_PROG=/usr/bin/python3
 cargo fmt --all -- --check
 cargo clippy --locked --all-targets -- -D warnings
 cargo build --release --locked
+# Say it before it happens: some tests use this machine's own pmcd, not a private one.
+echo "test-all: tests/install.rs (tests named machine_pmcd_*) installs and removes the llm agent and"
+echo "test-all: the Debian packages through this machine's own pmcd, then puts back the llm install it found"
 # Two test threads: the machine may have only two cores, and the pmcd tests spawn processes.
 cargo test --locked --no-fail-fast -- --test-threads 2

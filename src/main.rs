@@ -50,13 +50,23 @@ fn main() {
                 fail_usage("--check-config needs a file")
             };
             let cfg = Config::load(Some(Path::new(file)), &default_config_path());
-            for e in &cfg.errors {
+            let user = agent_user(None);
+            let account = agent::files::account(&user);
+            let (file_errors, warnings) = cfg.check_files(account.as_ref());
+            let errors: Vec<&String> = cfg.errors.iter().chain(&file_errors).collect();
+            for e in &errors {
                 eprintln!("pmdallm: {e}");
             }
-            if cfg.errors.is_empty() {
+            for w in &warnings {
+                eprintln!("pmdallm: warning: {w}");
+            }
+            if account.is_none() {
+                eprintln!("pmdallm: warning: no user {user}: file permissions not checked");
+            }
+            if errors.is_empty() {
                 println!("pmdallm: {file}: configuration is valid");
             }
-            exit(if cfg.errors.is_empty() { 0 } else { 1 });
+            exit(if errors.is_empty() { 0 } else { 1 });
         }
         Some("--version") => {
             println!("pmdallm {}", env!("CARGO_PKG_VERSION"));
@@ -71,12 +81,26 @@ fn main() {
     run_agent(&args)
 }
 
+/// The user the agent runs as: -U, else PCP's user.
+fn agent_user(option: Option<&str>) -> String {
+    option
+        .map(str::to_string)
+        .or_else(|| pcp::config_var("PCP_USER"))
+        .unwrap_or_else(|| "pcp".into())
+}
+
 fn fail_usage(msg: &str) -> ! {
     eprintln!("pmdallm: {msg}\n{USAGE}");
     exit(2)
 }
 
 fn run_agent(args: &[String]) -> ! {
+    pcp::bound_heap();
+    // Before any other thread starts: they inherit the blocked signals.
+    if let Err(e) = pcp::signals::watch() {
+        eprintln!("pmdallm: {e}");
+        exit(1);
+    }
     let pmdas_dir = pcp::config_var("PCP_PMDAS_DIR").unwrap_or_else(|| "/var/lib/pcp/pmdas".into());
     let helpfile = format!("{pmdas_dir}/llm/help");
     let mut agent = match pmda::connect(args, catalogue::DOMAIN, &helpfile) {
@@ -96,21 +120,27 @@ fn run_agent(args: &[String]) -> ! {
     for e in &config.errors {
         pmda::log("Warning", e);
     }
-    let sources = agent::sources_for(&config);
-    // Privileged set-up (perf counters) happens while creating sources; then drop root.
+    let user = agent_user(agent.options.username.as_deref());
+    let (errors, warnings) = config.check_files(agent::files::account(&user).as_ref());
+    for w in errors.iter().chain(&warnings) {
+        pmda::log("Warning", w);
+    }
+    let plan = agent::plan(&config);
+    let fingerprints: Vec<String> = plan.iter().map(|p| p.fingerprint.clone()).collect();
+    // Privileged set-up (perf counters, token files) happens while creating sources; then
+    // drop root.
+    let sources: Vec<_> = plan.into_iter().map(|p| (p.make)()).collect();
     if let Err(e) = agent.drop_privileges() {
         pmda::log("Error", &e);
         exit(1);
     }
-    let (infos, updates) = scheduler::start(sources);
-    let status = store::ConfigStatus {
-        file: config.source.clone(),
-        errors: config.errors.clone(),
-    };
-    let mut store = store::Store::new(infos, status);
+    let (infos, updates, scheduler) = scheduler::start(sources);
+    let mut store = store::Store::new(infos, agent::config_status(&config));
     let var_dir = pcp::config_var("PCP_VAR_DIR").unwrap_or_else(|| "/var/lib/pcp".into());
     for line in store.load_dynamic(Path::new(&var_dir).join("config/pmda/llm.dynamic")) {
         pmda::log("Info", &line);
     }
-    agent.serve(store, updates)
+    let mut running =
+        agent::Running::new(scheduler, fingerprints, config_path, default_config_path());
+    agent.serve(store, updates, Box::new(move |store| running.reload(store)))
 }

@@ -276,7 +276,7 @@ fn config_errors_are_reported_in_agent_metrics_and_log() {
     assert_eq!(errors[0].1, "1", "{errors:?}");
     let last = &pmcd.values("llm.agent.config.last_error")[0].1;
     let expected = format!(
-        "{}:3: [gpu]: unknown field `intervall`",
+        "{}:3: [gpu]: unknown key \"intervall\"",
         pmcd.config.display()
     );
     assert!(last.contains(&expected), "{last}");

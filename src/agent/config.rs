@@ -3,6 +3,7 @@
 //! (FILE:LINE: section: message) is reported in `llm.agent.config.*` and the log; the rest of
 //! the file is used as written.
 
+use super::files;
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
 use std::path::{Path, PathBuf};
@@ -41,19 +42,30 @@ pub struct Interval(pub Duration);
 
 impl<'de> Deserialize<'de> for Interval {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        #[derive(Deserialize)]
-        #[serde(untagged)]
-        enum Raw {
-            Text(String),
-            Secs(f64),
+        struct V;
+        impl serde::de::Visitor<'_> for V {
+            type Value = Interval;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a duration in quotes such as \"1s\" or \"800ms\"")
+            }
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Interval, E> {
+                parse_duration(v).map(Interval).map_err(E::custom)
+            }
+            fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<Interval, E> {
+                Err(E::custom(format!(
+                    "{v} has no unit: write \"{v}s\" for seconds or \"{v}ms\" for milliseconds"
+                )))
+            }
+            fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<Interval, E> {
+                self.visit_i64(v as i64)
+            }
+            fn visit_f64<E: serde::de::Error>(self, v: f64) -> Result<Interval, E> {
+                Err(E::custom(format!(
+                    "{v} has no unit: write \"{v}s\" for seconds"
+                )))
+            }
         }
-        let text = match Raw::deserialize(d)? {
-            Raw::Text(t) => t,
-            Raw::Secs(s) => s.to_string(),
-        };
-        parse_duration(&text)
-            .map(Interval)
-            .map_err(serde::de::Error::custom)
+        d.deserialize_any(V)
     }
 }
 
@@ -79,7 +91,6 @@ impl Default for GpuConfig {
 
 /// `[[vllm]]`, `[[lmcache]]`, `[[epp]]`: one Prometheus endpoint each.
 #[derive(Clone, Debug, Deserialize, PartialEq)]
-#[serde(deny_unknown_fields)]
 pub struct EndpointConfig {
     /// Instance name prefix, stable across restarts (e.g. "vllm0").
     pub name: String,
@@ -94,6 +105,64 @@ pub struct EndpointConfig {
     /// PEM file of CA certificates to trust for an `https://` url, besides the system's.
     #[serde(default)]
     pub ca_file: Option<PathBuf>,
+    /// Bounds on what the endpoint controls (see [`Limits`]).
+    #[serde(flatten)]
+    pub limits: Limits,
+    /// Line of the section's header in the file (0 for built-in defaults).
+    #[serde(skip)]
+    pub line: usize,
+}
+
+/// Bounds on what one endpoint can make the agent keep: written in its `[[vllm]]`,
+/// `[[lmcache]]` or `[[epp]]` section; what goes over them is refused and counted in
+/// `llm.agent.source.refused_names` / `refused_series`, never truncated.
+#[derive(Clone, Copy, Debug, Deserialize, PartialEq)]
+#[serde(default)]
+pub struct Limits {
+    /// New metric names (unknown families) the endpoint may add in one scrape.
+    pub max_new_names_per_scrape: usize,
+    /// Metric names the endpoint may add under llm.other in all.
+    pub max_names: usize,
+    /// Longest metric (family) name accepted, in bytes.
+    pub max_name_length: usize,
+    /// Longest label name or value accepted, in bytes.
+    pub max_label_length: usize,
+    /// Longest instance name accepted, in bytes.
+    pub max_instance_length: usize,
+    /// Body buffer capacity kept between scrapes, in bytes (a larger body's buffer is freed).
+    pub retained_body_bytes: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            max_new_names_per_scrape: 100,
+            max_names: 2000,
+            max_name_length: 256,
+            max_label_length: 1024,
+            max_instance_length: 4096,
+            retained_body_bytes: 1 << 20,
+        }
+    }
+}
+
+/// `[agent]`: the agent's own behaviour.
+#[derive(Clone, Debug, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct AgentConfig {
+    /// Log lines each source may write per `log_period`; further ones are counted in
+    /// `llm.agent.log_suppressed` and summarised once the period ends.
+    pub log_lines: u32,
+    pub log_period: Interval,
+}
+
+impl Default for AgentConfig {
+    fn default() -> Self {
+        AgentConfig {
+            log_lines: 10,
+            log_period: Interval(Duration::from_secs(600)),
+        }
+    }
 }
 
 fn default_interval() -> Interval {
@@ -113,6 +182,8 @@ impl EndpointConfig {
             timeout: default_timeout(),
             token_file: None,
             ca_file: None,
+            limits: Limits::default(),
+            line: 0,
         }
     }
 }
@@ -122,30 +193,55 @@ impl EndpointConfig {
 pub struct Config {
     /// The file read, or "(built-in defaults)".
     pub source: String,
+    pub agent: AgentConfig,
     pub gpu: GpuConfig,
     pub vllm: Vec<EndpointConfig>,
     pub lmcache: Vec<EndpointConfig>,
     pub epp: Vec<EndpointConfig>,
     /// One line per error: `FILE:LINE: message`.
     pub errors: Vec<String>,
+    /// The file could not be read or parsed at all: what is here are built-in defaults (on a
+    /// re-read the agent keeps its previous configuration instead).
+    pub unusable: bool,
 }
 
 impl Default for Config {
     fn default() -> Self {
         Config {
             source: "(built-in defaults)".into(),
+            agent: AgentConfig::default(),
             gpu: GpuConfig::default(),
             vllm: vec![EndpointConfig::default_vllm()],
             lmcache: vec![],
             epp: vec![],
             errors: vec![],
+            unusable: false,
         }
     }
 }
 
+/// The sections a file may have, as written.
+const SECTIONS: &[&str] = &["[agent]", "[gpu]", "[[vllm]]", "[[lmcache]]", "[[epp]]"];
+const AGENT_KEYS: &[&str] = &["log_lines", "log_period"];
+const GPU_KEYS: &[&str] = &["enabled", "interval", "library"];
+const ENDPOINT_KEYS: &[&str] = &[
+    "name",
+    "url",
+    "interval",
+    "timeout",
+    "token_file",
+    "ca_file",
+    "max_new_names_per_scrape",
+    "max_names",
+    "max_name_length",
+    "max_label_length",
+    "max_instance_length",
+    "retained_body_bytes",
+];
+
 #[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
 struct RawDoc {
+    agent: Option<Spanned<toml::Value>>,
     gpu: Option<Spanned<toml::Value>>,
     #[serde(default)]
     vllm: Vec<Spanned<toml::Value>>,
@@ -157,9 +253,9 @@ struct RawDoc {
 
 /// The typed shape of the whole file, parsed only to learn the exact position of an error.
 #[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
 #[allow(dead_code)]
 struct TypedDoc {
+    agent: Option<AgentConfig>,
     gpu: Option<GpuConfig>,
     #[serde(default)]
     vllm: Vec<EndpointConfig>,
@@ -179,25 +275,51 @@ fn line_of(text: &str, offset: usize) -> usize {
 
 /// The line of `key = ...` inside a section's text, for an error about that key.
 fn key_line(text: &str, span: std::ops::Range<usize>, message: &str) -> usize {
-    let key = message.split('`').nth(1);
-    let start_line = line_of(text, span.start);
-    if let Some(key) = key {
-        // A table's span may cover only its header: search on to the next section header.
-        let _ = span.end;
-        let rest = &text[span.start.min(text.len())..];
-        for (i, l) in rest.lines().enumerate() {
-            let l = l.trim_start();
-            if i > 0 && l.starts_with('[') {
-                break;
-            }
-            if l.strip_prefix(key)
-                .is_some_and(|r| r.trim_start().starts_with('='))
-            {
-                return start_line + i;
-            }
+    match message.split('`').nth(1) {
+        Some(key) => find_key(text, span.start, key).unwrap_or_else(|| line_of(text, span.start)),
+        None => line_of(text, span.start),
+    }
+}
+
+/// The line of `key = ...` in the section that starts at byte `start`.
+fn find_key(text: &str, start: usize, key: &str) -> Option<usize> {
+    let start_line = line_of(text, start);
+    let rest = &text[start.min(text.len())..];
+    for (i, l) in rest.lines().enumerate() {
+        let l = l.trim_start();
+        if i > 0 && l.starts_with('[') {
+            break;
+        }
+        let l = l.trim_start_matches(['"', '\'']);
+        if l.strip_prefix(key).is_some_and(|r| {
+            r.trim_start_matches(['"', '\''])
+                .trim_start()
+                .starts_with('=')
+        }) {
+            return Some(start_line + i);
         }
     }
-    start_line
+    None
+}
+
+/// The line where top-level key or table `name` is written.
+fn top_level_line(text: &str, name: &str) -> usize {
+    for (i, l) in text.lines().enumerate() {
+        let t = l.trim_start().trim_start_matches('[').trim_start();
+        if l.trim_start().starts_with('[') {
+            if t.strip_prefix(name)
+                .is_some_and(|r| r.trim_start().starts_with([']', '.']))
+            {
+                return i + 1;
+            }
+        } else if t
+            .strip_prefix(name)
+            .is_some_and(|r| r.trim_start().starts_with(['=', '.']))
+        {
+            return i + 1;
+        }
+    }
+    1
 }
 
 /// Where errors are reported: the file's name and text, the start offsets of all sections, and
@@ -225,21 +347,45 @@ impl Ctx<'_> {
     }
 }
 
+/// One section: every unknown key is reported (with the known ones); any error makes the
+/// section fall back to its built-in defaults.
 fn section<T: DeserializeOwned>(
     ctx: &Ctx,
     name: &str,
+    known: &[&str],
     value: Spanned<toml::Value>,
     errors: &mut Vec<String>,
 ) -> Option<T> {
     let file = ctx.file;
     let span = value.span();
+    let header = line_of(ctx.text, span.start);
+    let mut unknown = false;
+    if let toml::Value::Table(t) = value.get_ref() {
+        let mut bad: Vec<(usize, &String)> = t
+            .keys()
+            .filter(|k| !known.contains(&k.as_str()))
+            .map(|k| (find_key(ctx.text, span.start, k).unwrap_or(header), k))
+            .collect();
+        bad.sort();
+        for (line, key) in bad {
+            errors.push(format!(
+                "{file}:{line}: {name}: unknown key \"{key}\" (the known keys are {}); using \
+built-in defaults for this section",
+                known.join(", ")
+            ));
+            unknown = true;
+        }
+    }
+    if unknown {
+        return None;
+    }
     match T::deserialize(value.into_inner()) {
         Ok(v) => Some(v),
         Err(e) => {
             let msg = e.message().trim().to_string();
             let line = ctx.line_for(span, &msg);
             errors.push(format!(
-                "{file}:{line}: [{name}]: {msg}; using built-in defaults for this section"
+                "{file}:{line}: {name}: {msg}; using built-in defaults for this section"
             ));
             None
         }
@@ -254,24 +400,27 @@ fn endpoints(
 ) -> Vec<EndpointConfig> {
     let (file, text) = (ctx.file, ctx.text);
     let mut out: Vec<EndpointConfig> = Vec::new();
+    let header = format!("[[{name}]]");
     for v in raw {
         let span = v.span();
-        let Some(ep) = section::<EndpointConfig>(ctx, name, v, errors) else {
+        let Some(mut ep) = section::<EndpointConfig>(ctx, &header, ENDPOINT_KEYS, v, errors) else {
             continue;
         };
         let line = line_of(text, span.start);
+        ep.line = line;
         if ep.name.is_empty() || ep.name.contains(['/', ' ', '"']) {
             errors.push(format!("{file}:{line}: [[{name}]]: name \"{}\" must be non-empty, without '/', '\"' or spaces", ep.name));
-        } else if !ep.url.starts_with("http://") && !ep.url.starts_with("https://") {
+        } else if let Err(why) = check_url(&ep.url) {
             errors.push(format!(
-                "{file}:{line}: [[{name}]] {}: url \"{}\" must start with http:// or https://",
+                "{file}:{line}: [[{name}]] {}: url \"{}\" {why}",
                 ep.name,
                 crate::sources::openmetrics::scrape::redact_url(&ep.url)
             ));
-        } else if out.iter().any(|o| o.name == ep.name) {
+        } else if let Some(first) = out.iter().find(|o| o.name == ep.name) {
             errors.push(format!(
-                "{file}:{line}: [[{name}]]: duplicate name \"{}\"",
-                ep.name
+                "{file}:{line}: [[{name}]]: name \"{}\" is already used at line {}; endpoint \
+ignored",
+                ep.name, first.line
             ));
         } else {
             out.push(ep);
@@ -280,25 +429,135 @@ fn endpoints(
     out
 }
 
+/// A URL the agent can scrape: http(s), a host, and a port (if any) in 1..=65535.
+fn check_url(url: &str) -> Result<(), String> {
+    let Some(rest) = url
+        .strip_prefix("http://")
+        .or_else(|| url.strip_prefix("https://"))
+    else {
+        return Err("must start with http:// or https://".into());
+    };
+    let authority = &rest[..rest.find(['/', '?', '#']).unwrap_or(rest.len())];
+    let hostport = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
+    let port = if let Some(v6) = hostport.strip_prefix('[') {
+        v6.split_once(']').map(|(_, p)| p).unwrap_or("")
+    } else {
+        hostport.rsplit_once(':').map_or("", |(_, p)| p)
+    };
+    let host_empty = hostport.is_empty() || hostport.starts_with(':');
+    if host_empty {
+        return Err("has no host".into());
+    }
+    if let Some(p) = port
+        .strip_prefix(':')
+        .or(Some(port))
+        .filter(|p| !p.is_empty())
+    {
+        match p.parse::<u32>() {
+            Ok(n) if (1..=65535).contains(&n) => {}
+            _ => return Err(format!("has port {p}, not a number from 1 to 65535")),
+        }
+    }
+    Ok(())
+}
+
+/// Lines `from..=to` (1-based) of the section around line `line`: from its header (or the line
+/// itself before any header) to the line before the next header.
+fn section_lines(text: &str, line: usize) -> (usize, usize) {
+    let lines: Vec<&str> = text.lines().collect();
+    let is_header = |i: usize| {
+        lines
+            .get(i - 1)
+            .is_some_and(|l| l.trim_start().starts_with('['))
+    };
+    let line = line.clamp(1, lines.len().max(1));
+    let from = (1..=line).rev().find(|i| is_header(*i));
+    let Some(from) = from else {
+        return (line, line);
+    };
+    let to = (line + 1..=lines.len())
+        .find(|i| is_header(*i))
+        .map_or(lines.len(), |n| n - 1);
+    (from, to.max(from))
+}
+
 impl Config {
-    /// Parses configuration text. Never fails: errors are collected in `errors`.
+    /// Parses configuration text. Never fails: errors are collected in `errors`. A syntax error
+    /// loses only the section it is in (the rest of the file is used); an unknown section or
+    /// key is reported with the known ones.
     pub fn parse(file: &str, text: &str) -> Config {
         let mut cfg = Config {
             source: file.to_string(),
             ..Config::default()
         };
+        let mut text = text.to_string();
+        let mut attempts = 0;
+        let table = loop {
+            match text.parse::<toml::Table>() {
+                Ok(t) => break t,
+                Err(e) => {
+                    attempts += 1;
+                    let line = e.span().map_or(1, |s| line_of(&text, s.start));
+                    let (from, to) = section_lines(&text, line);
+                    let lost = if from == to {
+                        format!("line {from} ignored")
+                    } else {
+                        let head = text.lines().nth(from - 1).unwrap_or("").trim();
+                        format!("section {head} (lines {from}-{to}) ignored")
+                    };
+                    let msg = e.message().trim().replace('\n', " ");
+                    cfg.errors
+                        .push(format!("{file}:{line}: syntax error: {msg}; {lost}"));
+                    let blanked: Vec<&str> = text
+                        .lines()
+                        .enumerate()
+                        .map(|(i, l)| {
+                            if (from..=to).contains(&(i + 1)) {
+                                ""
+                            } else {
+                                l
+                            }
+                        })
+                        .collect();
+                    let again = blanked.join("\n");
+                    if attempts > 50 || again == text {
+                        cfg.errors
+                            .push(format!("{file}: cannot be parsed; using built-in defaults"));
+                        cfg.unusable = true;
+                        return cfg;
+                    }
+                    text = again;
+                }
+            }
+        };
+        let text = text.as_str();
+        for key in table.keys() {
+            if !["agent", "gpu", "vllm", "lmcache", "epp"].contains(&key.as_str()) {
+                let line = top_level_line(text, key);
+                cfg.errors.push(format!(
+                    "{file}:{line}: unknown section \"{key}\" (the known sections are {}); ignored",
+                    SECTIONS.join(", ")
+                ));
+            }
+        }
         let raw: RawDoc = match toml::from_str(text) {
             Ok(r) => r,
             Err(e) => {
                 let line = e.span().map_or(1, |s| line_of(text, s.start));
                 cfg.errors.push(format!(
-                    "{file}:{line}: {}; using built-in defaults",
-                    e.message().trim()
+                    "{file}:{line}: {} (the known sections are {}); using built-in defaults",
+                    e.message().trim(),
+                    SECTIONS.join(", ")
                 ));
                 return cfg;
             }
         };
-        let mut section_starts: Vec<usize> = raw.gpu.iter().map(|g| g.span().start).collect();
+        let mut section_starts: Vec<usize> = raw
+            .gpu
+            .iter()
+            .chain(&raw.agent)
+            .map(|g| g.span().start)
+            .collect();
         for list in [&raw.vllm, &raw.lmcache, &raw.epp] {
             section_starts.extend(list.iter().map(|v| v.span().start));
         }
@@ -313,9 +572,15 @@ impl Config {
             section_starts,
             precise,
         };
+        if let Some(a) = raw
+            .agent
+            .and_then(|a| section(&ctx, "[agent]", AGENT_KEYS, a, &mut cfg.errors))
+        {
+            cfg.agent = a;
+        }
         if let Some(g) = raw
             .gpu
-            .and_then(|g| section(&ctx, "gpu", g, &mut cfg.errors))
+            .and_then(|g| section(&ctx, "[gpu]", GPU_KEYS, g, &mut cfg.errors))
         {
             cfg.gpu = g;
         }
@@ -333,7 +598,7 @@ impl Config {
     /// Source names share one instance domain (llm.agent.source): a name used by two
     /// endpoints of different kinds keeps the first and drops the later one with an error.
     fn drop_names_used_twice(&mut self) {
-        let mut seen: Vec<String> = vec!["gpu".to_string()];
+        let mut seen: Vec<(String, &'static str, usize)> = vec![("gpu".to_string(), "gpu", 0)];
         let file = self.source.clone();
         let mut errors = Vec::new();
         for (kind, list) in [
@@ -342,15 +607,23 @@ impl Config {
             ("epp", &mut self.epp),
         ] {
             list.retain(|ep| {
-                if seen.contains(&ep.name) {
+                if let Some((_, first_kind, first_line)) =
+                    seen.iter().find(|(n, _, _)| *n == ep.name)
+                {
+                    let at = if *first_line == 0 {
+                        "by the built-in gpu source".to_string()
+                    } else {
+                        format!("by [[{first_kind}]] at line {first_line}")
+                    };
                     errors.push(format!(
-                        "{file}: [[{kind}]]: name \"{}\" is already used by another source; endpoint {} ignored",
+                        "{file}:{}: [[{kind}]]: name \"{}\" is already used {at}; endpoint {} ignored",
+                        ep.line,
                         ep.name,
                         crate::sources::openmetrics::scrape::redact_url(&ep.url)
                     ));
                     false
                 } else {
-                    seen.push(ep.name.clone());
+                    seen.push((ep.name.clone(), kind, ep.line));
                     true
                 }
             });
@@ -369,14 +642,47 @@ impl Config {
             Ok(text) => Config::parse(&path.display().to_string(), &text),
             Err(e) if !explicit && e.kind() == std::io::ErrorKind::NotFound => Config::default(),
             Err(e) => {
-                let mut cfg = Config::default();
+                let mut cfg = Config {
+                    source: path.display().to_string(),
+                    ..Config::default()
+                };
                 cfg.errors.push(format!(
                     "{}: cannot read: {e}; using built-in defaults",
                     path.display()
                 ));
+                cfg.unusable = true;
                 cfg
             }
         }
+    }
+}
+
+impl Config {
+    /// What can be checked before the agent starts, beyond the file's syntax: the token and
+    /// CA files each endpoint names exist and are readable by `account` (the agent's user),
+    /// and a token file is not readable by every user. Returns (errors, warnings), each
+    /// `FILE:LINE: [[kind]] name: message`.
+    pub fn check_files(&self, account: Option<&files::Account>) -> (Vec<String>, Vec<String>) {
+        let (mut errors, mut warnings) = (Vec::new(), Vec::new());
+        for (kind, list) in [
+            ("vllm", &self.vllm),
+            ("lmcache", &self.lmcache),
+            ("epp", &self.epp),
+        ] {
+            for ep in list {
+                let at = format!("{}:{}: [[{kind}]] {}", self.source, ep.line, ep.name);
+                let (mut e, mut w) = (Vec::new(), Vec::new());
+                if let Some(t) = &ep.token_file {
+                    files::check_file(t, true, account, &mut e, &mut w);
+                }
+                if let Some(c) = &ep.ca_file {
+                    files::check_file(c, false, account, &mut e, &mut w);
+                }
+                errors.extend(e.into_iter().map(|m| format!("{at}: {m}")));
+                warnings.extend(w.into_iter().map(|m| format!("{at}: {m}")));
+            }
+        }
+        (errors, warnings)
     }
 }
 
@@ -424,7 +730,10 @@ mod tests {
         assert_eq!(c.errors.len(), 1, "{:?}", c.errors);
         let e = &c.errors[0];
         assert!(
-            e.starts_with("/etc/pcp/llm/llm.conf:7: [gpu]: unknown field `intervall`"),
+            e.starts_with(
+                "/etc/pcp/llm/llm.conf:7: [gpu]: unknown key \"intervall\" (the known keys are \
+enabled, interval, library)"
+            ),
             "{e}"
         );
         assert_eq!(
@@ -452,11 +761,100 @@ mod tests {
         assert!(c.errors[0].starts_with("f:2: "), "{:?}", c.errors);
         let c = Config::parse("f", "\n[nvidia]\nx = 1\n");
         assert!(
-            c.errors[0].contains("unknown field `nvidia`"),
+            c.errors[0].starts_with("f:2: unknown section \"nvidia\" (the known sections are [agent], [gpu], [[vllm]], [[lmcache]], [[epp]])"),
             "{:?}",
             c.errors
         );
-        assert!(c.errors[0].starts_with("f:2: "), "{:?}", c.errors);
+    }
+
+    const TWO: &str = "[[vllm]]\nname = \"a\"\nurl = \"http://x:1/metrics\"\n";
+
+    #[test]
+    fn an_unknown_section_loses_only_itself() {
+        let c = Config::parse(
+            "f",
+            &format!("[gpu]\nenabled = false\n\n[[vlm]]\nname = \"b\"\n\n{TWO}"),
+        );
+        assert_eq!(c.errors.len(), 1, "{:?}", c.errors);
+        assert!(
+            c.errors[0].starts_with("f:4: unknown section \"vlm\""),
+            "{:?}",
+            c.errors
+        );
+        assert!(!c.gpu.enabled, "[gpu] is used");
+        assert_eq!(c.vllm.len(), 1);
+        assert_eq!(
+            c.vllm[0].name, "a",
+            "[[vllm]] is used, not the default endpoint"
+        );
+    }
+
+    #[test]
+    fn a_syntax_error_loses_only_its_section() {
+        let text = format!("[gpu]\nenabled = false\n\n[[vllm]]\nname = \"b\nurl = 3\n\n{TWO}");
+        let c = Config::parse("f", &text);
+        assert_eq!(c.errors.len(), 1, "{:?}", c.errors);
+        assert!(
+            c.errors[0].starts_with("f:5: syntax error: ")
+                && c.errors[0].ends_with("; section [[vllm]] (lines 4-7) ignored"),
+            "{:?}",
+            c.errors
+        );
+        assert!(!c.unusable);
+        assert!(!c.gpu.enabled);
+        assert_eq!(c.vllm.len(), 1);
+        assert_eq!(c.vllm[0].name, "a");
+        assert_eq!(c.vllm[0].line, 8);
+    }
+
+    #[test]
+    fn every_unknown_key_is_reported_with_its_line() {
+        let c = Config::parse(
+            "f",
+            "[[vllm]]\nname = \"a\"\nurl = \"http://x/metrics\"\ntimout = \"1s\"\nintervall = \"1s\"\n",
+        );
+        assert_eq!(c.errors.len(), 2, "{:?}", c.errors);
+        assert!(c.errors[0].starts_with("f:4: [[vllm]]: unknown key \"timout\" (the known keys are name, url, interval, timeout,"), "{:?}", c.errors);
+        assert!(
+            c.errors[1].starts_with("f:5: [[vllm]]: unknown key \"intervall\""),
+            "{:?}",
+            c.errors
+        );
+    }
+
+    #[test]
+    fn durations_need_quotes_and_a_unit() {
+        let c = Config::parse("f", &format!("{TWO}interval = 5\n"));
+        assert_eq!(c.errors.len(), 1, "{:?}", c.errors);
+        assert!(
+            c.errors[0].starts_with("f:4: [[vllm]]: 5 has no unit: write \"5s\" for seconds"),
+            "{:?}",
+            c.errors
+        );
+        let c = Config::parse("f", &format!("{TWO}timeout = true\n"));
+        assert!(
+            c.errors[0].starts_with("f:4: [[vllm]]: invalid type: boolean `true`, expected a duration in quotes such as \"1s\" or \"800ms\""),
+            "{:?}",
+            c.errors
+        );
+    }
+
+    #[test]
+    fn ports_must_be_in_range() {
+        let c = Config::parse(
+            "f",
+            "[[vllm]]\nname = \"a\"\nurl = \"http://h:99999/metrics\"\n",
+        );
+        assert_eq!(c.errors.len(), 1, "{:?}", c.errors);
+        assert!(
+            c.errors[0].contains("has port 99999, not a number from 1 to 65535"),
+            "{:?}",
+            c.errors
+        );
+        assert!(check_url("http://[::1]:8000/m").is_ok());
+        assert!(check_url("https://u:p@h:443").is_ok());
+        assert!(check_url("http://:80/").is_err());
+        assert!(check_url("http://h:0/").is_err());
     }
 
     #[test]
@@ -488,7 +886,8 @@ mod tests {
         assert!(c.epp.is_empty());
         assert_eq!(c.errors.len(), 1, "{:?}", c.errors);
         assert!(
-            c.errors[0].contains("[[epp]]: name \"a\" is already used"),
+            c.errors[0]
+                .starts_with("f:4: [[epp]]: name \"a\" is already used by [[vllm]] at line 1"),
             "{:?}",
             c.errors
         );

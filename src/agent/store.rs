@@ -4,7 +4,7 @@
 use crate::catalogue::{self, Metric, Type, agent as cat};
 use crate::sources::scheduler::{SourceInfo, Update};
 use crate::sources::{DynamicMetric, IndomInstances, Instance, MetricId, SINGULAR, Value};
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap};
 use std::ffi::CString;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
@@ -44,7 +44,11 @@ pub struct IndomTable {
 #[derive(Debug, Default, Clone)]
 struct SourceStatus {
     up: bool,
+    /// The current error: cleared by a successful sample.
     last_error: String,
+    /// The most recent error and when it happened, kept after recovery.
+    previous_error: String,
+    last_error_time: f64,
     last_success: f64,
     last_attempt: f64,
     duration: f64,
@@ -52,13 +56,84 @@ struct SourceStatus {
     errors: u64,
     /// Last error text written to the log, to log a persisting failure once, not every second.
     logged_error: Option<String>,
+    /// Dynamic metric names this source added in this run (bounded by its `max_names`).
+    names_added: usize,
+    refused_names: u64,
+    refused_series: u64,
 }
 
-/// Configuration facts reported through `llm.agent.config.*`.
-#[derive(Debug, Default, Clone)]
+/// Configuration facts reported through `llm.agent.config.*`, and the log rate limit.
+#[derive(Debug, Clone)]
 pub struct ConfigStatus {
     pub file: String,
     pub errors: Vec<String>,
+    /// Log lines each source may write per `log_period`.
+    pub log_lines: u32,
+    pub log_period: Duration,
+}
+
+impl Default for ConfigStatus {
+    fn default() -> Self {
+        let agent = crate::agent::config::AgentConfig::default();
+        ConfigStatus {
+            file: String::new(),
+            errors: Vec::new(),
+            log_lines: agent.log_lines,
+            log_period: agent.log_period.0,
+        }
+    }
+}
+
+/// The log budget of one source (or of the agent): at most `log_lines` lines per period, a
+/// message repeated within the period written once; what is held back is counted and
+/// summarised when the period ends. Its memory is bounded (a few hashes), whatever the source.
+#[derive(Debug)]
+struct LogBudget {
+    since: Instant,
+    lines: u32,
+    suppressed: u64,
+    recent: Vec<u64>,
+}
+
+const RECENT_MESSAGES: usize = 32;
+
+impl LogBudget {
+    fn new() -> LogBudget {
+        LogBudget {
+            since: Instant::now(),
+            lines: 0,
+            suppressed: 0,
+            recent: Vec::new(),
+        }
+    }
+
+    /// Whether `msg` may be written now; `out` may receive the summary of the last period.
+    fn admit(&mut self, who: &str, msg: &str, cfg: &ConfigStatus, out: &mut Vec<String>) -> bool {
+        use std::hash::{Hash, Hasher};
+        if self.since.elapsed() >= cfg.log_period {
+            if self.suppressed > 0 {
+                out.push(format!(
+                    "{who}: {} log lines suppressed in the last {} s (log_lines = {} per log_period)",
+                    self.suppressed,
+                    cfg.log_period.as_secs(),
+                    cfg.log_lines
+                ));
+            }
+            *self = LogBudget::new();
+        }
+        let mut h = std::collections::hash_map::DefaultHasher::new();
+        msg.hash(&mut h);
+        let h = h.finish();
+        if self.recent.contains(&h) || self.lines >= cfg.log_lines {
+            self.suppressed += 1;
+            return false;
+        }
+        if self.recent.len() < RECENT_MESSAGES {
+            self.recent.push(h);
+        }
+        self.lines += 1;
+        true
+    }
 }
 
 pub struct Store {
@@ -72,7 +147,9 @@ pub struct Store {
     config: ConfigStatus,
     started: Instant,
     fetches: u64,
-    warned: HashSet<String>,
+    /// Log budgets by source index (`AGENT` for the agent's own lines).
+    budgets: HashMap<usize, LogBudget>,
+    log_suppressed: u64,
     dynamic: Dynamic,
 }
 
@@ -203,7 +280,8 @@ impl Store {
             config,
             started: Instant::now(),
             fetches: 0,
-            warned: HashSet::new(),
+            budgets: HashMap::new(),
+            log_suppressed: 0,
             dynamic: Dynamic::default(),
         };
         store.refresh_agent_metrics();
@@ -272,9 +350,43 @@ impl Store {
         idx
     }
 
-    fn register_dynamic(&mut self, d: DynamicMetric, log: &mut Vec<String>) {
+    /// Adds a metric name a source found, within the source's bounds; `new_now` counts the
+    /// names this sample added so far.
+    fn register_dynamic(
+        &mut self,
+        src: usize,
+        d: DynamicMetric,
+        new_now: &mut usize,
+        log: &mut Vec<String>,
+    ) {
         if self.dynamic.by_name.contains_key(&d.name) {
             return;
+        }
+        if let Some(limits) = self.sources.get(src).map(|s| s.limits) {
+            let st = &mut self.status[src];
+            let why = if *new_now >= limits.max_new_names_per_scrape {
+                Some(format!(
+                    "more than max_new_names_per_scrape = {} new names in one sample",
+                    limits.max_new_names_per_scrape
+                ))
+            } else if st.names_added >= limits.max_names {
+                Some(format!(
+                    "the source added max_names = {} names already",
+                    limits.max_names
+                ))
+            } else {
+                None
+            };
+            if let Some(why) = why {
+                st.refused_names += 1;
+                let name = self.sources[src].name.clone();
+                self.note(
+                    src,
+                    log,
+                    format!("source {name}: new metric names refused: {why}"),
+                );
+                return;
+            }
         }
         // Not under the root, an empty component, or a leaf that would also be a subtree.
         let is_parent = |a: &str, b: &str| {
@@ -287,15 +399,23 @@ impl Store {
                 .iter()
                 .any(|m| is_parent(&d.name, m.name) || is_parent(m.name, &d.name));
         if !valid || self.dynamic.by_name.len() >= catalogue::DYNAMIC_MAX {
-            self.warn_once(
+            if let Some(st) = self.status.get_mut(src) {
+                st.refused_names += 1;
+            }
+            let shown: String = d.name.chars().take(100).collect();
+            self.note(
+                src,
                 log,
                 format!(
-                    "dynamic metric {} not added (invalid name, or more than {} names)",
-                    d.name,
+                    "dynamic metric {shown} not added (invalid name, or more than {} names)",
                     catalogue::DYNAMIC_MAX
                 ),
             );
             return;
+        }
+        *new_now += 1;
+        if let Some(st) = self.status.get_mut(src) {
+            st.names_added += 1;
         }
         let index = self.dynamic.next;
         self.dynamic.next += 1;
@@ -313,7 +433,8 @@ impl Store {
                 .open(path)
                 .and_then(|mut f| f.write_all(line.as_bytes()));
             if let Err(e) = written {
-                self.warn_once(
+                self.note(
+                    src,
                     log,
                     format!(
                         "cannot remember dynamic metric names in {}: {e}",
@@ -365,6 +486,9 @@ impl Store {
     pub fn apply(&mut self, update: Update) -> Vec<String> {
         let mut log = Vec::new();
         let src = update.source;
+        if self.sources.get(src).is_none_or(|s| s.run != update.run) {
+            return log; // from a source since reconfigured or removed
+        }
         let name = self
             .sources
             .get(src)
@@ -380,8 +504,9 @@ impl Store {
                 st.up = true;
                 st.samples += 1;
                 st.last_success = at;
+                st.last_error.clear();
                 if st.logged_error.take().is_some() {
-                    log.push(format!("source {name}: recovered"));
+                    self.note(src, &mut log, format!("source {name}: recovered"));
                 }
                 self.install(src, &name, snapshot, &mut log);
             }
@@ -389,9 +514,11 @@ impl Store {
                 st.up = false;
                 st.errors += 1;
                 st.last_error = e.0.clone();
+                st.previous_error.clone_from(&e.0);
+                st.last_error_time = at;
                 if st.logged_error.as_deref() != Some(e.0.as_str()) {
-                    log.push(format!("source {name}: {}", e.0));
-                    st.logged_error = Some(e.0);
+                    st.logged_error = Some(e.0.clone());
+                    self.note(src, &mut log, format!("source {name}: {}", e.0));
                 }
                 // A failed sample withdraws the source's instances along with its values.
                 self.replace_instances(src, &name, Vec::new(), &mut log);
@@ -399,7 +526,85 @@ impl Store {
         }
         self.set_source_status(src);
         self.set_dynamic_count();
+        self.set(
+            cat::CLUSTER_AGENT,
+            cat::ITEM_LOG_SUPPRESSED,
+            SINGULAR,
+            Stored::U64(self.log_suppressed),
+        );
         log
+    }
+
+    /// Puts `info` at `index` (a new source at the end, or a changed one in its old place, so
+    /// its instance id stays): its status starts afresh and its old values and instances go.
+    pub fn set_source(&mut self, index: usize, info: SourceInfo) {
+        let mut log = Vec::new();
+        if index < self.sources.len() {
+            self.withdraw(index);
+            let name = self.sources[index].name.clone();
+            self.replace_instances(index, &name, Vec::new(), &mut log);
+            self.sources[index] = info;
+            self.status[index] = SourceStatus::default();
+        } else {
+            self.sources.push(info);
+            self.status.push(SourceStatus::default());
+        }
+        let table = self.indoms.entry(cat::SOURCES.serial).or_default();
+        table.instances.insert(
+            index as u32,
+            InstanceEntry {
+                name: self.sources[index].name.clone(),
+                labels_json: None,
+                labels: Vec::new(),
+                owner: AGENT,
+            },
+        );
+        table.generation += 1;
+        self.set_source_status(index);
+    }
+
+    /// Removes the source at `index`: its values, instances and `llm.agent.source.*` instance
+    /// go; the index is not reused for another name.
+    pub fn remove_source(&mut self, index: usize) {
+        let Some(info) = self.sources.get_mut(index) else {
+            return;
+        };
+        info.run = 0;
+        let name = info.name.clone();
+        let mut log = Vec::new();
+        self.withdraw(index);
+        self.replace_instances(index, &name, Vec::new(), &mut log);
+        if let Some(table) = self.indoms.get_mut(&cat::SOURCES.serial)
+            && table.instances.remove(&(index as u32)).is_some()
+        {
+            table.generation += 1;
+        }
+        for (i, m) in self.metrics.iter().enumerate() {
+            if m.cluster == cat::CLUSTER_SOURCES && m.indom.is_some() {
+                self.values[i].remove(&(index as u32));
+            }
+        }
+    }
+
+    /// Whether the source at `index` runs (not removed by a reconfiguration).
+    pub fn is_active(&self, index: usize) -> bool {
+        self.sources.get(index).is_some_and(|s| s.run != 0)
+    }
+
+    /// The sources, by index (removed ones keep their place, with `run` 0).
+    pub fn sources(&self) -> &[SourceInfo] {
+        &self.sources
+    }
+
+    /// The configuration facts in use.
+    pub fn config(&self) -> &ConfigStatus {
+        &self.config
+    }
+
+    /// New configuration facts (after the file was read again).
+    pub fn set_config(&mut self, config: ConfigStatus) {
+        self.config = config;
+        self.refresh_agent_metrics();
     }
 
     fn withdraw(&mut self, src: usize) {
@@ -451,7 +656,8 @@ impl Store {
             table.generation += 1;
         }
         for serial in incoming.keys() {
-            self.warn_once(
+            self.note(
+                src,
                 log,
                 format!("source {name}: unknown instance domain {serial}"),
             );
@@ -466,8 +672,15 @@ impl Store {
         log: &mut Vec<String>,
     ) {
         self.replace_instances(src, name, snapshot.indoms, log);
+        if let Some(st) = self.status.get_mut(src) {
+            st.refused_series += snapshot.refused_series;
+        }
+        for note in snapshot.notes {
+            self.note(src, log, format!("source {name}: {note}"));
+        }
+        let mut new_now = 0;
         for d in snapshot.dynamic_metrics {
-            self.register_dynamic(d, log);
+            self.register_dynamic(src, d, &mut new_now, log);
         }
         let mut values = snapshot.values;
         for (name, inst, value) in snapshot.dynamic_values {
@@ -480,7 +693,8 @@ impl Store {
         for (MetricId { cluster, item }, inst, value) in values {
             let local = ((cluster & 0xfff) << 10) | (item & 0x3ff);
             let Some(&idx) = self.by_pmid.get(&local) else {
-                self.warn_once(
+                self.note(
+                    src,
                     log,
                     format!("source {name}: no catalogued metric at cluster {cluster} item {item}"),
                 );
@@ -488,14 +702,16 @@ impl Store {
             };
             let metric = self.metrics[idx];
             let Some(stored) = to_stored(metric.ty, value) else {
-                self.warn_once(
+                self.note(
+                    src,
                     log,
                     format!("source {name}: value of the wrong type for {}", metric.name),
                 );
                 continue;
             };
             if (metric.indom.is_none()) != (inst == SINGULAR) {
-                self.warn_once(
+                self.note(
+                    src,
                     log,
                     format!("source {name}: wrong instance {inst} for {}", metric.name),
                 );
@@ -507,9 +723,17 @@ impl Store {
         self.owned.insert(src, owned);
     }
 
-    fn warn_once(&mut self, log: &mut Vec<String>, msg: String) {
-        if self.warned.insert(msg.clone()) {
+    /// A log line about source `src`, within its log budget (see [`LogBudget`]).
+    fn note(&mut self, src: usize, log: &mut Vec<String>, msg: String) {
+        let who = self
+            .sources
+            .get(src)
+            .map_or_else(|| "agent".to_string(), |s| format!("source {}", s.name));
+        let budget = self.budgets.entry(src).or_insert_with(LogBudget::new);
+        if budget.admit(&who, &msg, &self.config, log) {
             log.push(msg);
+        } else {
+            self.log_suppressed += 1;
         }
     }
 
@@ -547,6 +771,12 @@ impl Store {
             Stored::U32(self.config.errors.len() as u32),
         );
         self.set_dynamic_count();
+        self.set(
+            c,
+            ITEM_LOG_SUPPRESSED,
+            SINGULAR,
+            Stored::U64(self.log_suppressed),
+        );
         let last = self.config.errors.last().cloned().unwrap_or_default();
         self.set(
             c,
@@ -555,7 +785,9 @@ impl Store {
             Stored::Str(CString::new(last.replace('\0', "")).unwrap_or_default()),
         );
         for i in 0..self.status.len() {
-            self.set_source_status(i);
+            if self.is_active(i) {
+                self.set_source_status(i);
+            }
         }
     }
 
@@ -583,11 +815,35 @@ impl Store {
             inst,
             Stored::Str(CString::new(st.last_error.replace('\0', "")).unwrap_or_default()),
         );
+        self.set(
+            c,
+            ITEM_SRC_PREVIOUS_ERROR,
+            inst,
+            Stored::Str(CString::new(st.previous_error.replace('\0', "")).unwrap_or_default()),
+        );
+        self.set(
+            c,
+            ITEM_SRC_LAST_ERROR_TIME,
+            inst,
+            Stored::F64(st.last_error_time),
+        );
         self.set(c, ITEM_SRC_LAST_SUCCESS, inst, Stored::F64(st.last_success));
         self.set(c, ITEM_SRC_LAST_ATTEMPT, inst, Stored::F64(st.last_attempt));
         self.set(c, ITEM_SRC_DURATION, inst, Stored::F64(st.duration));
         self.set(c, ITEM_SRC_SAMPLES, inst, Stored::U64(st.samples));
         self.set(c, ITEM_SRC_ERRORS, inst, Stored::U64(st.errors));
+        self.set(
+            c,
+            ITEM_SRC_REFUSED_NAMES,
+            inst,
+            Stored::U64(st.refused_names),
+        );
+        self.set(
+            c,
+            ITEM_SRC_REFUSED_SERIES,
+            inst,
+            Stored::U64(st.refused_series),
+        );
         self.set(c, ITEM_SRC_INTERVAL, inst, Stored::F64(interval));
     }
 }
@@ -601,12 +857,14 @@ mod tests {
         let info = vec![SourceInfo {
             name: "test".into(),
             interval: Duration::from_secs(1),
+            limits: Default::default(),
+            run: 1,
         }];
         Store::new(
             info,
             ConfigStatus {
                 file: "x.conf".into(),
-                errors: vec![],
+                ..Default::default()
             },
         )
     }
@@ -617,6 +875,7 @@ mod tests {
     fn ok(snapshot: Snapshot) -> Update {
         Update {
             source: 0,
+            run: 1,
             at: SystemTime::now(),
             duration: Duration::from_millis(3),
             result: Ok(snapshot),
@@ -663,6 +922,7 @@ mod tests {
         );
         let fail = || Update {
             source: 0,
+            run: 1,
             at: SystemTime::now(),
             duration: Duration::ZERO,
             result: Err(SourceError("boom".into())),
@@ -681,6 +941,18 @@ mod tests {
         assert!(matches!(s.value(errors, 0), Some(Stored::U64(2))));
         let last = idx(&s, "llm.agent.source.last_error");
         assert!(matches!(s.value(last, 0), Some(Stored::Str(t)) if t.to_str().unwrap() == "boom"));
+        let when = idx(&s, "llm.agent.source.last_error_time");
+        assert!(matches!(s.value(when, 0), Some(Stored::F64(t)) if *t > 1e9));
+
+        // Recovery clears the current error; the previous one and its time stay visible.
+        assert_eq!(
+            s.apply(ok(Snapshot::default())),
+            vec!["source test: recovered".to_string()]
+        );
+        assert!(matches!(s.value(last, 0), Some(Stored::Str(t)) if t.is_empty()));
+        let prev = idx(&s, "llm.agent.source.previous_error");
+        assert!(matches!(s.value(prev, 0), Some(Stored::Str(t)) if t.to_str().unwrap() == "boom"));
+        assert!(matches!(s.value(when, 0), Some(Stored::F64(t)) if *t > 1e9));
     }
 
     #[test]
@@ -793,5 +1065,105 @@ mod tests {
         let log = s.apply(ok(snap));
         assert_eq!(log.len(), 2, "{log:?}");
         assert!(log[0].contains("wrong type for llm.agent.uptime"));
+    }
+
+    fn dyn_desc(n: usize) -> DynamicMetric {
+        DynamicMetric {
+            name: catalogue::dynamic_name("vllm", &format!("vllm:invented_{n}")),
+            ty: Type::Double,
+            sem: catalogue::Semantics::Instant,
+            units: crate::pcp::Units::NONE,
+            indom_serial: Some(0),
+            oneline: "x".into(),
+            help: "x".into(),
+        }
+    }
+
+    #[test]
+    fn new_names_are_bounded_per_sample_and_per_source_and_refusals_counted() {
+        let info = vec![SourceInfo {
+            name: "inventive".into(),
+            interval: Duration::from_secs(1),
+            limits: crate::agent::config::Limits {
+                max_new_names_per_scrape: 10,
+                max_names: 25,
+                ..Default::default()
+            },
+            run: 1,
+        }];
+        let mut s = Store::new(info, ConfigStatus::default());
+        let refused = idx(&s, "llm.agent.source.refused_names");
+        let mut n = 0;
+        for round in 0..5 {
+            let snap = Snapshot {
+                dynamic_metrics: (n..n + 40).map(dyn_desc).collect(),
+                ..Default::default()
+            };
+            n += 40;
+            s.apply(ok(snap));
+            let added = s.dynamic.by_name.len();
+            assert_eq!(added, (10 * (round + 1)).min(25), "round {round}");
+        }
+        // 5 samples of 40 new names: 25 admitted, 175 refused.
+        assert!(matches!(s.value(refused, 0), Some(Stored::U64(175))));
+    }
+
+    #[test]
+    fn the_log_is_rate_limited_with_a_count_and_bounded_memory() {
+        let mut s = store();
+        let suppressed = idx(&s, "llm.agent.log_suppressed");
+        let mut lines = 0;
+        for i in 0..2000 {
+            let snap = Snapshot {
+                notes: vec![format!("note {i}")],
+                ..Default::default()
+            };
+            lines += s.apply(ok(snap)).len();
+        }
+        let budget = ConfigStatus::default().log_lines as usize;
+        assert_eq!(lines, budget, "at most log_lines lines per period");
+        assert!(
+            matches!(s.value(suppressed, SINGULAR), Some(Stored::U64(n)) if *n == 2000 - budget as u64)
+        );
+        assert!(s.budgets[&0].recent.len() <= RECENT_MESSAGES);
+        // A repeated message is written once per period, even while under budget.
+        let mut s = store();
+        let same = || Snapshot {
+            notes: vec!["same".into()],
+            ..Default::default()
+        };
+        assert_eq!(s.apply(ok(same())).len(), 1);
+        assert!(s.apply(ok(same())).is_empty());
+        // When the period ends, one line says how many were held back.
+        let mut s = Store::new(
+            vec![SourceInfo {
+                name: "t".into(),
+                interval: Duration::from_secs(1),
+                limits: Default::default(),
+                run: 1,
+            }],
+            ConfigStatus {
+                log_lines: 1,
+                log_period: Duration::from_millis(50),
+                ..Default::default()
+            },
+        );
+        for i in 0..5 {
+            s.apply(ok(Snapshot {
+                notes: vec![format!("n{i}")],
+                ..Default::default()
+            }));
+        }
+        std::thread::sleep(Duration::from_millis(60));
+        let log = s.apply(ok(Snapshot {
+            notes: vec!["later".into()],
+            ..Default::default()
+        }));
+        assert_eq!(log.len(), 2, "{log:?}");
+        assert!(
+            log[0].starts_with("source t: 4 log lines suppressed"),
+            "{log:?}"
+        );
+        assert_eq!(log[1], "source t: later");
     }
 }

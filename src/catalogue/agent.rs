@@ -37,6 +37,7 @@ pub const ITEM_CONFIG_FILE: u32 = 3;
 pub const ITEM_CONFIG_ERRORS: u32 = 4;
 pub const ITEM_CONFIG_LAST_ERROR: u32 = 5;
 pub const ITEM_DYNAMIC_METRICS: u32 = 6;
+pub const ITEM_LOG_SUPPRESSED: u32 = 7;
 pub const ITEM_SRC_UP: u32 = 0;
 pub const ITEM_SRC_LAST_ERROR: u32 = 1;
 pub const ITEM_SRC_LAST_SUCCESS: u32 = 2;
@@ -45,6 +46,10 @@ pub const ITEM_SRC_SAMPLES: u32 = 4;
 pub const ITEM_SRC_ERRORS: u32 = 5;
 pub const ITEM_SRC_INTERVAL: u32 = 6;
 pub const ITEM_SRC_LAST_ATTEMPT: u32 = 7;
+pub const ITEM_SRC_LAST_ERROR_TIME: u32 = 8;
+pub const ITEM_SRC_PREVIOUS_ERROR: u32 = 9;
+pub const ITEM_SRC_REFUSED_NAMES: u32 = 10;
+pub const ITEM_SRC_REFUSED_SERIES: u32 = 11;
 
 const METRICS: &[Metric] = &[
     Metric {
@@ -152,11 +157,12 @@ not completed yet. When it is 0, llm.agent.source.last_error says why.",
         sem: Discrete,
         units: Units::NONE,
         indom: Some(&SOURCES),
-        oneline: "text of the source's most recent error",
-        help: "Why the most recent failed sample of this source failed (connection refused, \
-HTTP status, timeout, parse error at line N, NVML library missing, ...). Empty when the \
-source has never failed. It keeps the last error after the source recovers; compare \
-llm.agent.source.up.",
+        oneline: "why the source's current sample failed; empty while it works",
+        help: "Why the most recent sample of this source failed (connection refused, HTTP \
+status, timeout, parse error at line N, NVML library missing, ...), while it is failing. It is \
+cleared by the next successful sample, so a non-empty value always means a current fault. The \
+error before a recovery stays visible in llm.agent.source.previous_error and \
+llm.agent.source.last_error_time.",
     },
     Metric {
         name: "llm.agent.source.last_success",
@@ -227,5 +233,74 @@ built-in default. Failing sources are retried with back-off up to a few times th
         oneline: "time of the last sample attempt (seconds since the epoch)",
         help: "Unix time, in seconds, at which the most recent sample attempt of this source \
 completed, successful or not; 0 if none has completed yet.",
+    },
+    Metric {
+        name: "llm.agent.source.last_error_time",
+        cluster: CLUSTER_SOURCES,
+        item: ITEM_SRC_LAST_ERROR_TIME,
+        ty: Double,
+        sem: Instant,
+        units: Units::SEC,
+        indom: Some(&SOURCES),
+        oneline: "time of the source's last failed sample (seconds since the epoch)",
+        help: "Unix time, in seconds, at which the most recent failed sample of this source \
+completed; 0 if none has failed. Kept after the source recovers: compare with \
+llm.agent.source.last_success.",
+    },
+    Metric {
+        name: "llm.agent.source.previous_error",
+        cluster: CLUSTER_SOURCES,
+        item: ITEM_SRC_PREVIOUS_ERROR,
+        ty: String,
+        sem: Discrete,
+        units: Units::NONE,
+        indom: Some(&SOURCES),
+        oneline: "text of the source's most recent failure, kept after recovery",
+        help: "Why the most recent failed sample of this source failed, kept after the source \
+recovers (llm.agent.source.last_error is then empty); empty if it never failed. \
+llm.agent.source.last_error_time says when.",
+    },
+    Metric {
+        name: "llm.agent.log_suppressed",
+        cluster: CLUSTER_AGENT,
+        item: ITEM_LOG_SUPPRESSED,
+        ty: U64,
+        sem: Counter,
+        units: Units::COUNT,
+        indom: None,
+        oneline: "log lines not written because of the log rate limit",
+        help: "Number of log lines the agent did not write since it started: each source may \
+write at most log_lines lines per log_period ([agent] in llm.conf, by default 10 per 10 \
+minutes), and a message it repeats within the period is written once. When a period with \
+suppressed lines ends, one line says how many were suppressed.",
+    },
+    Metric {
+        name: "llm.agent.source.refused_names",
+        cluster: CLUSTER_SOURCES,
+        item: ITEM_SRC_REFUSED_NAMES,
+        ty: U64,
+        sem: Counter,
+        units: Units::COUNT,
+        indom: Some(&SOURCES),
+        oneline: "new metric names the source offered that the agent refused",
+        help: "Number of times a sample of this source offered a metric name new to the agent \
+(an unknown Prometheus family, for llm.other) that was refused: over max_new_names_per_scrape \
+in one sample, over max_names for the source in all (both set per endpoint in llm.conf), over \
+the agent's limit of names under llm.other, or not a valid name. Its values still go to the \
+generic other.value metric.",
+    },
+    Metric {
+        name: "llm.agent.source.refused_series",
+        cluster: CLUSTER_SOURCES,
+        item: ITEM_SRC_REFUSED_SERIES,
+        ty: U64,
+        sem: Counter,
+        units: Units::COUNT,
+        indom: Some(&SOURCES),
+        oneline: "series refused because a name or label was too long",
+        help: "Number of series this source offered that were refused because the metric name, \
+a label name or value, or the instance name built from them was longer than max_name_length, \
+max_label_length or max_instance_length (set per endpoint in llm.conf). Such series are \
+dropped, never truncated.",
     },
 ];

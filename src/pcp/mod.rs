@@ -6,11 +6,37 @@
 
 pub mod archive;
 pub mod ffi;
+pub mod hostname;
 pub mod import;
 #[doc(hidden)]
 pub mod import_ffi;
+pub mod logger_archive;
 pub mod nvml_scoped;
 pub mod pmda;
+pub mod signals;
+
+/// Makes glibc give large blocks their own mappings, returned to the system when freed. By
+/// default glibc raises that threshold (up to 32 MiB) each time such a block is freed, after
+/// which a 16 MiB body buffer comes from a thread's heap, whose top is then never trimmed: the
+/// agent's RSS would keep the largest body it ever read. Called once at start-up.
+pub fn bound_heap() {
+    #[cfg(target_env = "gnu")]
+    // SAFETY: mallopt only changes allocator parameters; called before other threads start.
+    unsafe {
+        libc::mallopt(libc::M_MMAP_THRESHOLD, 256 << 10);
+        libc::mallopt(libc::M_TRIM_THRESHOLD, 1 << 20);
+    }
+}
+
+/// Hands free heap memory back to the system (glibc's `malloc_trim`), after a large buffer
+/// was freed, so the agent's RSS returns to its steady level.
+pub fn release_free_memory() {
+    #[cfg(target_env = "gnu")]
+    // SAFETY: malloc_trim only returns unused heap pages to the kernel.
+    unsafe {
+        libc::malloc_trim(0);
+    }
+}
 
 /// Units of a metric (PCP's `pmUnits`): dimensions and scales of space, time and count.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

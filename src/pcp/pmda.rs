@@ -69,7 +69,12 @@ struct State {
     /// indom serial -> (position in `indoms`, generation installed, storage for names)
     indom_slots: HashMap<u32, (usize, u64, Vec<pmdaInstid>, Vec<CString>)>,
     help: HashMap<(c_int, c_int), CString>,
+    /// Reads the configuration again and changes the sources (after SIGHUP).
+    reload: Reload,
 }
+
+/// What the agent does on SIGHUP: given the store, returns lines for the log.
+pub type Reload = Box<dyn FnMut(&mut Store) -> Vec<String>>;
 
 thread_local! {
     static STATE: RefCell<Option<State>> = const { RefCell::new(None) };
@@ -82,6 +87,11 @@ fn with_state<R>(f: impl FnOnce(&mut State) -> R) -> Option<R> {
 impl State {
     /// Applies pending source updates and brings the C instance tables up to date.
     fn refresh(&mut self) {
+        if super::signals::take_reload() {
+            for line in (self.reload)(&mut self.store) {
+                log("Info", &line);
+            }
+        }
         while let Ok(update) = self.updates.try_recv() {
             for line in self.store.apply(update) {
                 log("Info", &line);
@@ -540,7 +550,7 @@ impl Agent {
 
     /// Builds the tables from the catalogue, installs the callbacks and serves pmcd until it
     /// closes the connection. Never returns.
-    pub fn serve(self, store: Store, updates: Receiver<Update>) -> ! {
+    pub fn serve(self, store: Store, updates: Receiver<Update>, reload: Reload) -> ! {
         // pmdaInit takes local PMIDs and indom serials and stamps the domain into them.
         let metrics: Vec<pmdaMetric> = store
             .metrics()
@@ -599,6 +609,7 @@ impl Agent {
             indoms,
             indom_slots,
             help: HashMap::new(),
+            reload,
         };
         STATE.with(|s| *s.borrow_mut() = Some(state));
         with_state(State::refresh);

@@ -72,6 +72,11 @@ pub struct Snapshot {
     pub dynamic_metrics: Vec<DynamicMetric>,
     /// Values of dynamic metrics, by full metric name.
     pub dynamic_values: Vec<(String, u32, Value)>,
+    /// Series refused because a name, label or instance name was longer than the source's
+    /// bounds (counted in `llm.agent.source.refused_series`).
+    pub refused_series: u64,
+    /// Lines for the agent's log about this sample (the agent rate-limits them).
+    pub notes: Vec<String>,
 }
 
 /// Description of a metric found at run time (see [`crate::catalogue::DYNAMIC_ROOT`]).
@@ -119,6 +124,10 @@ impl<E: std::error::Error> From<E> for SourceError {
 pub trait Source: Send + 'static {
     /// Instance name in the sources indom (`gpu`, the endpoint's configured name, ...).
     fn name(&self) -> &str;
+    /// Bounds on what this source may make the agent keep (dynamic names).
+    fn limits(&self) -> crate::agent::config::Limits {
+        crate::agent::config::Limits::default()
+    }
     /// How often to sample.
     fn interval(&self) -> Duration;
     /// Take one sample. On `Err` the source's previous values are withdrawn (a fetch returns no

@@ -18,7 +18,7 @@ pub mod parse;
 pub mod scrape;
 pub mod vllm;
 
-use crate::agent::config::EndpointConfig;
+use crate::agent::config::{EndpointConfig, Limits};
 use crate::catalogue::hist::{self, HistFamily};
 use crate::catalogue::{self, Indom, Semantics, Type};
 use crate::sources::{
@@ -164,6 +164,7 @@ pub struct Mapper {
     endpoint: String,
     url: String,
     prev: HashMap<(usize, u32), Vec<(f64, f64)>>,
+    limits: Limits,
 }
 
 fn to_value(ty: Type, v: f64) -> Option<Value> {
@@ -304,7 +305,33 @@ impl Mapper {
             endpoint: endpoint.to_string(),
             url: scrape::redact_url(url),
             prev: HashMap::new(),
+            limits: Limits::default(),
         }
+    }
+
+    /// Refuse series whose names or labels go over these bounds.
+    pub fn with_limits(mut self, limits: Limits) -> Mapper {
+        self.limits = limits;
+        self
+    }
+
+    /// Whether a series is within the length bounds: its name, every label name and value,
+    /// and (for the generic other.value instances, named after all labels) its instance name.
+    fn too_long(&self, s: &parse::Sample<'_>, other: bool) -> bool {
+        let l = &self.limits;
+        if s.name.len() > l.max_name_length {
+            return true;
+        }
+        let raw = s.labels.raw().len();
+        if raw > l.max_label_length
+            && s.labels
+                .iter()
+                .any(|(k, v)| k.len() > l.max_label_length || v.len() > l.max_label_length)
+        {
+            return true;
+        }
+        other && self.endpoint.len() + s.name.len() + raw + 3 > l.max_instance_length
+            || raw > l.max_instance_length
     }
 
     fn base_labels(&self, s: &parse::Sample<'_>, skip_le: bool) -> Vec<(String, String)> {
@@ -364,6 +391,8 @@ impl Mapper {
         let mut hists: HashMap<(usize, u32), HistAcc> = HashMap::new();
         let mut family_type: (&str, parse::Kind) = ("", parse::Kind::Untyped);
         let mut series = 0usize;
+        let mut refused = 0u64;
+        let mut first_refused: Option<String> = None;
         for entry in parse::parse(text) {
             let s = match entry.map_err(|e| e.to_string())? {
                 parse::Entry::Sample(s) => s,
@@ -376,6 +405,14 @@ impl Mapper {
             series += 1;
             if series > MAX_SERIES {
                 return Err(format!("more than {MAX_SERIES} series in one scrape"));
+            }
+            if self.too_long(&s, true) {
+                refused += 1;
+                if first_refused.is_none() {
+                    let shown: String = s.name.chars().take(64).collect();
+                    first_refused = Some(shown);
+                }
+                continue;
             }
             let target = lookup(t, s.name).or_else(|| {
                 // OpenMetrics (if a server negotiated it) writes `vllm_x` for `vllm:x` in
@@ -500,7 +537,17 @@ impl Mapper {
         }
         // Forget series that disappeared, so a returning one starts from a fresh baseline.
         self.prev.retain(|k, _| seen.contains(k));
-        Ok(b.finish())
+        let mut snap = b.finish();
+        snap.refused_series = refused;
+        if let Some(name) = first_refused {
+            let l = &self.limits;
+            snap.notes.push(format!(
+                "{refused} series refused: a name, label or instance name longer than the \
+bounds (max_name_length {}, max_label_length {}, max_instance_length {}), e.g. {name}...",
+                l.max_name_length, l.max_label_length, l.max_instance_length
+            ));
+        }
+        Ok(snap)
     }
 }
 
@@ -523,6 +570,7 @@ pub struct Endpoint {
     interval: Duration,
     scraper: scrape::Scraper,
     mapper: Mapper,
+    limits: Limits,
 }
 
 impl Endpoint {
@@ -533,7 +581,8 @@ impl Endpoint {
             interval: cfg.interval.0,
             scraper: scrape::Scraper::new(&cfg.url, cfg.timeout.0, cfg.token_file.clone())
                 .with_ca_file(cfg.ca_file.clone()),
-            mapper: Mapper::new(&cfg.name, &cfg.url),
+            mapper: Mapper::new(&cfg.name, &cfg.url).with_limits(cfg.limits),
+            limits: cfg.limits,
         }
     }
 }
@@ -545,11 +594,20 @@ impl Source for Endpoint {
     fn interval(&self) -> Duration {
         self.interval
     }
+    fn limits(&self) -> Limits {
+        self.limits
+    }
     fn sample(&mut self) -> Result<Snapshot, SourceError> {
-        let body = self.scraper.fetch()?;
-        self.mapper
-            .map(&body)
-            .map_err(|e| SourceError(format!("{}: {e}", self.url)))
+        let result = match self.scraper.fetch() {
+            Ok(body) => self
+                .mapper
+                .map(body)
+                .map_err(|e| SourceError(format!("{}: {e}", self.url))),
+            Err(e) => Err(e),
+        };
+        // A large body's buffer is not kept: memory returns to its steady level.
+        self.scraper.release(self.limits.retained_body_bytes);
+        result
     }
 }
 

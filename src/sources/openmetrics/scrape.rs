@@ -111,14 +111,69 @@ fn scrub(text: String, url: &str, shown: &str) -> String {
     text
 }
 
+/// Largest token file read (a bearer token is a few KB at most).
+const MAX_TOKEN: u64 = 64 << 10;
+
+/// A bearer token file. It is opened when the source is created, while the agent still runs
+/// as root, and the descriptor kept: a root-owned 0600 file the agent's user cannot open is
+/// still read through it. At each scrape the path is read again when the agent's user may
+/// (tokens rotate), else the kept descriptor (a file rewritten in place is seen; one replaced
+/// by another is not, until the agent restarts). The contents are never logged.
+pub struct TokenFile {
+    path: PathBuf,
+    held: Option<std::fs::File>,
+}
+
+impl TokenFile {
+    pub fn open(path: PathBuf) -> TokenFile {
+        let held = std::fs::File::open(&path).ok();
+        TokenFile { path, held }
+    }
+
+    pub fn read(&self) -> Result<String, String> {
+        use std::io::Read;
+        let what = |e: std::io::Error| format!("token file {}: {e}", self.path.display());
+        let mut text = Vec::new();
+        match std::fs::File::open(&self.path) {
+            Ok(f) => {
+                f.take(MAX_TOKEN).read_to_end(&mut text).map_err(what)?;
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::PermissionDenied => {
+                let Some(f) = &self.held else {
+                    return Err(what(e));
+                };
+                use std::os::unix::fs::FileExt;
+                let mut buf = vec![0u8; MAX_TOKEN as usize];
+                let mut n = 0;
+                loop {
+                    let k = f.read_at(&mut buf[n..], n as u64).map_err(what)?;
+                    if k == 0 || n + k == buf.len() {
+                        n += k;
+                        break;
+                    }
+                    n += k;
+                }
+                buf.truncate(n);
+                text = buf;
+            }
+            Err(e) => return Err(what(e)),
+        }
+        let text = String::from_utf8(text)
+            .map_err(|_| format!("token file {}: not text", self.path.display()))?;
+        Ok(text.trim().to_string())
+    }
+}
+
 pub struct Scraper {
     /// Built on the first scrape, and again after a failure (the CA file may appear later).
     client: Option<reqwest::Client>,
     url: String,
     /// `url` as shown in errors ([`redact_url`]).
     shown: String,
+    /// The body of the last scrape; reused, and freed by [`Scraper::release`] when large.
+    body: Vec<u8>,
     timeout: Duration,
-    token_file: Option<PathBuf>,
+    token_file: Option<TokenFile>,
     ca_file: Option<PathBuf>,
 }
 
@@ -191,8 +246,9 @@ impl Scraper {
             client: None,
             url: url.to_string(),
             shown: redact_url(url),
+            body: Vec::new(),
             timeout,
-            token_file,
+            token_file: token_file.map(TokenFile::open),
             ca_file: None,
         }
     }
@@ -203,13 +259,39 @@ impl Scraper {
         self
     }
 
-    /// GETs the endpoint; errors say what failed, prefixed with the redacted URL.
-    pub fn fetch(&mut self) -> Result<String, SourceError> {
-        self.fetch_raw()
-            .map_err(|e| SourceError(scrub(e.0, &self.url, &self.shown)))
+    /// GETs the endpoint; errors say what failed, prefixed with the redacted URL. The body
+    /// stays in the scraper's buffer until the next fetch.
+    pub fn fetch(&mut self) -> Result<&str, SourceError> {
+        let mut body = std::mem::take(&mut self.body);
+        body.clear();
+        let result = self.fetch_raw(&mut body);
+        self.body = body;
+        match result {
+            Ok(()) => std::str::from_utf8(&self.body).map_err(|e| {
+                let line = self.body[..e.valid_up_to()]
+                    .iter()
+                    .filter(|b| **b == b'\n')
+                    .count()
+                    + 1;
+                SourceError(format!(
+                    "{}: body is not UTF-8 text (first invalid byte on line {line})",
+                    self.shown
+                ))
+            }),
+            Err(e) => Err(SourceError(scrub(e.0, &self.url, &self.shown))),
+        }
     }
 
-    fn fetch_raw(&mut self) -> Result<String, SourceError> {
+    /// Frees the body buffer if its capacity is over `keep` bytes (a large or hostile answer),
+    /// and hands the freed memory back to the system.
+    pub fn release(&mut self, keep: usize) {
+        if self.body.capacity() > keep {
+            self.body = Vec::new();
+            crate::pcp::release_free_memory();
+        }
+    }
+
+    fn fetch_raw(&mut self, body: &mut Vec<u8>) -> Result<(), SourceError> {
         let url = &self.shown;
         if self.client.is_none() {
             let client = build_client(self.timeout, self.ca_file.as_deref())
@@ -219,16 +301,11 @@ impl Scraper {
         let token = match &self.token_file {
             None => None,
             // Read on every scrape (tokens rotate); the contents are never logged.
-            Some(p) => Some(
-                std::fs::read_to_string(p)
-                    .map_err(|e| SourceError(format!("{url}: token file {}: {e}", p.display())))?
-                    .trim()
-                    .to_string(),
-            ),
+            Some(t) => Some(t.read().map_err(|e| SourceError(format!("{url}: {e}")))?),
         };
         // The timer must be created inside the runtime's context, hence the async block.
-        let result =
-            runtime().block_on(async { tokio::time::timeout(self.timeout, self.get(token)).await });
+        let result = runtime()
+            .block_on(async { tokio::time::timeout(self.timeout, self.get(token, body)).await });
         match result {
             Err(_) => Err(SourceError(format!(
                 "{url}: timed out after {} ms",
@@ -238,7 +315,7 @@ impl Scraper {
         }
     }
 
-    async fn get(&self, token: Option<String>) -> Result<String, String> {
+    async fn get(&self, token: Option<String>, body: &mut Vec<u8>) -> Result<(), String> {
         let client = self.client.as_ref().expect("client built in fetch");
         let mut req = client
             .get(&self.url)
@@ -272,7 +349,11 @@ impl Scraper {
         if resp.content_length().is_some_and(|n| n > MAX_BODY as u64) {
             return Err(format!("body larger than {} MiB", MAX_BODY >> 20));
         }
-        let mut body: Vec<u8> = Vec::with_capacity(64 << 10);
+        if let Some(n) = resp.content_length() {
+            body.reserve(n as usize);
+        } else if body.capacity() == 0 {
+            body.reserve(64 << 10);
+        }
         loop {
             match resp.chunk().await {
                 Ok(Some(chunk)) => {
@@ -285,7 +366,7 @@ impl Scraper {
                 Err(e) => return Err(format!("reading the body: {}", root_cause(&e))),
             }
         }
-        String::from_utf8(body).map_err(|e| format!("body is not UTF-8 text: {e}"))
+        Ok(())
     }
 }
 
@@ -346,11 +427,50 @@ mod tests {
     }
 
     #[test]
+    fn a_token_file_is_read_through_the_descriptor_opened_at_start() {
+        let dir = std::env::temp_dir().join(format!("pmdallm-tok-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("token");
+        std::fs::write(&path, "first\n").unwrap();
+        let t = TokenFile::open(path.clone());
+        assert_eq!(t.read().unwrap(), "first");
+        // Rewritten in place: seen by path (and through the descriptor).
+        std::fs::write(&path, "second\n").unwrap();
+        assert_eq!(t.read().unwrap(), "second");
+        // The path no longer readable (as for the agent's user after dropping root): the
+        // descriptor still reads it. Simulated by a directory no one may enter.
+        let t2 = TokenFile {
+            path: dir.join("locked/token"),
+            held: Some(std::fs::File::open(&path).unwrap()),
+        };
+        let locked = dir.join("locked");
+        std::fs::create_dir_all(&locked).unwrap();
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&locked, std::fs::Permissions::from_mode(0o000)).unwrap();
+        if std::fs::File::open(locked.join("token"))
+            .is_err_and(|e| e.kind() == std::io::ErrorKind::PermissionDenied)
+        {
+            assert_eq!(t2.read().unwrap(), "second");
+        }
+        let t3 = TokenFile::open(dir.join("missing"));
+        assert!(
+            t3.read()
+                .unwrap_err()
+                .ends_with("No such file or directory (os error 2)")
+        );
+        std::fs::set_permissions(&locked, std::fs::Permissions::from_mode(0o700)).unwrap();
+        std::fs::remove_dir_all(&dir).ok();
+    }
+
+    #[test]
     fn a_hung_endpoint_times_out_without_blocking_another() {
         let (hung, _rx1) = server(None);
         let (ok, _rx2) = server(Some("b 2\n"));
-        let slow =
-            std::thread::spawn(move || Scraper::new(&hung, Duration::from_secs(3), None).fetch());
+        let slow = std::thread::spawn(move || {
+            Scraper::new(&hung, Duration::from_secs(3), None)
+                .fetch()
+                .map(str::to_string)
+        });
         std::thread::sleep(Duration::from_millis(200));
         let t = Instant::now();
         assert_eq!(

@@ -343,3 +343,35 @@ fn instance_ids_are_the_stable_ids_of_the_names() {
     inst(&s, cat::FINISHED.serial, "vllm0/1/a_b_c");
     inst(&s, E, "vllm0/-");
 }
+
+#[test]
+fn series_with_over_long_names_or_labels_are_refused_and_counted() {
+    let limits = crate::agent::config::Limits {
+        max_name_length: 40,
+        max_label_length: 20,
+        max_instance_length: 80,
+        ..Default::default()
+    };
+    let mut m = Mapper::new("e", "http://x/metrics").with_limits(limits);
+    let long_name = format!("vllm:{}", "n".repeat(100));
+    let long_label = "v".repeat(30);
+    let many = (0..10)
+        .map(|i| format!("l{i}=\"0123456789\""))
+        .collect::<Vec<_>>()
+        .join(",");
+    let text = format!(
+        "vllm:num_requests_running{{engine=\"0\"}} 1\n{long_name} 1\n\
+vllm:num_requests_waiting{{engine=\"{long_label}\"}} 2\nvllm:new_family{{{many}}} 3\nvllm:ok_family 4\n"
+    );
+    let s = m.map(&text).unwrap();
+    assert_eq!(s.refused_series, 3, "{s:?}");
+    assert_eq!(s.notes.len(), 1);
+    assert!(s.notes[0].starts_with("3 series refused"), "{:?}", s.notes);
+    let names: Vec<&str> = s.dynamic_metrics.iter().map(|d| d.name.as_str()).collect();
+    assert_eq!(names, vec!["llm.other.vllm.vllm.ok_family"]);
+    for g in &s.indoms {
+        for i in &g.instances {
+            assert!(i.name.len() <= 80, "{}", i.name);
+        }
+    }
+}

@@ -1,0 +1,69 @@
+//! Signals as PCP agents handle them: SIGHUP asks for the configuration to be read again (the
+//! PCP thread does it between PDUs), SIGTERM and SIGINT log a line and exit cleanly.
+//!
+//! The signals are blocked in the calling thread before any other thread starts (threads
+//! inherit the mask) and taken by one thread with `sigwait`, so no handler runs in the
+//! middle of libpcp_pmda or the allocator.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+
+static RELOAD: AtomicBool = AtomicBool::new(false);
+
+fn set_of(signals: &[libc::c_int]) -> libc::sigset_t {
+    // SAFETY: sigemptyset/sigaddset initialise and fill the local set.
+    unsafe {
+        let mut set: libc::sigset_t = std::mem::zeroed();
+        libc::sigemptyset(&mut set);
+        for s in signals {
+            libc::sigaddset(&mut set, *s);
+        }
+        set
+    }
+}
+
+/// Blocks SIGHUP, SIGTERM and SIGINT in this thread (and the threads it starts later) and
+/// starts the thread that takes them. Call before any other thread is started.
+pub fn watch() -> Result<(), String> {
+    let set = set_of(&[libc::SIGHUP, libc::SIGTERM, libc::SIGINT]);
+    // SAFETY: a valid, initialised signal set; the old mask is not needed.
+    let rc = unsafe { libc::pthread_sigmask(libc::SIG_BLOCK, &set, std::ptr::null_mut()) };
+    if rc != 0 {
+        return Err(format!(
+            "cannot block signals: {}",
+            std::io::Error::from_raw_os_error(rc)
+        ));
+    }
+    std::thread::Builder::new()
+        .name("signals".into())
+        .spawn(move || {
+            loop {
+                let mut sig: libc::c_int = 0;
+                // SAFETY: the set is valid; sig receives the signal number.
+                if unsafe { libc::sigwait(&set, &mut sig) } != 0 {
+                    continue;
+                }
+                match sig {
+                    libc::SIGHUP => {
+                        super::pmda::log("Info", "caught SIGHUP: reading the configuration again");
+                        RELOAD.store(true, Ordering::SeqCst);
+                    }
+                    _ => {
+                        let name = if sig == libc::SIGTERM {
+                            "SIGTERM"
+                        } else {
+                            "SIGINT"
+                        };
+                        super::pmda::log("Info", &format!("caught {name}: exiting"));
+                        std::process::exit(0);
+                    }
+                }
+            }
+        })
+        .map_err(|e| format!("cannot start the signal thread: {e}"))?;
+    Ok(())
+}
+
+/// Whether a SIGHUP arrived since the last call.
+pub fn take_reload() -> bool {
+    RELOAD.swap(false, Ordering::SeqCst)
+}
