@@ -182,14 +182,17 @@ fn read(file: &str, idx: usize, name: String) -> Result<Input, String> {
         });
     }
     let families = catalogue::families();
-    let (info, benches) = guidellm::read_input(idx, file, &families, 1.0).map_err(|m| {
-        // the importer's messages start with its own name
-        let m = m
-            .strip_prefix(guidellm::PROG)
-            .and_then(|m| m.strip_prefix(": "))
-            .unwrap_or(&m);
-        format!("{PROG}: {m}")
-    })?;
+    let (info, benches) =
+        guidellm::read_input(idx, file, &families, 1.0, guidellm::reader::MAX_STRING).map_err(
+            |m| {
+                // the importer's messages start with its own name
+                let m = m
+                    .strip_prefix(guidellm::PROG)
+                    .and_then(|m| m.strip_prefix(": "))
+                    .unwrap_or(&m);
+                format!("{PROG}: {m}")
+            },
+        )?;
     Ok(Input {
         name,
         file: file.to_string(),

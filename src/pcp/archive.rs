@@ -46,6 +46,8 @@ const _: () = assert!(std::mem::offset_of!(RawValueSet, vlist) == 16);
 const _: () = assert!(std::mem::offset_of!(RawResult, numpmid) == 16);
 const _: () = assert!(std::mem::offset_of!(RawResult, vset) == 24);
 
+// logger_archive.rs declares pmFreeResult over its own private view of pmResult.
+#[allow(clashing_extern_declarations)]
 unsafe extern "C" {
     fn pmNewContext(kind: c_int, name: *const c_char) -> c_int;
     fn pmUseContext(handle: c_int) -> c_int;
