@@ -211,14 +211,38 @@ pub struct Comparison {
 
 /// Read the inputs and match them; errors are one line each.
 pub fn compare(o: &Options) -> Result<Comparison, String> {
-    let mut inputs = Vec::new();
-    for (i, file) in o.inputs.iter().enumerate() {
-        let name = o
-            .names
+    let name = |i: usize| {
+        o.names
             .get(i)
             .cloned()
-            .unwrap_or_else(|| default_name(file));
-        inputs.push(read(file, i, name)?);
+            .unwrap_or_else(|| default_name(&o.inputs[i]))
+    };
+    // result files are read in parallel (each is parsed on one core); archives through libpcp
+    // on this thread. The first failure in input order is reported.
+    let results: Vec<Result<Input, String>> = std::thread::scope(|scope| {
+        let handles: Vec<_> = o
+            .inputs
+            .iter()
+            .enumerate()
+            .map(|(i, file)| {
+                (archive::archive_base(file).is_none() && file != "-")
+                    .then(|| scope.spawn(move || read(file, i, name(i))))
+            })
+            .collect();
+        handles
+            .into_iter()
+            .enumerate()
+            .map(|(i, h)| match h {
+                Some(h) => h
+                    .join()
+                    .unwrap_or_else(|_| Err(format!("{PROG}: {}: reader failed", o.inputs[i]))),
+                None => read(&o.inputs[i], i, name(i)),
+            })
+            .collect()
+    });
+    let mut inputs = Vec::new();
+    for r in results {
+        inputs.push(r?);
     }
     // display names must tell the inputs apart
     for i in 1..inputs.len() {
