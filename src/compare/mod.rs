@@ -207,6 +207,11 @@ fn read(file: &str, idx: usize, name: String) -> Result<Input, String> {
 pub struct Comparison {
     pub inputs: Vec<Input>,
     pub matching: Matching,
+    /// Indexes into [`model::QUANTITIES`] of the quantities shown: GuideLLM's always, a
+    /// system quantity only where some step of the tables has a value for it.
+    pub shown: Vec<usize>,
+    /// The system quantities left out (no values in any step's window).
+    pub omitted: Vec<usize>,
 }
 
 /// Read the inputs and match them; errors are one line each.
@@ -272,7 +277,22 @@ pub fn compare(o: &Options) -> Result<Comparison, String> {
             ));
         }
     }
-    Ok(Comparison { inputs, matching })
+    let has_value = |q: usize| {
+        matching.rows.iter().any(|r| {
+            inputs[0].steps[r.base].values[q].is_some()
+                || r.others.iter().enumerate().any(|(k, o)| {
+                    o.is_some_and(|(j, _)| inputs[k + 1].steps[j].values[q].is_some())
+                })
+        })
+    };
+    let (shown, omitted): (Vec<usize>, Vec<usize>) =
+        (0..model::NQ).partition(|&q| !model::QUANTITIES[q].is_system() || has_value(q));
+    Ok(Comparison {
+        inputs,
+        matching,
+        shown,
+        omitted,
+    })
 }
 
 /// `pcp-llm compare ARGS`: returns the exit status.

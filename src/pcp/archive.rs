@@ -3,8 +3,8 @@
 //! `pmNameInDomArchive`): every recorded value of a few metrics, in time order.
 //!
 //! `pmResult`'s timestamp is a `struct timeval` (PCP 6) or a `struct timespec` (PCP 7): both
-//! are 16 bytes on the 64-bit platforms this crate builds for, and timestamps are not read
-//! here, so one layout serves both.
+//! are 16 bytes on the 64-bit platforms this crate builds for (seconds, then micro- or
+//! nanoseconds: cfg `pcp_pmapi_v4`, set by build.rs from pmapi.h), so one layout serves both.
 
 use super::err_str;
 use super::ffi::{pmAtomValue, pmDesc};
@@ -40,6 +40,13 @@ struct RawResult {
     numpmid: c_int,
     vset: [*mut RawValueSet; 1],
 }
+
+/// The unit of the timestamp's second field: nanoseconds where pmapi.h's pmResult is the
+/// timespec form (PMAPI_VERSION_4, PCP 7), microseconds before.
+#[cfg(pcp_pmapi_v4)]
+const FRACTION: f64 = 1e-9;
+#[cfg(not(pcp_pmapi_v4))]
+const FRACTION: f64 = 1e-6;
 
 const _: () = assert!(size_of::<RawValue>() == 16);
 const _: () = assert!(std::mem::offset_of!(RawValueSet, vlist) == 16);
@@ -138,12 +145,14 @@ impl ArchiveReader {
         Ok(out)
     }
 
-    /// Every recorded value of `metrics`, in time order from the start of the archive:
-    /// `f(index into metrics, instance, value)`. Aggregate and event values are skipped.
+    /// Every recorded value of `metrics`, in time order from the start of the archive (once
+    /// per context: the context is left at the end):
+    /// `f(index into metrics, instance, time (Unix seconds), value)`. Aggregate and event
+    /// values are skipped.
     pub fn replay(
         &self,
         metrics: &[Metric],
-        mut f: impl FnMut(usize, i32, Value),
+        mut f: impl FnMut(usize, i32, f64, Value),
     ) -> Result<(), String> {
         if metrics.is_empty() {
             return Ok(());
@@ -174,10 +183,12 @@ impl ArchiveReader {
     unsafe fn visit(
         res: *mut RawResult,
         metrics: &[Metric],
-        f: &mut impl FnMut(usize, i32, Value),
+        f: &mut impl FnMut(usize, i32, f64, Value),
     ) -> Result<(), String> {
         // SAFETY (whole body): see the caller; vset and vlist are C flexible arrays.
         unsafe {
+            let [sec, frac] = (*res).timestamp;
+            let t = sec as f64 + frac as f64 * FRACTION;
             let n = (*res).numpmid.max(0) as usize;
             let sets = std::ptr::addr_of!((*res).vset) as *const *mut RawValueSet;
             for s in 0..n {
@@ -203,13 +214,13 @@ impl ArchiveReader {
                         }
                         let text = CStr::from_ptr(atom.cp).to_string_lossy().into_owned();
                         libc::free(atom.cp as *mut c_void);
-                        f(k, (*v).inst, Value::Text(text));
+                        f(k, (*v).inst, t, Value::Text(text));
                     } else {
                         let rc = pmExtractValue((*vs).valfmt, v, ty, &mut atom, PM_TYPE_DOUBLE);
                         if rc < 0 {
                             return Err(err_str(rc));
                         }
-                        f(k, (*v).inst, Value::Number(atom.d));
+                        f(k, (*v).inst, t, Value::Number(atom.d));
                     }
                 }
             }
