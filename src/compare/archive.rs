@@ -346,3 +346,72 @@ pub fn aggregate(
     };
     Some(v * sys.scale).filter(|x| x.is_finite())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sys(agg: Agg) -> System {
+        System {
+            metrics: &["m"],
+            agg,
+            scale: 1.0,
+        }
+    }
+
+    #[test]
+    fn record_aggregations() {
+        // two records of two instances: (10, 20) at t=1, (30, 50) at t=2
+        let s = vec![vec![
+            (1.0, 0, 10.0),
+            (1.0, 1, 20.0),
+            (2.0, 0, 30.0),
+            (2.0, 1, 50.0),
+        ]];
+        assert_eq!(aggregate(&sys(Agg::MeanOfMeans), &s, 1.0, None), Some(27.5));
+        assert_eq!(aggregate(&sys(Agg::MeanOfSums), &s, 1.0, None), Some(55.0));
+        assert_eq!(aggregate(&sys(Agg::MaxOfSums), &s, 1.0, None), Some(80.0));
+        assert_eq!(aggregate(&sys(Agg::Max), &s, 1.0, None), Some(50.0));
+        assert_eq!(aggregate(&sys(Agg::Max), &[vec![]], 1.0, None), None);
+    }
+
+    #[test]
+    fn counters() {
+        // instance 0 rises 100 over 2 s; instance 1 goes back (reset): ignored
+        let s = vec![vec![
+            (1.0, 0, 1000.0),
+            (1.0, 1, 500.0),
+            (3.0, 0, 1100.0),
+            (3.0, 1, 10.0),
+        ]];
+        assert_eq!(aggregate(&sys(Agg::Increase), &s, 4.0, None), Some(100.0));
+        // scaled to a 4 s window: 200 per 50 tokens
+        assert_eq!(
+            aggregate(&sys(Agg::PerOutputToken), &s, 4.0, Some(50.0)),
+            Some(4.0)
+        );
+        assert_eq!(
+            aggregate(&sys(Agg::PerOutputToken), &s, 4.0, Some(0.0)),
+            None
+        );
+        assert_eq!(aggregate(&sys(Agg::PerOutputToken), &s, 4.0, None), None);
+        // one sample says nothing about an increase
+        assert_eq!(
+            aggregate(&sys(Agg::Increase), &[vec![(1.0, 0, 5.0)]], 1.0, None),
+            None
+        );
+        // several metrics add up
+        let two = vec![
+            vec![(1.0, 0, 0.0), (2.0, 0, 3.0)],
+            vec![(1.0, 0, 10.0), (2.0, 0, 14.0)],
+        ];
+        assert_eq!(aggregate(&sys(Agg::Increase), &two, 1.0, None), Some(7.0));
+    }
+
+    #[test]
+    fn archive_names() {
+        assert_eq!(archive_base("-"), None);
+        assert_eq!(archive_base("/nonexistent/x.meta"), None);
+        assert_eq!(archive_base("/nonexistent/x.json"), None);
+    }
+}
