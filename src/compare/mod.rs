@@ -6,6 +6,7 @@
 //! every OTHER input with BASELINE's; [`report`] writes the tables and key findings.
 
 pub mod archive;
+pub mod html;
 pub mod model;
 pub mod report;
 
@@ -25,6 +26,7 @@ Options:
   -n, --name NAME        display name of the next input (repeat, in input order;
                          default: the file name)
   -F, --format FORMAT    text (default), markdown, csv or json
+  -H, --html FILE        also write one self-contained HTML page (tables and charts)
   -h, --help             this text";
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -40,6 +42,7 @@ pub struct Options {
     pub inputs: Vec<String>,
     pub names: Vec<String>,
     pub format: Format,
+    pub html: Option<String>,
 }
 
 /// How the command failed: exit status 2 for usage, 1 for bad input.
@@ -70,6 +73,7 @@ pub fn parse_args(args: &[String]) -> Result<Option<Options>, Failure> {
         inputs: Vec::new(),
         names: Vec::new(),
         format: Format::Text,
+        html: None,
     };
     let mut it = args.iter();
     let mut only_files = false;
@@ -92,6 +96,7 @@ pub fn parse_args(args: &[String]) -> Result<Option<Options>, Failure> {
             "--" => only_files = true,
             "-h" | "--help" => return Ok(None),
             "-n" | "--name" => o.names.push(value(flag)?),
+            "-H" | "--html" => o.html = Some(value(flag)?),
             "-F" | "--format" => {
                 let v = value(flag)?;
                 o.format = match v.as_str() {
@@ -317,6 +322,19 @@ pub fn main_with_args(args: &[String]) -> i32 {
     };
     for w in &c.matching.warnings {
         eprintln!("{PROG}: warning: {w}");
+    }
+    if let Some(path) = &o.html {
+        let page = match html::html(&c) {
+            Ok(p) => p,
+            Err(m) => {
+                eprintln!("{PROG}: {path}: cannot draw the charts: {m}");
+                return 1;
+            }
+        };
+        if let Err(e) = std::fs::write(path, page) {
+            eprintln!("{PROG}: {path}: cannot write: {e}");
+            return 1;
+        }
     }
     let out = match o.format {
         Format::Text => report::text(&c),

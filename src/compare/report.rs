@@ -190,6 +190,16 @@ fn tables(c: &Comparison) -> Vec<Table> {
     t
 }
 
+/// The tables of the text report, for the HTML page: (header, rows), the quantities' in
+/// `c.shown` order, then the key findings' per OTHER.
+pub(super) fn tables_for_html(c: &Comparison) -> Vec<(Vec<String>, Vec<Vec<String>>)> {
+    tables(c).into_iter().map(|t| (t.header, t.rows)).collect()
+}
+
+pub(super) fn notes_for_html(c: &Comparison) -> Vec<String> {
+    notes(c)
+}
+
 fn steps(c: &Comparison) -> Vec<Vec<model::Step>> {
     c.inputs.iter().map(|i| i.steps.clone()).collect()
 }
