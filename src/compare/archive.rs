@@ -240,6 +240,19 @@ fn system_values(base: &str, steps: &mut [Step], tokens: &[Option<f64>]) -> Resu
         }
     })
     .map_err(|e| format!("cannot read the archive: {e}"))?;
+    // a MIG instance (gpuN/migM) is part of its GPU: counted once, with the GPU
+    for &(i, m) in &present {
+        if !names[i].starts_with("llm.gpu.") {
+            continue;
+        }
+        let mut mig: std::collections::HashMap<i32, bool> = std::collections::HashMap::new();
+        samples[i].retain(|x| {
+            !*mig.entry(x.1).or_insert_with(|| {
+                ar.instance_name(m.indom, x.1)
+                    .is_some_and(|n| n.contains("/mig"))
+            })
+        });
+    }
     for (step, tok) in steps.iter_mut().zip(tokens) {
         let (s, e) = step.window;
         for (q, qd) in QUANTITIES.iter().enumerate() {
