@@ -157,16 +157,18 @@ fn notes(c: &Comparison) -> Vec<String> {
         ));
     }
     if !c.omitted.is_empty() {
-        let labels: Vec<&str> = c.omitted.iter().map(|&q| QUANTITIES[q].label).collect();
-        let why = if c.inputs.iter().any(|i| i.shape == "archive") {
-            "no values in the time window of any step"
+        if c.inputs.iter().any(|i| i.shape == "archive") {
+            let labels: Vec<&str> = c.omitted.iter().map(|&q| QUANTITIES[q].label).collect();
+            out.push(format!(
+                "system columns omitted (no values in the time window of any step): {}",
+                labels.join("; ")
+            ));
         } else {
-            "GuideLLM result files hold no node metrics; give merged archives"
-        };
-        out.push(format!(
-            "system columns omitted ({why}): {}",
-            labels.join(", ")
-        ));
+            out.push(
+                "no system columns: GuideLLM result files hold no node metrics (compare archives merged with the node's pmlogger archive for them)"
+                    .into(),
+            );
+        }
     }
     for (ii, si, why) in &c.matching.unmatched {
         let s = &c.inputs[*ii].steps[*si];
