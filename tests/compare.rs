@@ -735,3 +735,20 @@ fn html_page_has_a_chart_and_the_table_per_quantity() {
     assert_eq!(err.lines().count(), 1, "{err}");
     assert!(err.contains(&bad_s), "{err}");
 }
+
+#[test]
+fn help_into_a_closed_pipe_is_not_an_error() {
+    use std::process::Stdio;
+    for args in [vec!["--help"], vec!["compare", "--help"]] {
+        let mut child = Command::new(BIN)
+            .args(&args)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        drop(child.stdout.take()); // the reader is gone before anything is written
+        let o = child.wait_with_output().unwrap();
+        assert_eq!(o.status.code(), Some(0), "{args:?}: {}", text(&o.stderr));
+        assert!(o.stderr.is_empty(), "{args:?}: {}", text(&o.stderr));
+    }
+}

@@ -12,6 +12,7 @@ pub mod report;
 
 use crate::guidellm::{self, catalogue};
 use model::{Matching, Step};
+use std::io::Write;
 use std::path::Path;
 
 pub const PROG: &str = "pcp-llm compare";
@@ -305,7 +306,8 @@ pub fn main_with_args(args: &[String]) -> i32 {
     let o = match parse_args(args) {
         Ok(Some(o)) => o,
         Ok(None) => {
-            println!("{USAGE}");
+            // a closed stdout (--help | head -1) is not an error
+            let _ = writeln!(std::io::stdout(), "{USAGE}");
             return 0;
         }
         Err(f) => {
@@ -342,7 +344,6 @@ pub fn main_with_args(args: &[String]) -> i32 {
         Format::Csv => report::csv(&c),
         Format::Json => report::json(&c),
     };
-    use std::io::Write;
     let mut stdout = std::io::stdout().lock();
     match stdout
         .write_all(out.as_bytes())
