@@ -1,16 +1,20 @@
 //! `pcp llm compare` with the system behind each step, end to end: the agent under a private
-//! pmcd reads the stand-in NVML library (tests/nvml-stub), a real pmlogger records it, a
-//! GuideLLM result file moved into the recording's time is imported with the logger's host
-//! name, and pmlogextract merges the two. The GPU columns must give the stub's power draw and
-//! the energy per output token that it implies. Takes about 25 s.
+//! pmcd reads the stand-in NVML library (tests/nvml-stub) and a replayed vLLM endpoint whose
+//! KV-cache usage the test sets over time, a real pmlogger records it, a GuideLLM result file
+//! moved into the recording's time is imported with the logger's host name, and pmlogextract
+//! merges the two. The GPU columns must give the stub's power draw and the energy per output
+//! token that it implies, the KV-cache column the peak fed during each window. About 25 s.
 
 mod common;
+mod vllm_support;
 
-use common::{PrivatePmcd, TempDir, repo, run};
+use common::{PrivatePmcd, TempDir, free_port, repo, run};
 use serde_json::Value;
 use std::path::Path;
 use std::process::Command;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
+use vllm_support::{FakeEndpoint, Mode};
 
 const PCP_LLM: &str = env!("CARGO_BIN_EXE_pcp-llm");
 const IMPORTER: &str = env!("CARGO_BIN_EXE_guidellm2pcp");
@@ -66,44 +70,89 @@ fn moved_fixture(dir: &Path, start: f64) -> (std::path::PathBuf, Value) {
     (p, doc)
 }
 
+/// A vLLM capture whose KV-cache usage is `usage`.
+fn vllm_body(usage: f64) -> Mode {
+    let text = String::from_utf8(vllm_support::fixture("busy-1.metrics.txt")).unwrap();
+    let line = "vllm:kv_cache_usage_perc{engine=\"0\",model_name=\"Qwen/Qwen1.5-0.5B-Chat\"} ";
+    let at = text.find(line).expect("kv usage line in the capture");
+    let end = at + text[at..].find('\n').unwrap();
+    let body = format!("{}{line}{usage}{}", &text[..at], &text[end..]);
+    Mode::Body(Arc::new(body.into_bytes()))
+}
+
+fn now() -> f64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs_f64()
+}
+
 #[test]
-fn gpu_power_and_energy_per_token_from_pmlogger_and_the_stand_in_nvml() {
+fn gpu_and_kv_cache_columns_from_pmlogger_the_stand_in_nvml_and_a_replayed_vllm() {
     let tmp = TempDir::new("compare-system");
     let lib = stub(tmp.path());
+    // outside the benchmarks' windows the KV cache is nearly empty
+    let vllm = FakeEndpoint::start(free_port(), vllm_body(0.05));
     let p = PrivatePmcd::start(
         "compare-system",
         &format!(
-            "[gpu]\ninterval = \"100ms\"\nlibrary = \"{}\"\n",
-            lib.display()
+            "[gpu]\ninterval = \"100ms\"\nlibrary = \"{}\"\n\n[[vllm]]\nname = \"vllm0\"\nurl = \"http://127.0.0.1:{}/metrics\"\ninterval = \"250ms\"\n",
+            lib.display(),
+            vllm.port
         ),
     );
-    // wait for the first GPU sample
+    // wait for the first GPU and vLLM samples
     let t0 = Instant::now();
-    while p.value("llm.gpu.energy", "gpu0").is_none() {
-        assert!(t0.elapsed() < Duration::from_secs(15), "no GPU values");
+    while p.value("llm.gpu.energy", "gpu0").is_none()
+        || p.values("llm.vllm.kv_cache.usage").is_empty()
+    {
+        assert!(
+            t0.elapsed() < Duration::from_secs(15),
+            "no GPU or vLLM values"
+        );
         std::thread::sleep(Duration::from_millis(200));
     }
     let config = tmp.path().join("logger.config");
     std::fs::write(
         &config,
-        "log mandatory on 500 msec {\n    llm.gpu.energy\n    llm.gpu.power.usage\n    llm.gpu.fb.used\n}\n",
+        "log mandatory on 500 msec {\n    llm.gpu.energy\n    llm.gpu.power.usage\n    llm.gpu.fb.used\n    llm.vllm.kv_cache.usage\n}\n",
     )
     .unwrap();
     let logger = tmp.path().join("logger").to_string_lossy().into_owned();
-    let began = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_secs_f64();
-    ok(
-        run(Command::new("pmlogger")
-            .arg("-h")
-            .arg(p.host())
-            .arg("-c")
-            .arg(&config)
-            .args(["-s", "34", "-l"])
-            .arg(tmp.path().join("pmlogger.log"))
-            .arg(&logger)),
-        "pmlogger",
+    let began = now();
+    let mut pmlogger = Command::new("pmlogger")
+        .arg("-h")
+        .arg(p.host())
+        .arg("-c")
+        .arg(&config)
+        .args(["-s", "34", "-l"])
+        .arg(tmp.path().join("pmlogger.log"))
+        .arg(&logger)
+        .spawn()
+        .unwrap();
+    // benchmark k runs from WINDOWS[k].0 to .1 seconds after `began` (see moved_fixture below);
+    // the KV cache is at KV[k] from 1.5 s after its start to 1.5 s before its end, and at 0.99
+    // only from 1 s after the last one: a peak no window may show
+    const WINDOWS: [(f64, f64); 2] = [(1.5, 6.5), (8.53, 13.53)];
+    const KV: [f64; 2] = [0.42, 0.77];
+    let mut plan: Vec<(f64, f64)> = Vec::new();
+    for (w, kv) in WINDOWS.iter().zip(KV) {
+        plan.push((w.0 + 1.5, kv));
+        plan.push((w.1 - 1.5, 0.05));
+    }
+    plan.push((WINDOWS[1].1 + 1.0, 0.99));
+    for (at, usage) in plan {
+        let wait = began + at - now();
+        if wait > 0.0 {
+            std::thread::sleep(Duration::from_secs_f64(wait));
+        }
+        vllm.set(vllm_body(usage));
+    }
+    let status = pmlogger.wait().unwrap();
+    assert!(
+        status.success(),
+        "pmlogger: {}",
+        std::fs::read_to_string(tmp.path().join("pmlogger.log")).unwrap_or_default()
     );
     drop(p);
     let label = ok(
@@ -118,7 +167,7 @@ fn gpu_power_and_energy_per_token_from_pmlogger_and_the_stand_in_nvml() {
         .to_string();
 
     // benchmarks from 1.5 s into the recording (the fixture spans about 12 s of its 16.5)
-    let (moved, doc) = moved_fixture(tmp.path(), began + 1.5);
+    let (moved, doc) = moved_fixture(tmp.path(), began + WINDOWS[0].0);
     let bench = tmp.path().join("bench").to_string_lossy().into_owned();
     ok(
         run(Command::new(IMPORTER).args([
@@ -166,16 +215,20 @@ fn gpu_power_and_energy_per_token_from_pmlogger_and_the_stand_in_nvml() {
         let mem = v["gpu_memory_used_peak"].as_f64().unwrap();
         let want_mem = (60000000000.0 + 1073741824.0 + 2147483648.0) / (1u64 << 30) as f64;
         assert!((mem - want_mem).abs() < 1e-9, "step {k}: {mem} GiB");
+        // the KV cache's peak is what the endpoint served during this window, not the
+        // 0.99 served after the last one
+        let kv = v["kv_cache_usage_peak"].as_f64().unwrap();
+        assert!(
+            (kv - KV[k] * 100.0).abs() < 1e-9,
+            "step {k}: KV peak {kv} %"
+        );
         // the plain import has no node data: null, never 0
         assert!(s["others"][0]["values"]["gpu_power_mean"].is_null());
+        assert!(s["others"][0]["values"]["kv_cache_usage_peak"].is_null());
     }
-    // nothing about vLLM was recorded: those columns are left out, not zeros
+    // what was not recorded is left out, not shown as zeros
     let omitted = rep["omitted"].as_array().unwrap();
-    for id in [
-        "kv_cache_usage_peak",
-        "requests_waiting_peak",
-        "gpu_utilization_mean",
-    ] {
+    for id in ["gpu_utilization_mean", "preemptions", "kv_offload_traffic"] {
         assert!(omitted.contains(&Value::from(id)), "{id} not omitted");
     }
 }
