@@ -1,6 +1,8 @@
 //! `pcp-llm`: the `pcp llm ...` commands (PCP's `pcp` runs `$PCP_BINADM_DIR/pcp-llm`); see
 //! man/pcp-llm.1. Subcommands: `compare`.
 
+use std::io::Write;
+
 const USAGE: &str = "Usage: pcp llm COMMAND [options] ...
 
 Commands:
@@ -11,7 +13,8 @@ fn main() {
     let code = match args.first().map(String::as_str) {
         Some("compare") => pcp_pmda_llm::compare::main_with_args(&args[1..]),
         Some("-h" | "--help" | "help") => {
-            println!("{USAGE}");
+            // a closed stdout (--help | head -1) is not an error
+            let _ = writeln!(std::io::stdout(), "{USAGE}");
             0
         }
         Some(other) => {

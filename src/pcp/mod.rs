@@ -10,6 +10,8 @@ pub mod import;
 #[doc(hidden)]
 pub mod import_ffi;
 pub mod logger_archive;
+// after logger_archive: its pmFreeResult is declared with another (private) result type
+pub mod archive;
 pub mod nvml_scoped;
 pub mod pmda;
 pub mod signals;
