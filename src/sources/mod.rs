@@ -7,6 +7,7 @@
 
 pub mod gpu;
 pub mod openmetrics;
+pub mod progress;
 pub mod scheduler;
 
 use std::time::Duration;
