@@ -210,3 +210,135 @@ fn mark_outside_a_run_says_why() {
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("PCP_LLM_RUN is not set"));
 }
+
+/// The progress hook inside a stand-in GuideLLM (tests/fixtures/guidellm-standin, with
+/// GuideLLM's progress interface): lines at most once a second plus one per status change,
+/// the tracker GuideLLM was given still gets every callback, and the agent's values follow.
+#[test]
+fn the_guidellm_hook_writes_second_lines_and_the_agent_follows() {
+    let dir = TempDir::new("bench-hook");
+    let spool = dir.path().join("spool");
+    let p = agent("bench-hook", &spool);
+    let standin = common::repo().join("tests/fixtures/guidellm-standin");
+    let child = Command::new(pcp_llm())
+        .args(["run", "--spool"])
+        .arg(&spool)
+        .args(["--id", "hook", "--label", "scenario=standin", "--"])
+        .args(["python3", "-m", "guidellm", "run", "--streams", "2,4"])
+        .args(["--seconds", "3", "--console"])
+        .env("PYTHONPATH", &standin)
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let inst = format!("{}/hook", me());
+    // While the second benchmark is active: its values, 1-second fresh.
+    let mut seen = None;
+    let ok = p.wait(20, |p| {
+        let v = p.fetch(&["llm.bench"]);
+        let get = |m: &str| v.get(m).and_then(|x| x.get(&inst)).cloned();
+        seen = Some(v.clone());
+        get("llm.bench.benchmark.index").as_deref() == Some("2")
+            && get("llm.bench.benchmark.status").as_deref() == Some("active")
+    });
+    assert!(ok, "{seen:?}");
+    let v = p.fetch(&["llm.bench"]);
+    let get = |m: &str| {
+        v.get(m)
+            .and_then(|x| x.get(&inst))
+            .cloned()
+            .unwrap_or_default()
+    };
+    assert_eq!(get("llm.bench.run.tool"), "guidellm");
+    assert_eq!(get("llm.bench.benchmark.count"), "2");
+    assert_eq!(get("llm.bench.benchmark.strategy_target"), "4");
+    assert_eq!(get("llm.bench.requests.in_flight"), "4");
+    assert_eq!(
+        get("llm.bench.latency.ttft"),
+        "54",
+        "the stand-in's 50 + streams"
+    );
+    assert_eq!(get("llm.bench.latency.itl"), "10.5");
+    assert_eq!(get("llm.bench.latency.request"), "0.38");
+    assert!(get("llm.bench.rate.requests").parse::<f64>().unwrap() > 0.0);
+    let labels = p.pminfo(&["-l", "llm.bench.run.state"]);
+    assert!(
+        labels.contains("\"tool_version\":\"0.8.1+standin\""),
+        "{labels}"
+    );
+
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    // The stand-in's own output passes through; its tracker got every callback.
+    let finals: Vec<u64> = stdout
+        .lines()
+        .filter_map(|l| l.strip_prefix("benchmark successful="))
+        .map(|r| r.split(' ').next().unwrap().parse().unwrap())
+        .collect();
+    assert_eq!(finals.len(), 2, "{stdout}");
+    let callbacks: u64 = stdout
+        .lines()
+        .find_map(|l| l.strip_prefix("callbacks="))
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert_eq!(callbacks, finals.iter().sum::<u64>() + 8, "{stdout}");
+    wait_for(&p, "llm.bench.run.state", &inst, "finished");
+    assert_eq!(
+        p.value("llm.bench.requests.successful", &inst),
+        Some(finals.iter().sum::<u64>().to_string())
+    );
+    assert_eq!(
+        p.value("llm.bench.benchmark.status", &inst).as_deref(),
+        Some("completed")
+    );
+
+    // The run file: lines of one status at least a second apart, at most one line per second
+    // and status change.
+    let text = std::fs::read_to_string(spool.join("hook.jsonl")).unwrap();
+    let lines: Vec<serde_json::Value> = text
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .filter(|v: &serde_json::Value| v["ev"] == "progress")
+        .collect();
+    let mut changes = 0;
+    for w in lines.windows(2) {
+        let same = w[0]["status"] == w[1]["status"] && w[0]["index"] == w[1]["index"];
+        let gap = w[1]["t"].as_f64().unwrap() - w[0]["t"].as_f64().unwrap();
+        if same {
+            assert!(gap >= 0.99, "two lines {gap} s apart: {w:?}");
+        } else {
+            changes += 1;
+        }
+    }
+    let span = lines.last().unwrap()["t"].as_f64().unwrap() - lines[0]["t"].as_f64().unwrap();
+    assert!(
+        (lines.len() as f64) <= span + 2.0 + changes as f64,
+        "{} lines over {span} s with {changes} status changes",
+        lines.len()
+    );
+    assert!(lines.len() >= 10, "{text}");
+
+    // A failing GuideLLM: its status passes through and the run is failed.
+    let status = Command::new(pcp_llm())
+        .args(["run", "--spool"])
+        .arg(&spool)
+        .args(["--id", "hookfail", "--"])
+        .args(["python3", "-m", "guidellm", "run", "--streams", "1"])
+        .args(["--seconds", "0.5", "--exit", "3"])
+        .env("PYTHONPATH", &standin)
+        .stdout(Stdio::null())
+        .status()
+        .unwrap();
+    assert_eq!(status.code(), Some(3));
+    let inst = format!("{}/hookfail", me());
+    wait_for(&p, "llm.bench.run.state", &inst, "failed");
+    assert_eq!(
+        p.value("llm.bench.run.exit_status", &inst).as_deref(),
+        Some("3")
+    );
+    assert_eq!(
+        p.value("llm.bench.benchmark.status", &inst).as_deref(),
+        Some("completed")
+    );
+}

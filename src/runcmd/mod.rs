@@ -14,7 +14,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 pub const RUN_USAGE: &str =
-    "Usage: pcp llm run [--label NAME=VALUE]... [--spool DIR] [--id RUN_ID] -- COMMAND [ARG]...
+    "Usage: pcp llm run [--label NAME=VALUE]... [--spool DIR] [--id RUN_ID] [--no-hook] -- COMMAND [ARG]...
 
 Run COMMAND unchanged (its exit status, output and terminal pass through) and record the run
 (start, end, command line, labels, exit status, marks) in the spool directory that pmdallm
@@ -24,6 +24,7 @@ Options:
   -l, --label NAME=VALUE   a label of the run (repeatable; NAME: letters, digits, _)
       --spool DIR          spool directory (default: $PCP_LLM_SPOOL, else /var/tmp/pcp-llm)
       --id RUN_ID          the run's id (default: UTC start time and process id)
+      --no-hook            do not load the GuideLLM progress hook into Python processes
   -h, --help               this text";
 
 pub const MARK_USAGE: &str = "Usage: pcp llm mark TEXT...
@@ -41,6 +42,21 @@ pub struct RunOptions {
     pub spool: Option<PathBuf>,
     pub id: Option<String>,
     pub command: Vec<String>,
+    pub no_hook: bool,
+}
+
+/// The GuideLLM progress hook, written for each run into a private directory that is put
+/// first on the command's PYTHONPATH.
+pub const HOOK: &str = include_str!("sitecustomize.py");
+
+/// Writes the hook into a new private directory; returns it.
+fn install_hook() -> std::io::Result<PathBuf> {
+    use std::os::unix::fs::DirBuilderExt;
+    let dir = std::env::temp_dir().join(format!("pcp-llm-hook-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::DirBuilder::new().mode(0o700).create(&dir)?;
+    std::fs::write(dir.join("sitecustomize.py"), HOOK)?;
+    Ok(dir)
 }
 
 fn now() -> f64 {
@@ -83,6 +99,7 @@ pub fn parse_run_args(args: &[String]) -> Result<RunOptions, String> {
                 }
                 o.labels.insert(k.to_string(), v.to_string());
             }
+            "--no-hook" => o.no_hook = true,
             "--spool" => o.spool = Some(PathBuf::from(value(a)?)),
             "--id" => {
                 let id = value(a)?;
@@ -311,13 +328,35 @@ pub fn run_main(args: &[String]) -> i32 {
     }
     let mut cmd = Command::new(&o.command[0]);
     cmd.args(&o.command[1..]);
+    let mut hook_dir = None;
     if file.is_some() {
         cmd.env("PCP_LLM_RUN", &path);
+        if !o.no_hook {
+            match install_hook() {
+                Ok(dir) => {
+                    let mut paths = vec![dir.clone()];
+                    if let Some(old) = std::env::var_os("PYTHONPATH") {
+                        paths.extend(std::env::split_paths(&old));
+                    }
+                    if let Ok(joined) = std::env::join_paths(paths) {
+                        cmd.env("PYTHONPATH", joined);
+                    }
+                    hook_dir = Some(dir);
+                }
+                Err(e) => eprintln!("pcp-llm run: no GuideLLM progress hook: {e}"),
+            }
+        }
     }
+    let remove_hook = |dir: &Option<PathBuf>| {
+        if let Some(d) = dir {
+            let _ = std::fs::remove_dir_all(d);
+        }
+    };
     let mut child = match cmd.spawn() {
         Ok(c) => c,
         Err(e) => {
             eprintln!("pcp-llm run: {}: {e}", o.command[0]);
+            remove_hook(&hook_dir);
             let code = if e.kind() == std::io::ErrorKind::NotFound {
                 127
             } else {
@@ -346,7 +385,9 @@ pub fn run_main(args: &[String]) -> i32 {
             }
         });
     }
-    let status = match child.wait() {
+    let waited = child.wait();
+    remove_hook(&hook_dir);
+    let status = match waited {
         Ok(s) => s,
         Err(e) => {
             eprintln!("pcp-llm run: waiting for {}: {e}", o.command[0]);

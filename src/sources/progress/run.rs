@@ -91,6 +91,13 @@ pub enum Record {
         t: f64,
         text: String,
     },
+    /// What the GuideLLM hook learns inside the process (its version).
+    Info {
+        #[allow(dead_code)]
+        t: f64,
+        #[serde(default)]
+        tool_version: Option<String>,
+    },
     End {
         t: f64,
         exit_status: i32,
@@ -209,6 +216,12 @@ impl Run {
             }
             Record::Progress { progress, .. } => {
                 self.progress(progress);
+                None
+            }
+            Record::Info { tool_version, .. } => {
+                if let Some(v) = tool_version {
+                    self.set_label("tool_version", &v);
+                }
                 None
             }
             Record::Mark { text, .. } => {
