@@ -195,6 +195,7 @@ pub struct Config {
     pub source: String,
     pub agent: AgentConfig,
     pub gpu: GpuConfig,
+    pub membw: crate::sources::membw::config::MembwConfig,
     pub vllm: Vec<EndpointConfig>,
     pub lmcache: Vec<EndpointConfig>,
     pub epp: Vec<EndpointConfig>,
@@ -211,6 +212,7 @@ impl Default for Config {
             source: "(built-in defaults)".into(),
             agent: AgentConfig::default(),
             gpu: GpuConfig::default(),
+            membw: Default::default(),
             vllm: vec![EndpointConfig::default_vllm()],
             lmcache: vec![],
             epp: vec![],
@@ -221,7 +223,14 @@ impl Default for Config {
 }
 
 /// The sections a file may have, as written.
-const SECTIONS: &[&str] = &["[agent]", "[gpu]", "[[vllm]]", "[[lmcache]]", "[[epp]]"];
+const SECTIONS: &[&str] = &[
+    "[agent]",
+    "[gpu]",
+    "[membw]",
+    "[[vllm]]",
+    "[[lmcache]]",
+    "[[epp]]",
+];
 const AGENT_KEYS: &[&str] = &["log_lines", "log_period"];
 const GPU_KEYS: &[&str] = &["enabled", "interval", "library"];
 const ENDPOINT_KEYS: &[&str] = &[
@@ -243,6 +252,7 @@ const ENDPOINT_KEYS: &[&str] = &[
 struct RawDoc {
     agent: Option<Spanned<toml::Value>>,
     gpu: Option<Spanned<toml::Value>>,
+    membw: Option<Spanned<toml::Value>>,
     #[serde(default)]
     vllm: Vec<Spanned<toml::Value>>,
     #[serde(default)]
@@ -257,6 +267,7 @@ struct RawDoc {
 struct TypedDoc {
     agent: Option<AgentConfig>,
     gpu: Option<GpuConfig>,
+    membw: Option<crate::sources::membw::config::MembwConfig>,
     #[serde(default)]
     vllm: Vec<EndpointConfig>,
     #[serde(default)]
@@ -532,7 +543,7 @@ impl Config {
         };
         let text = text.as_str();
         for key in table.keys() {
-            if !["agent", "gpu", "vllm", "lmcache", "epp"].contains(&key.as_str()) {
+            if !["agent", "gpu", "membw", "vllm", "lmcache", "epp"].contains(&key.as_str()) {
                 let line = top_level_line(text, key);
                 cfg.errors.push(format!(
                     "{file}:{line}: unknown section \"{key}\" (the known sections are {}); ignored",
@@ -556,6 +567,7 @@ impl Config {
             .gpu
             .iter()
             .chain(&raw.agent)
+            .chain(&raw.membw)
             .map(|g| g.span().start)
             .collect();
         for list in [&raw.vllm, &raw.lmcache, &raw.epp] {
@@ -584,6 +596,12 @@ impl Config {
         {
             cfg.gpu = g;
         }
+        if let Some(m) = raw.membw.and_then(|m| {
+            let keys = crate::sources::membw::config::KEYS;
+            section(&ctx, "[membw]", keys, m, &mut cfg.errors)
+        }) {
+            cfg.membw = m;
+        }
         let had_vllm = !raw.vllm.is_empty();
         cfg.vllm = endpoints(&ctx, "vllm", raw.vllm, &mut cfg.errors);
         if !had_vllm {
@@ -598,7 +616,10 @@ impl Config {
     /// Source names share one instance domain (llm.agent.source): a name used by two
     /// endpoints of different kinds keeps the first and drops the later one with an error.
     fn drop_names_used_twice(&mut self) {
-        let mut seen: Vec<(String, &'static str, usize)> = vec![("gpu".to_string(), "gpu", 0)];
+        let mut seen: Vec<(String, &'static str, usize)> = vec![
+            ("gpu".to_string(), "gpu", 0),
+            ("membw".to_string(), "membw", 0),
+        ];
         let file = self.source.clone();
         let mut errors = Vec::new();
         for (kind, list) in [
@@ -611,7 +632,7 @@ impl Config {
                     seen.iter().find(|(n, _, _)| *n == ep.name)
                 {
                     let at = if *first_line == 0 {
-                        "by the built-in gpu source".to_string()
+                        format!("by the built-in {first_kind} source")
                     } else {
                         format!("by [[{first_kind}]] at line {first_line}")
                     };
@@ -761,7 +782,7 @@ enabled, interval, library)"
         assert!(c.errors[0].starts_with("f:2: "), "{:?}", c.errors);
         let c = Config::parse("f", "\n[nvidia]\nx = 1\n");
         assert!(
-            c.errors[0].starts_with("f:2: unknown section \"nvidia\" (the known sections are [agent], [gpu], [[vllm]], [[lmcache]], [[epp]])"),
+            c.errors[0].starts_with("f:2: unknown section \"nvidia\" (the known sections are [agent], [gpu], [membw], [[vllm]], [[lmcache]], [[epp]])"),
             "{:?}",
             c.errors
         );
