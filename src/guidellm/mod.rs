@@ -609,12 +609,20 @@ fn report_unimported(benches: &[Benchmark], inputs: &[InputInfo]) {
     }
 }
 
+/// Print `text` and a newline. A reader that went away (`guidellm2pcp --help | head -1`) is
+/// not an error of ours: stop writing quietly instead of panicking as `println!` does.
+fn print_to_stdout(text: &str) {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    let _ = writeln!(out, "{text}").and_then(|()| out.flush());
+}
+
 /// The whole program: parse arguments, run, print; returns the exit status.
 pub fn main_with_args(args: &[String]) -> i32 {
     let o = match parse_args(args) {
         Ok(Some(o)) => o,
         Ok(None) => {
-            println!("{USAGE}");
+            print_to_stdout(USAGE);
             return 0;
         }
         Err(f) => {
@@ -625,7 +633,7 @@ pub fn main_with_args(args: &[String]) -> i32 {
     match run(&o) {
         Ok(summary) => {
             if !o.quiet {
-                println!("{summary}");
+                print_to_stdout(&summary);
             }
             0
         }
