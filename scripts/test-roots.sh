@@ -180,6 +180,15 @@ run_root() {
     } 2>&1 | tee "$ROOTS_DIR/$rel.log"
 }
 
+# The tests cargo reported FAILED in log $1, each with the file:line it panicked at.
+failed_tests() {
+    awk '
+/^test .* \.\.\. FAILED$/ { if (!($2 in seen)) { seen[$2] = 1; order[++n] = $2 } }
+/^thread .* panicked at / { split($0, q, "\047"); loc = $NF; sub(/:$/, "", loc); where[q[2]] = loc }
+END { for (i = 1; i <= n; i++) print "      " order[i] (order[i] in where ? " (panicked at " where[order[i]] ")" : "") }
+' "$1" 2>/dev/null || true
+}
+
 mkdir -p "$ROOTS_DIR"
 # Roots first, side by side (network and disk bound), then the tests one root at a time (CPU).
 for rel in $RELEASES; do
@@ -208,7 +217,10 @@ for rel in $RELEASES; do
   $rel: PASS in $dur"
     else
         failed=1
-        fails=$(grep -E '^test .* FAILED$|^    [a-z_0-9:]+$' "$ROOTS_DIR/$rel.log" 2>/dev/null | sed 's/^/      /' | sort -u || true)
+        # Each failed test with where it panicked; without any, the end of the log (setup, fmt,
+        # clippy or the build failed).
+        fails=$(failed_tests "$ROOTS_DIR/$rel.log")
+        [ -n "$fails" ] || fails=$(tail -n 5 "$ROOTS_DIR/$rel.log" 2>/dev/null | sed 's/^/      /')
         summary="$summary
   $rel: FAIL in $dur (log: $ROOTS_DIR/$rel.log)${fails:+
 $fails}"
