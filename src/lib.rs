@@ -7,6 +7,8 @@
 
 pub mod agent;
 pub mod catalogue;
+pub mod compare;
 pub mod guidellm;
 pub mod pcp;
+pub mod runcmd;
 pub mod sources;

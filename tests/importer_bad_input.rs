@@ -336,3 +336,20 @@ fn stdin_error_has_byte_offset() {
     assert!(msg.contains("byte 300000"), "{msg}");
     assert!(msg.contains("truncated JSON"), "{msg}");
 }
+
+/// `guidellm2pcp --help | head -1`: the reader closes the pipe before the usage text is out;
+/// the importer stops quietly with status 0 instead of panicking (it exited 101 with a
+/// "failed printing to stdout" panic).
+#[test]
+fn help_into_a_closed_pipe_is_not_a_panic() {
+    let mut c = std::process::Command::new(BIN)
+        .arg("--help")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(c.stdout.take()); // the reader is gone before the first byte is written
+    let o = c.wait_with_output().unwrap();
+    assert_eq!(o.status.code(), Some(0), "stderr: {}", text(&o.stderr));
+    assert!(o.stderr.is_empty(), "stderr: {}", text(&o.stderr));
+}

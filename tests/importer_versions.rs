@@ -107,12 +107,8 @@ fn check_times(archive_version: &str) {
             );
         }
     }
-    let marks: Vec<i64> = v.marks.iter().map(|t| usec(*t)).collect();
-    let want: Vec<i64> = benches[..benches.len() - 1]
-        .iter()
-        .map(|b| usec(b["end_time"].as_f64().unwrap()) + 1000)
-        .collect();
-    assert_eq!(marks, want, "marks vs end_time + 1 ms of each benchmark");
+    // one run: no <mark> between its benchmarks (nothing is missing there)
+    assert_eq!(v.marks, Vec::<f64>::new(), "marks in a one-run import");
 }
 
 #[test]
@@ -227,5 +223,8 @@ fn label_json_is_exact() {
     let v: Value = serde_json::from_str(&inst0.1).unwrap();
     assert_eq!(v["target_concurrency"], s("2"), "{info}");
     assert_eq!(v["tpot_includes_ttft"], Value::Bool(true), "{info}");
-    assert_eq!(v["hostname"], s("127.0.0.1"), "{info}");
+    // the archive's host (this host by default), not the benchmark target's
+    let host = support::pmlogger::archive_host(&base);
+    assert_eq!(v["hostname"], s(&host), "{info}");
+    assert_ne!(host, "127.0.0.1");
 }

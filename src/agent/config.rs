@@ -195,9 +195,13 @@ pub struct Config {
     pub source: String,
     pub agent: AgentConfig,
     pub gpu: GpuConfig,
+    pub membw: crate::sources::membw::config::MembwConfig,
     pub vllm: Vec<EndpointConfig>,
     pub lmcache: Vec<EndpointConfig>,
     pub epp: Vec<EndpointConfig>,
+    /// `[bench]` and `[[progress]]`: benchmark progress (src/sources/progress).
+    pub bench: crate::sources::progress::BenchConfig,
+    pub progress: Vec<crate::sources::progress::FollowConfig>,
     /// One line per error: `FILE:LINE: message`.
     pub errors: Vec<String>,
     /// The file could not be read or parsed at all: what is here are built-in defaults (on a
@@ -211,9 +215,12 @@ impl Default for Config {
             source: "(built-in defaults)".into(),
             agent: AgentConfig::default(),
             gpu: GpuConfig::default(),
+            membw: Default::default(),
             vllm: vec![EndpointConfig::default_vllm()],
             lmcache: vec![],
             epp: vec![],
+            bench: Default::default(),
+            progress: vec![],
             errors: vec![],
             unusable: false,
         }
@@ -221,7 +228,16 @@ impl Default for Config {
 }
 
 /// The sections a file may have, as written.
-const SECTIONS: &[&str] = &["[agent]", "[gpu]", "[[vllm]]", "[[lmcache]]", "[[epp]]"];
+const SECTIONS: &[&str] = &[
+    "[agent]",
+    "[gpu]",
+    "[membw]",
+    "[[vllm]]",
+    "[[lmcache]]",
+    "[[epp]]",
+    "[bench]",
+    "[[progress]]",
+];
 const AGENT_KEYS: &[&str] = &["log_lines", "log_period"];
 const GPU_KEYS: &[&str] = &["enabled", "interval", "library"];
 const ENDPOINT_KEYS: &[&str] = &[
@@ -243,12 +259,16 @@ const ENDPOINT_KEYS: &[&str] = &[
 struct RawDoc {
     agent: Option<Spanned<toml::Value>>,
     gpu: Option<Spanned<toml::Value>>,
+    membw: Option<Spanned<toml::Value>>,
     #[serde(default)]
     vllm: Vec<Spanned<toml::Value>>,
     #[serde(default)]
     lmcache: Vec<Spanned<toml::Value>>,
     #[serde(default)]
     epp: Vec<Spanned<toml::Value>>,
+    bench: Option<Spanned<toml::Value>>,
+    #[serde(default)]
+    progress: Vec<Spanned<toml::Value>>,
 }
 
 /// The typed shape of the whole file, parsed only to learn the exact position of an error.
@@ -257,12 +277,16 @@ struct RawDoc {
 struct TypedDoc {
     agent: Option<AgentConfig>,
     gpu: Option<GpuConfig>,
+    membw: Option<crate::sources::membw::config::MembwConfig>,
     #[serde(default)]
     vllm: Vec<EndpointConfig>,
     #[serde(default)]
     lmcache: Vec<EndpointConfig>,
     #[serde(default)]
     epp: Vec<EndpointConfig>,
+    bench: Option<crate::sources::progress::BenchConfig>,
+    #[serde(default)]
+    progress: Vec<crate::sources::progress::FollowConfig>,
 }
 
 fn line_of(text: &str, offset: usize) -> usize {
@@ -430,6 +454,41 @@ ignored",
 }
 
 /// A URL the agent can scrape: http(s), a host, and a port (if any) in 1..=65535.
+/// `[[progress]]` sections: checked, and named unlike every other source.
+fn progress_sections(
+    ctx: &Ctx,
+    raw: Vec<Spanned<toml::Value>>,
+    mut taken: Vec<String>,
+    errors: &mut Vec<String>,
+) -> Vec<crate::sources::progress::FollowConfig> {
+    use crate::sources::progress::{FOLLOW_KEYS, FollowConfig};
+    let mut out = Vec::new();
+    for v in raw {
+        let line = line_of(ctx.text, v.span().start);
+        let Some(mut f) = section::<FollowConfig>(ctx, "[[progress]]", FOLLOW_KEYS, v, errors)
+        else {
+            continue;
+        };
+        f.line = line;
+        let file = ctx.file;
+        if let Err(why) = f.check() {
+            errors.push(format!(
+                "{file}:{line}: [[progress]]: {why}; section ignored"
+            ));
+        } else if taken.contains(&f.name) {
+            errors.push(format!(
+                "{file}:{line}: [[progress]]: name \"{}\" is already used by another source; \
+section ignored",
+                f.name
+            ));
+        } else {
+            taken.push(f.name.clone());
+            out.push(f);
+        }
+    }
+    out
+}
+
 fn check_url(url: &str) -> Result<(), String> {
     let Some(rest) = url
         .strip_prefix("http://")
@@ -532,7 +591,11 @@ impl Config {
         };
         let text = text.as_str();
         for key in table.keys() {
-            if !["agent", "gpu", "vllm", "lmcache", "epp"].contains(&key.as_str()) {
+            if ![
+                "agent", "gpu", "membw", "vllm", "lmcache", "epp", "bench", "progress",
+            ]
+            .contains(&key.as_str())
+            {
                 let line = top_level_line(text, key);
                 cfg.errors.push(format!(
                     "{file}:{line}: unknown section \"{key}\" (the known sections are {}); ignored",
@@ -556,9 +619,11 @@ impl Config {
             .gpu
             .iter()
             .chain(&raw.agent)
+            .chain(&raw.membw)
+            .chain(&raw.bench)
             .map(|g| g.span().start)
             .collect();
-        for list in [&raw.vllm, &raw.lmcache, &raw.epp] {
+        for list in [&raw.vllm, &raw.lmcache, &raw.epp, &raw.progress] {
             section_starts.extend(list.iter().map(|v| v.span().start));
         }
         section_starts.sort_unstable();
@@ -584,6 +649,12 @@ impl Config {
         {
             cfg.gpu = g;
         }
+        if let Some(m) = raw.membw.and_then(|m| {
+            let keys = crate::sources::membw::config::KEYS;
+            section(&ctx, "[membw]", keys, m, &mut cfg.errors)
+        }) {
+            cfg.membw = m;
+        }
         let had_vllm = !raw.vllm.is_empty();
         cfg.vllm = endpoints(&ctx, "vllm", raw.vllm, &mut cfg.errors);
         if !had_vllm {
@@ -591,14 +662,39 @@ impl Config {
         }
         cfg.lmcache = endpoints(&ctx, "lmcache", raw.lmcache, &mut cfg.errors);
         cfg.epp = endpoints(&ctx, "epp", raw.epp, &mut cfg.errors);
+        if let Some(b) = raw.bench.and_then(|b| {
+            section(
+                &ctx,
+                "[bench]",
+                crate::sources::progress::BENCH_KEYS,
+                b,
+                &mut cfg.errors,
+            )
+        }) {
+            cfg.bench = b;
+        }
         cfg.drop_names_used_twice();
+        let taken: Vec<String> = ["gpu", "progress"]
+            .into_iter()
+            .map(String::from)
+            .chain(
+                [&cfg.vllm, &cfg.lmcache, &cfg.epp]
+                    .into_iter()
+                    .flatten()
+                    .map(|e| e.name.clone()),
+            )
+            .collect();
+        cfg.progress = progress_sections(&ctx, raw.progress, taken, &mut cfg.errors);
         cfg
     }
 
     /// Source names share one instance domain (llm.agent.source): a name used by two
     /// endpoints of different kinds keeps the first and drops the later one with an error.
     fn drop_names_used_twice(&mut self) {
-        let mut seen: Vec<(String, &'static str, usize)> = vec![("gpu".to_string(), "gpu", 0)];
+        let mut seen: Vec<(String, &'static str, usize)> = vec![
+            ("gpu".to_string(), "gpu", 0),
+            ("membw".to_string(), "membw", 0),
+        ];
         let file = self.source.clone();
         let mut errors = Vec::new();
         for (kind, list) in [
@@ -611,7 +707,7 @@ impl Config {
                     seen.iter().find(|(n, _, _)| *n == ep.name)
                 {
                     let at = if *first_line == 0 {
-                        "by the built-in gpu source".to_string()
+                        format!("by the built-in {first_kind} source")
                     } else {
                         format!("by [[{first_kind}]] at line {first_line}")
                     };
@@ -761,7 +857,7 @@ enabled, interval, library)"
         assert!(c.errors[0].starts_with("f:2: "), "{:?}", c.errors);
         let c = Config::parse("f", "\n[nvidia]\nx = 1\n");
         assert!(
-            c.errors[0].starts_with("f:2: unknown section \"nvidia\" (the known sections are [agent], [gpu], [[vllm]], [[lmcache]], [[epp]])"),
+            c.errors[0].starts_with("f:2: unknown section \"nvidia\" (the known sections are [agent], [gpu], [membw], [[vllm]], [[lmcache]], [[epp]], [bench], [[progress]])"),
             "{:?}",
             c.errors
         );

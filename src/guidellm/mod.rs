@@ -31,7 +31,12 @@ Import GuideLLM result files (benchmarks.json, .json.zst, or - for stdin) into a
 Options:
   -o, --output ARCHIVE       archive base name (writes ARCHIVE.0, .meta, .index)
   -i, --interval SECONDS     time-series interval (default 1; also 500ms, 2s)
-  -H, --hostname HOST        archive host name (default: the target's host)
+  -H, --hostname HOST        archive host name (default: this host, as pmlogger names it)
+      --no-marks             write no <mark> records (default: one between two runs)
+      --max-string SIZE      longest JSON string accepted (default 16M; K, M, G suffixes)
+      --merge-with ARCHIVE   for merging into this pmlogger archive with pmlogextract: its
+                             host name, no marks, and an ending that pmlogextract joins
+                             to its records without a <mark> (see the man page)
   -Z, --timezone TZ          archive timezone (default UTC)
   -V, --archive-version N    PCP archive version, 2 or 3 (default 2)
   -f, --force                overwrite an existing archive
@@ -69,6 +74,12 @@ pub struct Options {
     pub archive_version: i32,
     pub force: bool,
     pub quiet: bool,
+    /// Write no `<mark>` records at all.
+    pub no_marks: bool,
+    /// A pmlogger archive the import is to be merged into.
+    pub merge_with: Option<String>,
+    /// Longest JSON string accepted, in bytes.
+    pub max_string: u64,
 }
 
 fn parse_interval(s: &str) -> Option<f64> {
@@ -84,6 +95,25 @@ fn parse_interval(s: &str) -> Option<f64> {
     (0.001..=86400.0).contains(&v).then_some(v)
 }
 
+/// `1048576`, `64K`, `16M`, `1G` (powers of 1024; a trailing `iB` or `B` is allowed); 1 KiB
+/// to 4 GiB.
+fn parse_size(s: &str) -> Option<u64> {
+    let t = s.trim();
+    let t = t
+        .strip_suffix("iB")
+        .or_else(|| t.strip_suffix('B'))
+        .unwrap_or(t);
+    let (num, shift) = match t.chars().last()? {
+        'K' | 'k' => (&t[..t.len() - 1], 10),
+        'M' | 'm' => (&t[..t.len() - 1], 20),
+        'G' | 'g' => (&t[..t.len() - 1], 30),
+        _ => (t, 0),
+    };
+    let n: u64 = num.trim().parse().ok()?;
+    let v = n.checked_mul(1u64 << shift)?;
+    (1024..=4u64 << 30).contains(&v).then_some(v)
+}
+
 /// Parse the command line (without the program name). `Ok(None)` means `--help`.
 pub fn parse_args(args: &[String]) -> Result<Option<Options>, Failure> {
     let mut o = Options {
@@ -95,6 +125,9 @@ pub fn parse_args(args: &[String]) -> Result<Option<Options>, Failure> {
         archive_version: 2,
         force: false,
         quiet: false,
+        no_marks: false,
+        merge_with: None,
+        max_string: reader::MAX_STRING,
     };
     let mut output = None;
     let mut it = args.iter();
@@ -130,6 +163,13 @@ pub fn parse_args(args: &[String]) -> Result<Option<Options>, Failure> {
             }
             "-f" | "--force" => o.force = true,
             "-q" | "--quiet" => o.quiet = true,
+            "--no-marks" => o.no_marks = true,
+            "--merge-with" => o.merge_with = Some(value(flag)?),
+            "--max-string" => {
+                let v = value(flag)?;
+                o.max_string = parse_size(&v)
+                    .ok_or_else(|| usage(format!("bad size {v:?} (bytes, or with K, M or G)")))?;
+            }
             "-" => o.inputs.push(a.clone()),
             f if f.starts_with('-') => return Err(usage(format!("unknown option {a}"))),
             _ => o.inputs.push(a.clone()),
@@ -190,11 +230,12 @@ fn located(file: &str, e: &ReadError) -> String {
 }
 
 /// Read one input file into interpreted benchmarks.
-fn read_input(
+pub fn read_input(
     idx: usize,
     name: &str,
     families: &[catalogue::Family],
     interval: f64,
+    max_string: u64,
 ) -> Result<(InputInfo, Vec<Benchmark>), String> {
     let input = open_input(name).map_err(|m| format!("{PROG}: {name}: {m}"))?;
     let mut benches: Vec<Benchmark> = Vec::new();
@@ -219,7 +260,7 @@ fn read_input(
         benches.push(b);
         Ok(())
     };
-    let top = reader::parse(input, &mut cb).map_err(|e| located(name, &e))?;
+    let top = reader::parse_limited(input, max_string, &mut cb).map_err(|e| located(name, &e))?;
     let end = |m: &str, path: &str| format!("{PROG}: {name}: path {path}: {m}");
     if !top.benchmarks_seen {
         // a valid JSON object without benchmarks: say what it is
@@ -266,19 +307,57 @@ fn archive_files(base: &Path) -> [PathBuf; 3] {
     ]
 }
 
+/// The pid in the name of a temporary archive file of this program,
+/// `.NAME.tmpPID.{0,meta,index}`.
+fn temp_owner(file_name: &str) -> Option<u32> {
+    let rest = file_name.strip_prefix('.')?;
+    let stem = [".0", ".meta", ".index"]
+        .iter()
+        .find_map(|s| rest.strip_suffix(s))?;
+    let (name, pid) = stem.rsplit_once(".tmp")?;
+    if name.is_empty() || pid.is_empty() || !pid.bytes().all(|c| c.is_ascii_digit()) {
+        return None;
+    }
+    pid.parse().ok()
+}
+
+/// Remove the temporary archive files a killed run (SIGKILL, a crash, a power cut: nothing
+/// could clean up) left in `dir`: those whose pid is not a live process on this host. Files
+/// of a live pid are kept (a run in progress); nothing is removed where /proc cannot tell.
+fn remove_stale_temps(dir: &Path) {
+    if !Path::new("/proc/self").exists() {
+        return;
+    }
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    let mut removed = Vec::new();
+    for e in entries.flatten() {
+        let name = e.file_name().to_string_lossy().into_owned();
+        let Some(pid) = temp_owner(&name) else {
+            continue;
+        };
+        if pid == std::process::id() || Path::new(&format!("/proc/{pid}")).exists() {
+            continue;
+        }
+        if e.file_type().is_ok_and(|t| t.is_file()) && std::fs::remove_file(e.path()).is_ok() {
+            removed.push(name);
+        }
+    }
+    if !removed.is_empty() {
+        removed.sort();
+        eprintln!(
+            "{PROG}: {}: removed what a killed run left: {}",
+            dir.display(),
+            removed.join(" ")
+        );
+    }
+}
+
 fn remove_all(paths: &[PathBuf]) {
     for p in paths {
         let _ = std::fs::remove_file(p);
     }
-}
-
-fn local_hostname() -> String {
-    std::fs::read_to_string("/proc/sys/kernel/hostname")
-        .or_else(|_| std::fs::read_to_string("/etc/hostname"))
-        .map(|s| s.trim().to_string())
-        .ok()
-        .filter(|s| !s.is_empty())
-        .unwrap_or_else(|| "localhost".into())
 }
 
 /// `YYYY-MM-DD HH:MM:SS.sss` UTC of a Unix time.
@@ -332,6 +411,7 @@ pub fn run(o: &Options) -> Result<String, Failure> {
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_else(|| "archive".into());
+    remove_stale_temps(&dir);
     let tmp_base = dir.join(format!(".{base_name}.tmp{}", std::process::id()));
     let temps = archive_files(&tmp_base);
     import::remove_on_signal(&temps);
@@ -364,7 +444,8 @@ fn import_into(
     let mut inputs = Vec::new();
     let mut benches: Vec<Benchmark> = Vec::new();
     for (i, name) in o.inputs.iter().enumerate() {
-        let (info, b) = read_input(i, name, &families, o.interval).map_err(Failure::Fatal)?;
+        let (info, b) =
+            read_input(i, name, &families, o.interval, o.max_string).map_err(Failure::Fatal)?;
         inputs.push(info);
         benches.extend(b);
     }
@@ -402,15 +483,23 @@ fn import_into(
     })?;
 
     // 4. write
+    // the host pmlogger names this one, so that pmlogextract merges the two without a
+    // "host name mismatch"
+    let logger = match &o.merge_with {
+        Some(a) => {
+            let end = benches.iter().map(|b| b.end).fold(f64::MIN, f64::max);
+            let id = crate::pcp::logger_archive::identity(a, end.floor() as i64)
+                .map_err(|m| Failure::Fatal(format!("{PROG}: {a}: {m}")))?;
+            Some(id)
+        }
+        None => None,
+    };
     let host = o
         .hostname
         .clone()
-        .or_else(|| {
-            benches
-                .iter()
-                .find_map(|b| b.target.as_deref().and_then(model::url_host))
-        })
-        .unwrap_or_else(local_hostname);
+        .or_else(|| logger.as_ref().map(|l| l.host.clone()))
+        .unwrap_or_else(crate::pcp::hostname::local);
+    let no_marks = o.no_marks || logger.is_some();
     let pcp = |e: import::ImportError| fatal_out(format!("cannot write archive: {e}"));
     let quiet = import::QuietStderr::new();
     let mut ar = Archive::start(tmp_base, Some(o.archive_version)).map_err(pcp)?;
@@ -419,10 +508,16 @@ fn import_into(
     let mut w = writer::Writer::new(ar, &families);
     w.declare(&benches, &insts, &inputs).map_err(pcp)?;
     for (k, (b, inst)) in benches.iter().zip(&insts).enumerate() {
-        if k > 0 {
+        // A <mark> (nothing is known here) only where the data has a real gap: between two
+        // GuideLLM runs. Between the benchmarks of one run nothing is missing, and a mark there
+        // would blank every other column of a merge with pmlogger around each step.
+        if k > 0 && !no_marks && run_key(&benches[k - 1]) != run_key(b) {
             w.mark().map_err(pcp)?;
         }
         w.benchmark(b, inst).map_err(pcp)?;
+    }
+    if let Some(id) = &logger {
+        w.epilogue(id).map_err(pcp)?;
     }
     let stats = w.finish().map_err(pcp)?;
     drop(quiet);
@@ -446,8 +541,13 @@ fn import_into(
         .iter()
         .map(|b| (b.file, b.run_id.as_str()))
         .collect();
+    let mut windows = String::new();
+    for (b, inst) in benches.iter().zip(&insts) {
+        windows.push('\n');
+        windows.push_str(&window_line(&inst.name, b.start, b.end));
+    }
     Ok(format!(
-        "{PROG}: wrote {out_name} (v{}, host {host}, {} timezone): {} benchmarks in {} run(s) from {} file(s), {} request records, {} archive records ({} values, {} metrics), {} .. {} UTC ({:.1} s)",
+        "{PROG}: wrote {out_name} (v{}, host {host}, {} timezone): {} benchmarks in {} run(s) from {} file(s), {} request records, {} archive records ({} values, {} metrics), {} .. {} UTC ({:.1} s){windows}",
         o.archive_version,
         o.timezone,
         stats.benchmarks,
@@ -461,6 +561,23 @@ fn import_into(
         utc(stats.last),
         stats.last - stats.first
     ))
+}
+
+/// A benchmark's window as options of PCP's reporting tools (pmrep, pmval, pmdumplog,
+/// pmlogextract): `  NAME: -S '@YYYY-MM-DD HH:MM:SS' -T '@…' -Z UTC`, whole seconds around it
+/// (pmrep takes no fraction there), in UTC whatever the archive's timezone.
+pub fn window_line(name: &str, start: f64, end: f64) -> String {
+    let at = |t: f64| utc(t)[..19].to_string();
+    format!(
+        "  {name}: -S '@{}' -T '@{}' -Z UTC",
+        at(start.floor()),
+        at(end.ceil())
+    )
+}
+
+/// Which GuideLLM run a benchmark belongs to: its file and run id.
+fn run_key(b: &Benchmark) -> (usize, &str) {
+    (b.file, b.run_id.as_str())
 }
 
 /// One line on stderr per input file that holds values no metric took (a newer GuideLLM's
@@ -492,12 +609,20 @@ fn report_unimported(benches: &[Benchmark], inputs: &[InputInfo]) {
     }
 }
 
+/// Print `text` and a newline. A reader that went away (`guidellm2pcp --help | head -1`) is
+/// not an error of ours: stop writing quietly instead of panicking as `println!` does.
+fn print_to_stdout(text: &str) {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    let _ = writeln!(out, "{text}").and_then(|()| out.flush());
+}
+
 /// The whole program: parse arguments, run, print; returns the exit status.
 pub fn main_with_args(args: &[String]) -> i32 {
     let o = match parse_args(args) {
         Ok(Some(o)) => o,
         Ok(None) => {
-            println!("{USAGE}");
+            print_to_stdout(USAGE);
             return 0;
         }
         Err(f) => {
@@ -508,7 +633,7 @@ pub fn main_with_args(args: &[String]) -> i32 {
     match run(&o) {
         Ok(summary) => {
             if !o.quiet {
-                println!("{summary}");
+                print_to_stdout(&summary);
             }
             0
         }
@@ -527,6 +652,35 @@ mod tests {
     fn utc_format() {
         assert_eq!(utc(0.0), "1970-01-01 00:00:00.000");
         assert_eq!(utc(1795511704.1918879), "2026-11-24 09:15:04.192");
+    }
+
+    #[test]
+    fn temp_names() {
+        assert_eq!(temp_owner(".run.tmp123.meta"), Some(123));
+        assert_eq!(temp_owner(".a.b.tmp7.0"), Some(7));
+        assert_eq!(temp_owner(".run.tmp123.1"), None);
+        assert_eq!(temp_owner("run.tmp123.0"), None);
+        assert_eq!(temp_owner(".run.tmpx.0"), None);
+        assert_eq!(temp_owner("..tmp5.0"), None);
+    }
+
+    #[test]
+    fn sizes() {
+        assert_eq!(parse_size("16M"), Some(16 << 20));
+        assert_eq!(parse_size("64KiB"), Some(64 << 10));
+        assert_eq!(parse_size("2048"), Some(2048));
+        assert_eq!(parse_size("1G"), Some(1 << 30));
+        assert_eq!(parse_size("10"), None);
+        assert_eq!(parse_size("5G"), None);
+        assert_eq!(parse_size("x"), None);
+    }
+
+    #[test]
+    fn windows() {
+        assert_eq!(
+            window_line("0 concurrent@2", 1795511704.1918879, 1795511709.1918879),
+            "  0 concurrent@2: -S '@2026-11-24 09:15:04' -T '@2026-11-24 09:15:10' -Z UTC"
+        );
     }
 
     #[test]

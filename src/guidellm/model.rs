@@ -669,22 +669,6 @@ fn dist(
     Ok(())
 }
 
-/// The host of a target URL: `http://node7:8000/v1` -> `node7`.
-pub fn url_host(url: &str) -> Option<String> {
-    let rest = url.split_once("://").map(|(_, r)| r).unwrap_or(url);
-    let hostport = rest.split(['/', '?', '#']).next()?;
-    let hostport = hostport
-        .rsplit_once('@')
-        .map(|(_, h)| h)
-        .unwrap_or(hostport);
-    let host = if let Some(stripped) = hostport.strip_prefix('[') {
-        stripped.split(']').next()?
-    } else {
-        hostport.split(':').next()?
-    };
-    (!host.is_empty()).then(|| host.to_string())
-}
-
 /// User labels of a run (0.7+: `config.metadata.labels`).
 pub fn user_labels(top: &RawTop) -> Vec<(String, String)> {
     let mut out = Vec::new();
@@ -720,20 +704,6 @@ pub fn label_name(k: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn hosts() {
-        assert_eq!(
-            url_host("http://127.0.0.1:8081").as_deref(),
-            Some("127.0.0.1")
-        );
-        assert_eq!(
-            url_host("https://node7.example/v1").as_deref(),
-            Some("node7.example")
-        );
-        assert_eq!(url_host("http://[::1]:80/").as_deref(), Some("::1"));
-        assert_eq!(url_host("http://u:p@h:1").as_deref(), Some("h"));
-    }
 
     #[test]
     fn strategies() {

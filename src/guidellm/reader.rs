@@ -222,6 +222,42 @@ struct Input<R> {
     /// The record being cut out (reused; a record is a few KB).
     rec: Vec<u8>,
     stack: Vec<u8>,
+    /// Longest JSON string accepted, in bytes as written (escapes included).
+    max_string: u64,
+    /// String state of the bytes serde_json reads: inside one, after a backslash, its start
+    /// offset and length so far.
+    in_str: bool,
+    esc: bool,
+    str_start: u64,
+    str_len: u64,
+    /// Where a string longer than `max_string` began (serde_json then gets a read error).
+    too_long: Option<u64>,
+}
+
+/// The default limit on any one JSON string: memory stays within a small multiple of it.
+pub const MAX_STRING: u64 = 16 << 20;
+
+/// The error for a string longer than the limit.
+fn too_long(offset: u64, limit: u64) -> ReadError {
+    ReadError {
+        offset: Some(offset),
+        path: String::new(),
+        message: format!(
+            "a string longer than {} (the limit on one JSON string; --max-string raises it)",
+            size_text(limit)
+        ),
+    }
+}
+
+/// `16 MiB`, `300 KiB` or `123 bytes`.
+pub fn size_text(n: u64) -> String {
+    if n >= 1 << 20 && n.is_multiple_of(1 << 20) {
+        format!("{} MiB", n >> 20)
+    } else if n >= 1 << 10 && n.is_multiple_of(1 << 10) {
+        format!("{} KiB", n >> 10)
+    } else {
+        format!("{n} bytes")
+    }
 }
 
 struct Outer<'a, R>(&'a RefCell<Input<R>>);
@@ -238,6 +274,24 @@ impl<R: Read> Read for Outer<'_, R> {
             if c == b'\n' {
                 s.newlines += 1;
                 s.line_start[(s.newlines as usize + 1) % RING] = s.seen;
+            }
+            if s.in_str {
+                s.str_len += 1;
+                if s.esc {
+                    s.esc = false;
+                } else if c == b'\\' {
+                    s.esc = true;
+                } else if c == b'"' {
+                    s.in_str = false;
+                }
+                if s.in_str && s.str_len > s.max_string {
+                    s.too_long = Some(s.str_start);
+                    return Err(io::Error::other("string too long"));
+                }
+            } else if c == b'"' {
+                s.in_str = true;
+                s.str_start = s.seen + s.skipped - 1;
+                s.str_len = 0;
             }
         }
         s.buf.consume(n);
@@ -321,6 +375,9 @@ impl<R: Read> Input<R> {
         let mut esc = false;
         let mut first = true;
         let mut scalar = false;
+        // where the current string began, and its length so far
+        let mut str_start = 0u64;
+        let mut str_len = 0u64;
         loop {
             let pos = self.pos();
             let b = self.buf.fill_buf().map_err(|e| read_err(pos, &e))?;
@@ -352,6 +409,8 @@ impl<R: Read> Input<R> {
                     }
                     b'"' => {
                         in_str = true;
+                        str_start = pos;
+                        str_len = 0;
                         i = 1;
                     }
                     _ => scalar = true,
@@ -368,12 +427,19 @@ impl<R: Read> Input<R> {
                     if esc {
                         esc = false;
                         i += 1;
+                        str_len += 1;
                         continue;
                     }
-                    match memchr::memchr2(b'"', b'\\', &b[i..]) {
+                    let found = memchr::memchr2(b'"', b'\\', &b[i..]);
+                    str_len += found.unwrap_or(b.len() - i) as u64;
+                    if str_len > self.max_string {
+                        return Err(too_long(str_start, self.max_string));
+                    }
+                    match found {
                         None => i = b.len(),
                         Some(j) => {
                             i += j;
+                            str_len += 1;
                             if b[i] == b'\\' {
                                 esc = true;
                             } else {
@@ -391,7 +457,11 @@ impl<R: Read> Input<R> {
                     let c = b[i];
                     i += 1;
                     match c {
-                        b'"' => in_str = true,
+                        b'"' => {
+                            in_str = true;
+                            str_start = pos + i as u64 - 1;
+                            str_len = 0;
+                        }
                         b'{' | b'[' => self.stack.push(c),
                         b'}' | b']' => {
                             let open = self.stack.pop();
@@ -497,6 +567,16 @@ pub fn parse<R: Read>(
     reader: R,
     on_benchmark: &mut dyn FnMut(RawBenchmark, &RawTop) -> Result<(), ReadError>,
 ) -> Result<RawTop, ReadError> {
+    parse_limited(reader, MAX_STRING, on_benchmark)
+}
+
+/// [`parse`], refusing any JSON string longer than `max_string` bytes (as written) with an
+/// error at its first byte: memory then stays bounded whatever the file holds.
+pub fn parse_limited<R: Read>(
+    reader: R,
+    max_string: u64,
+    on_benchmark: &mut dyn FnMut(RawBenchmark, &RawTop) -> Result<(), ReadError>,
+) -> Result<RawTop, ReadError> {
     let input = RefCell::new(Input {
         buf: BufReader::with_capacity(256 * 1024, reader),
         seen: 0,
@@ -505,6 +585,12 @@ pub fn parse<R: Read>(
         line_start: Box::new([0; RING]),
         rec: Vec::new(),
         stack: Vec::new(),
+        max_string,
+        in_str: false,
+        esc: false,
+        str_start: 0,
+        str_len: 0,
+        too_long: None,
     });
     let ctx = Ctx {
         path: RefCell::new(Vec::new()),
@@ -524,6 +610,11 @@ pub fn parse<R: Read>(
                 return Err(f);
             }
             let s = input.borrow();
+            if let Some(at) = s.too_long {
+                let mut e = too_long(at, s.max_string);
+                e.path = ctx.path_string();
+                return Err(e);
+            }
             let (line, col) = (e.line() as u64, e.column() as u64);
             // serde_json errors come after every list the scanner took
             let offset =

@@ -1,14 +1,16 @@
 //! Writes interpreted benchmarks into a PCP archive through libpcp_import.
 //!
 //! Per benchmark (in time order): the summary values at `start_time`, the interval samples,
-//! the summary values again at `end_time` (as upstream writes them), then a `<mark>` before the
-//! next benchmark. Metrics are registered on first use, so the archive holds exactly the
+//! the summary values again at `end_time` (as upstream writes them); the caller puts a `<mark>`
+//! between two runs. Metrics are registered on first use, so the archive holds exactly the
 //! metrics that have values. The archive is written under a temporary name in the output
 //! directory and renamed into place at the end.
 
 use super::catalogue::{self as cat, Family, MetricDef};
 use super::model::{self, Benchmark};
+use crate::pcp::ffi;
 use crate::pcp::import::{Archive, ImportError, LabelTarget, Value, ValueType};
+use crate::pcp::logger_archive::LoggerIdentity;
 use std::collections::{BTreeMap, HashMap};
 
 /// What the writer needs to know about each input file.
@@ -227,7 +229,9 @@ impl<'a> Writer<'a> {
                 let text = match v {
                     Value::U64(x) => x.to_string(),
                     Value::Double(x) => format!("{x}"),
+                    Value::U32(x) => x.to_string(),
                     Value::Str(x) => x.clone(),
+                    Value::NoValues => continue,
                 };
                 self.ar.put(h, &text)?;
             }
@@ -529,6 +533,33 @@ impl<'a> Writer<'a> {
         }
         self.stats.benchmarks += 1;
         self.stats.records_in += b.record_total();
+        Ok(())
+    }
+
+    /// End with pmlogger's epilogue record for `id` (its pmcd's identity, and its
+    /// `pmcd.pmlogger.*` metrics without values), 1 µs after the last record, so that
+    /// pmlogextract(1) merges this archive into that pmlogger archive without a `<mark>`.
+    pub fn epilogue(&mut self, id: &LoggerIdentity) -> Result<(), ImportError> {
+        let mut values = Vec::new();
+        for (k, (name, d)) in id.descs.iter().enumerate() {
+            self.ar.add_metric_desc(name, d)?;
+            let v = match k {
+                3 | 4 => {
+                    let x = if k == 3 { id.pid } else { id.seqnum as u64 };
+                    match d.type_ {
+                        ffi::PM_TYPE_U64 | ffi::PM_TYPE_64 => Value::U64(x),
+                        _ => Value::U32(x as u32),
+                    }
+                }
+                _ => Value::NoValues,
+            };
+            values.push((d.pmid, ffi::PM_IN_NULL as i32, v));
+        }
+        let u = self.last_usec + 1;
+        self.ar
+            .put_result(u.div_euclid(1_000_000), u.rem_euclid(1_000_000), &values)?;
+        self.last_usec = u;
+        self.stats.writes += 1;
         Ok(())
     }
 

@@ -59,8 +59,12 @@ impl std::error::Error for ImportError {}
 #[derive(Clone, Debug, PartialEq)]
 pub enum Value {
     U64(u64),
+    /// Stored in situ (`PM_VAL_INSITU`), as archives hold 32-bit values.
+    U32(u32),
     Double(f64),
     Str(String),
+    /// The metric is in the record with no values (numval 0), as in pmlogger's epilogue.
+    NoValues,
 }
 
 /// A value handle from `pmiGetHandle` (a metric and instance pair).
@@ -186,6 +190,16 @@ impl Archive {
         .map(drop)
     }
 
+    /// `pmiAddMetric` with a descriptor as PCP gives it (e.g. read from another archive).
+    pub fn add_metric_desc(&mut self, name: &str, d: &ffi::pmDesc) -> Result<(), ImportError> {
+        let c = cstr("pmiAddMetric", name)?;
+        // SAFETY: valid C string; pmUnits is repr(transparent) u32, passed by value as in C.
+        check("pmiAddMetric", unsafe {
+            ifi::pmiAddMetric(c.as_ptr(), d.pmid, d.type_, d.indom, d.sem, d.units)
+        })
+        .map(drop)
+    }
+
     pub fn add_instance(&mut self, indom: u32, name: &str, inst: i32) -> Result<(), ImportError> {
         let c = cstr("pmiAddInstance", name)?;
         // SAFETY: valid C string, copied by the library.
@@ -305,6 +319,10 @@ impl Archive {
         let mut blocks: Vec<Vec<u64>> = Vec::with_capacity(values.len());
         for (_, _, v) in values {
             let (vtype, payload): (i32, Vec<u8>) = match v {
+                Value::U32(_) | Value::NoValues => {
+                    blocks.push(Vec::new()); // in situ, or no value: no block
+                    continue;
+                }
                 Value::U64(x) => (ffi::PM_TYPE_U64, x.to_ne_bytes().to_vec()),
                 Value::Double(x) => (ffi::PM_TYPE_DOUBLE, x.to_ne_bytes().to_vec()),
                 Value::Str(x) => {
@@ -335,19 +353,41 @@ impl Archive {
         // value sets: 16-byte header, then 16-byte pmValue entries
         let mut vsets: Vec<Vec<u64>> = Vec::with_capacity(order.len());
         for (pmid, idx) in &order {
-            let mut vs = vec![0u64; 2 + 2 * idx.len()];
+            let idx: Vec<usize> = idx
+                .iter()
+                .copied()
+                .filter(|&i| values[i].2 != Value::NoValues)
+                .collect();
+            let insitu = idx.iter().any(|&i| matches!(values[i].2, Value::U32(_)));
+            if insitu && !idx.iter().all(|&i| matches!(values[i].2, Value::U32(_))) {
+                return Err(ImportError {
+                    call: "pmiPutResult",
+                    code: ffi::PM_ERR_GENERIC,
+                    message: format!("metric {pmid:#x}: 32-bit and other values mixed"),
+                });
+            }
+            let mut vs = vec![0u64; 2 + 2 * idx.len().max(1)];
             let p = vs.as_mut_ptr() as *mut ifi::pmValueSet;
             // SAFETY: vs is 8-byte aligned and sized for the header plus idx.len() entries
             // (offsets checked by the const asserts in import_ffi.rs).
             unsafe {
                 (*p).pmid = *pmid;
                 (*p).numval = idx.len() as i32;
-                (*p).valfmt = ifi::PM_VAL_DPTR;
+                (*p).valfmt = if insitu {
+                    ifi::PM_VAL_INSITU
+                } else {
+                    ifi::PM_VAL_DPTR
+                };
                 let list = std::ptr::addr_of_mut!((*p).vlist) as *mut ifi::pmValue;
                 for (j, &i) in idx.iter().enumerate() {
                     let e = list.add(j);
                     (*e).inst = values[i].1;
-                    (*e).pval = blocks[i].as_mut_ptr() as *mut libc::c_void;
+                    if let Value::U32(x) = values[i].2 {
+                        // lval, the union's first 4 bytes
+                        *(std::ptr::addr_of_mut!((*e).pval) as *mut u32) = x;
+                    } else {
+                        (*e).pval = blocks[i].as_mut_ptr() as *mut libc::c_void;
+                    }
                 }
             }
             vsets.push(vs);

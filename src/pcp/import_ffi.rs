@@ -83,6 +83,8 @@ pub struct pmResult {
     pub vset: [*mut pmValueSet; 1],
 }
 
+/// `valfmt`: a 32-bit value held in `lval` itself.
+pub const PM_VAL_INSITU: c_int = 0;
 /// `valfmt`: the value is in `pval->vbuf`, in a block of its own. The form archive records
 /// hold for every value that is not in situ (`pmlogcheck` rejects any other).
 pub const PM_VAL_DPTR: c_int = 1;

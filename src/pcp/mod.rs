@@ -4,10 +4,15 @@
 //! with a chosen scopeId, for per-link NVLink throughput).
 #![allow(unsafe_code)]
 
+pub mod child_signals;
 pub mod ffi;
+pub mod hostname;
 pub mod import;
 #[doc(hidden)]
 pub mod import_ffi;
+pub mod logger_archive;
+// after logger_archive: its pmFreeResult is declared with another (private) result type
+pub mod archive;
 pub mod nvml_scoped;
 pub mod pmda;
 pub mod signals;

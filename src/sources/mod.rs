@@ -6,7 +6,9 @@
 //! and `sample()`, which may block (NVML, HTTP) because it runs on the source's own thread.
 
 pub mod gpu;
+pub mod membw;
 pub mod openmetrics;
+pub mod progress;
 pub mod scheduler;
 
 use std::time::Duration;

@@ -1,6 +1,8 @@
 //! Shared helpers for tests/importer_*.rs: temp dirs, running the importer and PCP tools.
 #![allow(dead_code)]
 
+pub mod pmlogger;
+
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
