@@ -639,3 +639,116 @@ fn csv_has_every_number_at_full_precision() {
     assert_eq!(steps, QUANTITIES.len() * base.len());
     assert_eq!(means, QUANTITIES.len());
 }
+
+/// The `<td>` cells of each `<tr>` of the first `<table>` in `html`.
+fn html_table_rows(html: &str) -> Vec<Vec<String>> {
+    let t = &html[html.find("<table>").unwrap()..];
+    let t = &t[..t.find("</table>").unwrap()];
+    t.split("<tr>")
+        .filter(|r| r.contains("<td>"))
+        .map(|r| {
+            r.split("<td>")
+                .skip(1)
+                .map(|c| c[..c.find("</td>").unwrap()].to_string())
+                .collect()
+        })
+        .collect()
+}
+
+#[test]
+fn html_page_has_a_chart_and_the_table_per_quantity() {
+    let dir = TempDir::new("compare-html");
+    let page = dir.path("report.html");
+    let page_s = page.to_string_lossy().into_owned();
+    let args = ["compare", "-n", "old", "-n", "new", &fx(V053), &fx(V081)];
+    let text_report = text(&run(&args).stdout);
+    let mut with_html = args.to_vec();
+    with_html.extend(["--html", &page_s]);
+    let o = run(&with_html);
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    assert_eq!(text(&o.stdout), text_report, "stdout changed by --html");
+    let html = std::fs::read_to_string(&page).unwrap();
+    assert!(html.starts_with("<!DOCTYPE html>"));
+    // self-contained: nothing fetched, nothing run
+    for bad in ["<script", " src=", "href=", "<link", "@import"] {
+        assert!(!html.contains(bad), "page has {bad}");
+    }
+    assert_eq!(
+        html.matches("http").count(),
+        html.matches("http://www.w3.org/2000/svg").count(),
+        "a URL other than the SVG namespace"
+    );
+    let sections: Vec<&str> = html.split("<section class=\"quantity\"").skip(1).collect();
+    assert_eq!(sections.len(), QUANTITIES.len());
+    let titles = [
+        "Requests/s (successful, mean)",
+        "Output tokens/s (successful, mean)",
+        "Request latency median (s)",
+        "Request latency p95 (s)",
+        "TTFT median (ms)",
+        "TTFT p95 (ms)",
+        "ITL median (ms)",
+        "Errored requests",
+        "Incomplete requests",
+    ];
+    for (s, title) in sections.iter().zip(titles) {
+        let s = &s[..s.find("</section>").unwrap()];
+        assert_eq!(s.matches("<svg").count(), 1, "{title}: one chart");
+        let svg = &s[s.find("<svg").unwrap()..s.find("</svg>").unwrap()];
+        assert!(svg.contains(title), "{title}: chart caption");
+        // one line per configuration, named in the legend
+        assert!(
+            svg.contains("old") && svg.contains("new"),
+            "{title}: legend"
+        );
+        assert!(svg.matches("<polyline").count() >= 2, "{title}: lines");
+        assert_eq!(
+            html_table_rows(s),
+            text_block(&text_report, title),
+            "{title}"
+        );
+    }
+    let findings = &html[html.find("<section class=\"findings\"").unwrap()..];
+    assert_eq!(findings.matches("<svg").count(), 1);
+    assert!(findings.contains("Mean % change against the baseline"));
+    let key = text_block(&text_report, "Key findings: new against old");
+    let rows = html_table_rows(findings);
+    assert_eq!(rows.len(), key.len());
+    for (r, k) in rows.iter().zip(&key) {
+        // text splits the quantity's label into words; the HTML cell holds it whole
+        assert_eq!(
+            r[0].split_whitespace().collect::<Vec<_>>(),
+            k[..k.len() - 3]
+        );
+        assert_eq!(r[1..], k[k.len() - 3..]);
+    }
+
+    // a page that cannot be written: one line, exit 1, no report
+    let bad = dir.path("no/such/dir/report.html");
+    let mut a = args.to_vec();
+    let bad_s = bad.to_string_lossy().into_owned();
+    a.extend(["--html", &bad_s]);
+    let o = run(&a);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(o.stdout.is_empty());
+    let err = text(&o.stderr);
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(err.contains(&bad_s), "{err}");
+}
+
+#[test]
+fn help_into_a_closed_pipe_is_not_an_error() {
+    use std::process::Stdio;
+    for args in [vec!["--help"], vec!["compare", "--help"]] {
+        let mut child = Command::new(BIN)
+            .args(&args)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        drop(child.stdout.take()); // the reader is gone before anything is written
+        let o = child.wait_with_output().unwrap();
+        assert_eq!(o.status.code(), Some(0), "{args:?}: {}", text(&o.stderr));
+        assert!(o.stderr.is_empty(), "{args:?}: {}", text(&o.stderr));
+    }
+}

@@ -195,6 +195,7 @@ pub struct Config {
     pub source: String,
     pub agent: AgentConfig,
     pub gpu: GpuConfig,
+    pub membw: crate::sources::membw::config::MembwConfig,
     pub vllm: Vec<EndpointConfig>,
     pub lmcache: Vec<EndpointConfig>,
     pub epp: Vec<EndpointConfig>,
@@ -214,6 +215,7 @@ impl Default for Config {
             source: "(built-in defaults)".into(),
             agent: AgentConfig::default(),
             gpu: GpuConfig::default(),
+            membw: Default::default(),
             vllm: vec![EndpointConfig::default_vllm()],
             lmcache: vec![],
             epp: vec![],
@@ -229,6 +231,7 @@ impl Default for Config {
 const SECTIONS: &[&str] = &[
     "[agent]",
     "[gpu]",
+    "[membw]",
     "[[vllm]]",
     "[[lmcache]]",
     "[[epp]]",
@@ -256,6 +259,7 @@ const ENDPOINT_KEYS: &[&str] = &[
 struct RawDoc {
     agent: Option<Spanned<toml::Value>>,
     gpu: Option<Spanned<toml::Value>>,
+    membw: Option<Spanned<toml::Value>>,
     #[serde(default)]
     vllm: Vec<Spanned<toml::Value>>,
     #[serde(default)]
@@ -273,6 +277,7 @@ struct RawDoc {
 struct TypedDoc {
     agent: Option<AgentConfig>,
     gpu: Option<GpuConfig>,
+    membw: Option<crate::sources::membw::config::MembwConfig>,
     #[serde(default)]
     vllm: Vec<EndpointConfig>,
     #[serde(default)]
@@ -587,7 +592,7 @@ impl Config {
         let text = text.as_str();
         for key in table.keys() {
             if ![
-                "agent", "gpu", "vllm", "lmcache", "epp", "bench", "progress",
+                "agent", "gpu", "membw", "vllm", "lmcache", "epp", "bench", "progress",
             ]
             .contains(&key.as_str())
             {
@@ -614,6 +619,7 @@ impl Config {
             .gpu
             .iter()
             .chain(&raw.agent)
+            .chain(&raw.membw)
             .chain(&raw.bench)
             .map(|g| g.span().start)
             .collect();
@@ -642,6 +648,12 @@ impl Config {
             .and_then(|g| section(&ctx, "[gpu]", GPU_KEYS, g, &mut cfg.errors))
         {
             cfg.gpu = g;
+        }
+        if let Some(m) = raw.membw.and_then(|m| {
+            let keys = crate::sources::membw::config::KEYS;
+            section(&ctx, "[membw]", keys, m, &mut cfg.errors)
+        }) {
+            cfg.membw = m;
         }
         let had_vllm = !raw.vllm.is_empty();
         cfg.vllm = endpoints(&ctx, "vllm", raw.vllm, &mut cfg.errors);
@@ -679,7 +691,10 @@ impl Config {
     /// Source names share one instance domain (llm.agent.source): a name used by two
     /// endpoints of different kinds keeps the first and drops the later one with an error.
     fn drop_names_used_twice(&mut self) {
-        let mut seen: Vec<(String, &'static str, usize)> = vec![("gpu".to_string(), "gpu", 0)];
+        let mut seen: Vec<(String, &'static str, usize)> = vec![
+            ("gpu".to_string(), "gpu", 0),
+            ("membw".to_string(), "membw", 0),
+        ];
         let file = self.source.clone();
         let mut errors = Vec::new();
         for (kind, list) in [
@@ -692,7 +707,7 @@ impl Config {
                     seen.iter().find(|(n, _, _)| *n == ep.name)
                 {
                     let at = if *first_line == 0 {
-                        "by the built-in gpu source".to_string()
+                        format!("by the built-in {first_kind} source")
                     } else {
                         format!("by [[{first_kind}]] at line {first_line}")
                     };
@@ -842,7 +857,7 @@ enabled, interval, library)"
         assert!(c.errors[0].starts_with("f:2: "), "{:?}", c.errors);
         let c = Config::parse("f", "\n[nvidia]\nx = 1\n");
         assert!(
-            c.errors[0].starts_with("f:2: unknown section \"nvidia\" (the known sections are [agent], [gpu], [[vllm]], [[lmcache]], [[epp]], [bench], [[progress]])"),
+            c.errors[0].starts_with("f:2: unknown section \"nvidia\" (the known sections are [agent], [gpu], [membw], [[vllm]], [[lmcache]], [[epp]], [bench], [[progress]])"),
             "{:?}",
             c.errors
         );

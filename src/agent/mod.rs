@@ -32,6 +32,14 @@ pub fn plan(config: &Config) -> Vec<Planned> {
             }),
         });
     }
+    if config.membw.enabled {
+        let membw = config.membw.clone();
+        out.push(Planned {
+            name: "membw".into(),
+            fingerprint: format!("{membw:?}"),
+            make: Box::new(move || crate::sources::membw::MembwSource::scheduled(&membw)),
+        });
+    }
     // Prometheus endpoints: one source each, retried at their normal interval (back-off 1) so
     // the first sample after an endpoint comes up is never delayed.
     for (kind, list) in [

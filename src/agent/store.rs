@@ -671,7 +671,9 @@ impl Store {
         snapshot: crate::sources::Snapshot,
         log: &mut Vec<String>,
     ) {
-        self.replace_instances(src, name, snapshot.indoms, log);
+        if !snapshot.instances_unchanged {
+            self.replace_instances(src, name, snapshot.indoms, log);
+        }
         if let Some(st) = self.status.get_mut(src) {
             st.refused_series += snapshot.refused_series;
         }

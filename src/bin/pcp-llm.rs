@@ -1,6 +1,8 @@
 //! `pcp-llm`: the `pcp llm ...` commands (PCP's `pcp` runs `$PCP_BINADM_DIR/pcp-llm`); see
 //! man/pcp-llm.1. Subcommands: `compare`.
 
+use std::io::Write;
+
 const USAGE: &str = "Usage: pcp llm COMMAND [options] ...
 
 Commands:
@@ -15,7 +17,8 @@ fn main() {
         Some("run") => pcp_pmda_llm::runcmd::run_main(&args[1..]),
         Some("mark") => pcp_pmda_llm::runcmd::mark_main(&args[1..]),
         Some("-h" | "--help" | "help") => {
-            println!("{USAGE}");
+            // a closed stdout (--help | head -1) is not an error
+            let _ = writeln!(std::io::stdout(), "{USAGE}");
             0
         }
         Some(other) => {

@@ -18,6 +18,7 @@
 //! | `vllm.rs` | `llm.vllm.*` | 20–39 | 20–39 |
 //! | `lmcache.rs` | `llm.lmcache.*` | 40–49 | 40–49 |
 //! | `epp.rs` | `llm.epp.*` | 50–59 | 50–59 |
+//! | `membw.rs` | `llm.membw.*`, `llm.pcie.host.*` | 60–69 | 60–69 |
 //! | `bench.rs` | `llm.bench.*` | 70–79 | 70–79 |
 //! | (run time) | `llm.other.*`, see [`DYNAMIC_ROOT`] | 3000–4095 | — |
 
@@ -47,6 +48,7 @@ pub mod generate;
 pub mod gpu;
 pub mod hist;
 pub mod lmcache;
+pub mod membw;
 pub mod vllm;
 
 use crate::pcp::Units;
@@ -223,6 +225,7 @@ pub fn sections() -> Vec<&'static Section> {
         &lmcache::HIST_SECTION,
         &epp::SECTION,
         &epp::HIST_SECTION,
+        &membw::SECTION,
         &bench::SECTION,
     ]
 }
@@ -351,12 +354,14 @@ mod tests {
 
     #[test]
     fn clusters_and_indoms_stay_in_their_files_ranges() {
-        let ranges: [(&str, std::ops::RangeInclusive<u32>); 6] = [
+        let ranges: [(&str, std::ops::RangeInclusive<u32>); 8] = [
             ("llm.agent.", 0..=9),
             ("llm.gpu.", 10..=19),
             ("llm.vllm.", 20..=39),
             ("llm.lmcache.", 40..=49),
             ("llm.epp.", 50..=59),
+            ("llm.membw.", 60..=69),
+            ("llm.pcie.", 60..=69),
             ("llm.bench.", 70..=79),
         ];
         for m in metrics().filter(|m| m.name != DYNAMIC_COUNT) {

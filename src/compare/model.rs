@@ -15,6 +15,36 @@ pub enum Source {
     },
     /// `request_totals.<status>` (index into [`cat::STATUSES`]).
     Total(usize),
+    /// Node metrics of a merged archive over the step's time window.
+    System(System),
+}
+
+/// How a system quantity is computed from the node metrics recorded inside a step's window.
+#[derive(Clone, Copy, Debug)]
+pub struct System {
+    /// The agent's metrics (values of several are added).
+    pub metrics: &'static [&'static str],
+    pub agg: Agg,
+    /// Multiplies the metric's value (its units to the quantity's).
+    pub scale: f64,
+}
+
+/// Aggregation over the instances of one record, then over the records in the window.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Agg {
+    /// Mean over instances, then mean over records.
+    MeanOfMeans,
+    /// Sum over instances, then mean over records.
+    MeanOfSums,
+    /// Sum over instances, then maximum over records.
+    MaxOfSums,
+    /// Maximum over everything.
+    Max,
+    /// Counter: per instance, last minus first value inside the window; summed.
+    Increase,
+    /// Energy counter: its increase, per instance, scaled from the span of its samples to
+    /// the whole window, summed, divided by the step's output tokens (all requests).
+    PerOutputToken,
 }
 
 /// One quantity of the comparison tables.
@@ -30,8 +60,8 @@ pub struct Quantity {
     pub source: Source,
 }
 
-/// The quantities, in the order of the reports.
-pub const QUANTITIES: [Quantity; 9] = [
+/// The quantities, in the order of the reports: GuideLLM's, then the system behind each step.
+pub const QUANTITIES: [Quantity; 17] = [
     Quantity {
         id: "requests_per_second",
         label: "Requests/s (successful, mean)",
@@ -123,7 +153,104 @@ pub const QUANTITIES: [Quantity; 9] = [
         decimals: 0,
         source: Source::Total(2),
     },
+    Quantity {
+        id: "gpu_utilization_mean",
+        label: "GPU utilisation mean (%)",
+        unit: "%",
+        decimals: 1,
+        source: Source::System(System {
+            metrics: &["llm.gpu.util.gpu"],
+            agg: Agg::MeanOfMeans,
+            scale: 1.0,
+        }),
+    },
+    Quantity {
+        id: "gpu_power_mean",
+        label: "GPU power mean, all GPUs (W)",
+        unit: "W",
+        decimals: 1,
+        source: Source::System(System {
+            metrics: &["llm.gpu.power.usage"],
+            agg: Agg::MeanOfSums,
+            scale: 1e-3,
+        }),
+    },
+    Quantity {
+        id: "energy_per_output_token",
+        label: "GPU energy per output token (J/token)",
+        unit: "J/token",
+        decimals: 4,
+        source: Source::System(System {
+            metrics: &["llm.gpu.energy"],
+            agg: Agg::PerOutputToken,
+            scale: 1e-3,
+        }),
+    },
+    Quantity {
+        id: "gpu_memory_used_peak",
+        label: "GPU memory used peak, all GPUs (GiB)",
+        unit: "GiB",
+        decimals: 2,
+        source: Source::System(System {
+            metrics: &["llm.gpu.fb.used"],
+            agg: Agg::MaxOfSums,
+            scale: 1.0 / (1u64 << 30) as f64,
+        }),
+    },
+    Quantity {
+        id: "kv_cache_usage_peak",
+        label: "KV-cache usage peak (%)",
+        unit: "%",
+        decimals: 1,
+        source: Source::System(System {
+            metrics: &["llm.vllm.kv_cache.usage"],
+            agg: Agg::Max,
+            scale: 100.0,
+        }),
+    },
+    Quantity {
+        id: "requests_waiting_peak",
+        label: "Requests waiting peak",
+        unit: "requests",
+        decimals: 0,
+        source: Source::System(System {
+            metrics: &["llm.vllm.requests.waiting"],
+            agg: Agg::MaxOfSums,
+            scale: 1.0,
+        }),
+    },
+    Quantity {
+        id: "preemptions",
+        label: "Preemptions",
+        unit: "count",
+        decimals: 0,
+        source: Source::System(System {
+            metrics: &["llm.vllm.preemptions"],
+            agg: Agg::Increase,
+            scale: 1.0,
+        }),
+    },
+    Quantity {
+        id: "kv_offload_traffic",
+        label: "KV offload traffic, loads + stores (MiB)",
+        unit: "MiB",
+        decimals: 2,
+        source: Source::System(System {
+            metrics: &[
+                "llm.vllm.kv_offload.load_bytes",
+                "llm.vllm.kv_offload.store_bytes",
+            ],
+            agg: Agg::Increase,
+            scale: 1.0 / (1u64 << 20) as f64,
+        }),
+    },
 ];
+
+impl Quantity {
+    pub fn is_system(&self) -> bool {
+        matches!(self.source, Source::System(_))
+    }
+}
 
 pub const NQ: usize = QUANTITIES.len();
 
@@ -143,6 +270,8 @@ pub struct Step {
     pub ci: [Option<(f64, f64)>; NQ],
     /// Confidence level of `ci` (e.g. 0.95).
     pub confidence: Option<f64>,
+    /// The benchmark's time window (Unix seconds).
+    pub window: (f64, f64),
 }
 
 fn stat_index(leaf: &str) -> usize {
@@ -175,17 +304,23 @@ fn resolve(families: &[Family]) -> Vec<Option<Resolved>> {
                     ci: ci.map(|(l, u)| (stat_index(l) as u8, stat_index(u) as u8)),
                 })
             }
-            Source::Total(_) => None,
+            Source::Total(_) | Source::System(_) => None,
         })
         .collect()
 }
 
-/// Nominal load of a strategy, for ordering the rows.
-pub fn nominal_load(b: &Benchmark) -> Option<f64> {
-    match b.strategy_type.as_str() {
-        "concurrent" => b.streams,
-        "throughput" => b.max_concurrency,
-        "constant" | "poisson" | "async" => b.rate,
+/// Nominal load of a strategy, for ordering the rows: streams, maximum concurrency or rate;
+/// 1 for synchronous.
+pub fn nominal_load(
+    kind: &str,
+    streams: Option<f64>,
+    rate: Option<f64>,
+    max_concurrency: Option<f64>,
+) -> Option<f64> {
+    match kind {
+        "concurrent" => streams,
+        "throughput" => max_concurrency,
+        "constant" | "poisson" | "async" => rate,
         "synchronous" => Some(1.0),
         _ => None,
     }
@@ -217,18 +352,19 @@ pub fn steps(benches: &[Benchmark], families: &[Family]) -> Vec<Step> {
                             ci[k] = Some((l, u));
                         }
                     }
-                    (Source::Dist { .. }, None) => {}
+                    (Source::Dist { .. }, None) | (Source::System(_), _) => {}
                 }
             }
             Step {
                 strategy: b.strategy.clone(),
                 kind: b.strategy_type.clone(),
-                load: nominal_load(b),
+                load: nominal_load(&b.strategy_type, b.streams, b.rate, b.max_concurrency),
                 benchmark_id: b.id.clone(),
                 index: b.index,
                 values,
                 ci,
                 confidence: b.confidence,
+                window: (b.start, b.end),
             }
         })
         .collect()

@@ -1,6 +1,6 @@
 //! The report: aligned text, markdown, CSV and JSON (schema in man/pcp-llm.1).
 
-use super::model::{self, Finding, NQ, QUANTITIES};
+use super::model::{self, Finding, QUANTITIES};
 use super::{Comparison, Input};
 use serde_json::{Map, Value, json};
 use std::fmt::Write;
@@ -102,9 +102,10 @@ fn findings_table(c: &Comparison, oi: usize, f: &[Finding]) -> Table {
         format!("lowest load ({})", row_name(lo)),
         format!("highest load ({})", row_name(hi)),
     ];
-    let rows = QUANTITIES
+    let rows = c
+        .shown
         .iter()
-        .zip(f)
+        .map(|&q| (&QUANTITIES[q], &f[q]))
         .map(|(q, x)| {
             vec![
                 q.label.to_string(),
@@ -125,6 +126,9 @@ fn findings_table(c: &Comparison, oi: usize, f: &[Finding]) -> Table {
 }
 
 fn describe(i: &Input) -> String {
+    if i.shape == "archive" {
+        return format!("{} = {} (PCP archive)", i.name, i.file);
+    }
     let v = i
         .guidellm_version
         .as_ref()
@@ -152,6 +156,20 @@ fn notes(c: &Comparison) -> Vec<String> {
             c.inputs[0].name
         ));
     }
+    if !c.omitted.is_empty() {
+        if c.inputs.iter().any(|i| i.shape == "archive") {
+            let labels: Vec<&str> = c.omitted.iter().map(|&q| QUANTITIES[q].label).collect();
+            out.push(format!(
+                "system columns omitted (no values in the time window of any step): {}",
+                labels.join("; ")
+            ));
+        } else {
+            out.push(
+                "no system columns: GuideLLM result files hold no node metrics (compare archives merged with the node's pmlogger archive for them)"
+                    .into(),
+            );
+        }
+    }
     for (ii, si, why) in &c.matching.unmatched {
         let s = &c.inputs[*ii].steps[*si];
         out.push(format!(
@@ -166,12 +184,22 @@ fn notes(c: &Comparison) -> Vec<String> {
 }
 
 fn tables(c: &Comparison) -> Vec<Table> {
-    let mut t: Vec<Table> = (0..NQ).map(|q| quantity_table(c, q)).collect();
+    let mut t: Vec<Table> = c.shown.iter().map(|&q| quantity_table(c, q)).collect();
     for oi in others(c) {
         let f = model::findings(&steps(c), &c.matching, oi);
         t.push(findings_table(c, oi, &f));
     }
     t
+}
+
+/// The tables of the text report, for the HTML page: (header, rows), the quantities' in
+/// `c.shown` order, then the key findings' per OTHER.
+pub(super) fn tables_for_html(c: &Comparison) -> Vec<(Vec<String>, Vec<Vec<String>>)> {
+    tables(c).into_iter().map(|t| (t.header, t.rows)).collect()
+}
+
+pub(super) fn notes_for_html(c: &Comparison) -> Vec<String> {
+    notes(c)
 }
 
 fn steps(c: &Comparison) -> Vec<Vec<model::Step>> {
@@ -294,7 +322,8 @@ pub fn csv(c: &Comparison) -> String {
         out.push_str(&l.join(","));
         out.push('\n');
     };
-    for (q, qd) in QUANTITIES.iter().enumerate() {
+    for &q in &c.shown {
+        let qd = &QUANTITIES[q];
         for r in &c.matching.rows {
             let b = &base.steps[r.base];
             for (k, oi) in others(c).enumerate() {
@@ -326,7 +355,7 @@ pub fn csv(c: &Comparison) -> String {
     let st = steps(c);
     for oi in others(c) {
         let f = model::findings(&st, &c.matching, oi);
-        for (qd, x) in QUANTITIES.iter().zip(&f) {
+        for (qd, x) in c.shown.iter().map(|&q| (&QUANTITIES[q], &f[q])) {
             let strat = |k: usize| base.steps[c.matching.rows[k].base].strategy.clone();
             let mut add = |row: &str, strategy: String, p: Option<f64>| {
                 line(&[
@@ -361,10 +390,10 @@ fn num(v: Option<f64>) -> Value {
     v.filter(|v| v.is_finite()).map_or(Value::Null, Value::from)
 }
 
-fn per_quantity(f: impl Fn(usize) -> Value) -> Value {
+fn per_quantity(shown: &[usize], f: impl Fn(usize) -> Value) -> Value {
     let mut m = Map::new();
-    for (q, qd) in QUANTITIES.iter().enumerate() {
-        m.insert(qd.id.into(), f(q));
+    for &q in shown {
+        m.insert(QUANTITIES[q].id.into(), f(q));
     }
     Value::Object(m)
 }
@@ -387,10 +416,13 @@ pub fn json(c: &Comparison) -> String {
             })
         })
         .collect();
-    let quantities: Vec<Value> = QUANTITIES
+    let quantities: Vec<Value> = c
+        .shown
         .iter()
-        .map(|q| json!({"id": q.id, "label": q.label, "unit": q.unit}))
+        .map(|&q| &QUANTITIES[q])
+        .map(|q| json!({"id": q.id, "label": q.label, "unit": q.unit, "system": q.is_system()}))
         .collect();
+    let omitted: Vec<&str> = c.omitted.iter().map(|&q| QUANTITIES[q].id).collect();
     let steps: Vec<Value> = c
         .matching
         .rows
@@ -409,10 +441,10 @@ pub fn json(c: &Comparison) -> String {
                             "benchmark_id": o.benchmark_id,
                             "index": o.index,
                             "matched_by": kind.name(),
-                            "values": per_quantity(|q| num(o.values[q])),
-                            "difference": per_quantity(|q| num(model::change(b.values[q], o.values[q]).0)),
-                            "pct_change": per_quantity(|q| num(model::change(b.values[q], o.values[q]).1)),
-                            "inside_ci": per_quantity(|q| model::inside_ci(b, o, q).map_or(Value::Null, Value::Bool)),
+                            "values": per_quantity(&c.shown, |q| num(o.values[q])),
+                            "difference": per_quantity(&c.shown, |q| num(model::change(b.values[q], o.values[q]).0)),
+                            "pct_change": per_quantity(&c.shown, |q| num(model::change(b.values[q], o.values[q]).1)),
+                            "inside_ci": per_quantity(&c.shown, |q| model::inside_ci(b, o, q).map_or(Value::Null, Value::Bool)),
                         })
                     }
                 })
@@ -424,8 +456,8 @@ pub fn json(c: &Comparison) -> String {
                 "baseline": {
                     "benchmark_id": b.benchmark_id,
                     "index": b.index,
-                    "values": per_quantity(|q| num(b.values[q])),
-                    "ci": per_quantity(|q| b.ci[q].map_or(Value::Null, |(l, u)| json!([l, u]))),
+                    "values": per_quantity(&c.shown, |q| num(b.values[q])),
+                    "ci": per_quantity(&c.shown, |q| b.ci[q].map_or(Value::Null, |(l, u)| json!([l, u]))),
                     "confidence": num(b.confidence),
                 },
                 "others": others,
@@ -445,7 +477,7 @@ pub fn json(c: &Comparison) -> String {
             };
             json!({
                 "input": oi,
-                "quantities": per_quantity(|q| json!({
+                "quantities": per_quantity(&c.shown, |q| json!({
                     "mean_pct_change": num(f[q].mean_pct),
                     "steps": f[q].n,
                     "lowest_load": at(f[q].lowest),
@@ -476,6 +508,7 @@ pub fn json(c: &Comparison) -> String {
         "quantities": quantities,
         "steps": steps,
         "findings": findings,
+        "omitted": omitted,
         "unmatched": unmatched,
         "warnings": c.matching.warnings,
     });

@@ -6,6 +6,7 @@
 //! and `sample()`, which may block (NVML, HTTP) because it runs on the source's own thread.
 
 pub mod gpu;
+pub mod membw;
 pub mod openmetrics;
 pub mod progress;
 pub mod scheduler;
@@ -78,6 +79,9 @@ pub struct Snapshot {
     pub refused_series: u64,
     /// Lines for the agent's log about this sample (the agent rate-limits them).
     pub notes: Vec<String>,
+    /// The source's instances are those of its previous snapshot (`indoms` is then empty):
+    /// a source whose instance set rarely changes need not rebuild it every sample.
+    pub instances_unchanged: bool,
 }
 
 /// Description of a metric found at run time (see [`crate::catalogue::DYNAMIC_ROOT`]).

@@ -147,13 +147,15 @@ fn other_kind(name: &str) -> &'static str {
     }
 }
 
-struct HistAcc {
-    /// Instance id and name of the series (endpoint/engine).
+struct HistAcc<'a> {
+    /// Instance id of the series (endpoint/engine), and the FNV-1a state of its name before
+    /// the id's mask (bucket ids continue it with " le=...").
     inst: u32,
-    name: String,
-    labels: Vec<(String, String)>,
+    hash: u32,
+    /// The first sample of the series: its name and labels are built from it when needed.
+    first: parse::Sample<'a>,
     /// (bound, cumulative count, bound as exposed)
-    buckets: Vec<(f64, f64, String)>,
+    buckets: Vec<(f64, f64, std::borrow::Cow<'a, str>)>,
     sum: Option<f64>,
     count: Option<f64>,
 }
@@ -165,6 +167,35 @@ pub struct Mapper {
     url: String,
     prev: HashMap<(usize, u32), Vec<(f64, f64)>>,
     limits: Limits,
+    /// (indom, instance id, signature of its labels) of every instance of the last scrape,
+    /// sorted: when a scrape has the same, its snapshot says so instead of carrying the
+    /// instances (names and labels are then not built at all).
+    prev_instances: Vec<InstanceSig>,
+}
+
+/// (indom serial, instance id, signature of the instance's labels).
+type InstanceSig = (u32, u32, u64);
+
+const FNV_OFFSET: u32 = 0x811c_9dc5;
+const ID_MASK: u32 = 0x3fff_ffff;
+
+fn fnv(mut h: u32, bytes: &[u8]) -> u32 {
+    for b in bytes {
+        h = (h ^ *b as u32).wrapping_mul(0x0100_0193);
+    }
+    h
+}
+
+/// A 64-bit FNV-1a of some byte strings: the signature of an instance's labels.
+fn sig(parts: &[&[u8]]) -> u64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for p in parts {
+        for b in *p {
+            h = (h ^ *b as u64).wrapping_mul(0x0000_0100_0000_01b3);
+        }
+        h = (h ^ 0xff).wrapping_mul(0x0000_0100_0000_01b3);
+    }
+    h
 }
 
 fn to_value(ty: Type, v: f64) -> Option<Value> {
@@ -184,6 +215,10 @@ fn to_value(ty: Type, v: f64) -> Option<Value> {
 /// Collects instances and combined values while a scrape is mapped.
 #[derive(Default)]
 struct Builder {
+    /// Build instance names and labels (else only note each instance's signature).
+    build: bool,
+    seen: std::collections::HashSet<(u32, u32)>,
+    sigs: Vec<InstanceSig>,
     instances: BTreeMap<u32, BTreeMap<u32, Instance>>,
     values: HashMap<(MetricId, u32), (f64, Type)>,
     order: Vec<(MetricId, u32)>,
@@ -193,24 +228,23 @@ struct Builder {
 }
 
 impl Builder {
-    fn instance(
-        &mut self,
-        indom: u32,
-        name: String,
-        labels: impl FnOnce() -> Vec<(String, String)>,
-    ) -> u32 {
-        let id = stable_instance_id(&name);
-        self.instance_by_id(indom, id, || name, labels)
-    }
-    /// As `instance`, for a caller that computed the id without building the name (the name
-    /// is then only built for an instance new in this scrape).
+    /// The instance `id` (`stable_instance_id` of the name `name` builds) of `indom`, whose
+    /// labels have signature `sig`; the name and labels are built only when building, and
+    /// once per scrape.
     fn instance_by_id(
         &mut self,
         indom: u32,
         id: u32,
+        sig: u64,
         name: impl FnOnce() -> String,
         labels: impl FnOnce() -> Vec<(String, String)>,
     ) -> u32 {
+        if !self.build {
+            if self.seen.insert((indom, id)) {
+                self.sigs.push((indom, id, sig));
+            }
+            return id;
+        }
         self.instances
             .entry(indom)
             .or_default()
@@ -306,13 +340,39 @@ impl Mapper {
             url: scrape::redact_url(url),
             prev: HashMap::new(),
             limits: Limits::default(),
+            prev_instances: Vec::new(),
         }
+    }
+
+    /// The next scrape carries its instances in full (after a failed sample the agent
+    /// withdrew them).
+    pub fn forget_instances(&mut self) {
+        self.prev_instances.clear();
     }
 
     /// Refuse series whose names or labels go over these bounds.
     pub fn with_limits(mut self, limits: Limits) -> Mapper {
         self.limits = limits;
         self
+    }
+
+    /// The signature of the labels `base_labels(s, skip_le)` would give.
+    fn labels_sig(s: &parse::Sample<'_>, skip_le: bool) -> u64 {
+        let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+        let mut eat = |bytes: &[u8]| {
+            for b in bytes {
+                h = (h ^ *b as u64).wrapping_mul(0x0000_0100_0000_01b3);
+            }
+            h = (h ^ 0xff).wrapping_mul(0x0000_0100_0000_01b3);
+        };
+        for (k, v) in s.labels.iter() {
+            if k == "pid" || (skip_le && k == "le") || k == "endpoint" || k == "url" {
+                continue;
+            }
+            eat(k.as_bytes());
+            eat(v.as_bytes());
+        }
+        h
     }
 
     /// Whether a series is within the length bounds: its name, every label name and value,
@@ -351,10 +411,15 @@ impl Mapper {
     /// `stable_instance_id(&self.instance_name(s, keys))`, computed without allocating (FNV-1a
     /// runs over the same bytes the name would have).
     fn instance_id(&self, s: &parse::Sample<'_>, keys: &[&str]) -> u32 {
+        self.instance_hash(s, keys) & ID_MASK
+    }
+
+    /// The FNV-1a state after the instance name's bytes (before the id's mask).
+    fn instance_hash(&self, s: &parse::Sample<'_>, keys: &[&str]) -> u32 {
         fn step(h: u32, b: u8) -> u32 {
             (h ^ b as u32).wrapping_mul(0x0100_0193)
         }
-        let mut h: u32 = 0x811c_9dc5;
+        let mut h: u32 = FNV_OFFSET;
         for b in self.endpoint.bytes() {
             h = step(h, b);
         }
@@ -369,7 +434,7 @@ impl Mapper {
                 _ => h = step(h, b'-'),
             }
         }
-        h & 0x3fff_ffff
+        h
     }
 
     fn instance_name(&self, s: &parse::Sample<'_>, keys: &[&str]) -> String {
@@ -385,9 +450,34 @@ impl Mapper {
     }
 
     /// Maps one scrape. Errors are parse errors ("parse error at line N: ...") or limits.
+    /// When the scrape has the same instances (ids and labels) as the last one, the snapshot
+    /// says so (`instances_unchanged`) instead of carrying them.
     pub fn map(&mut self, text: &str) -> Result<Snapshot, String> {
+        let (mut snap, mut sigs) = self.map_pass(text, false)?;
+        sigs.sort_unstable();
+        if sigs == self.prev_instances {
+            snap.instances_unchanged = true;
+        } else {
+            // The instance set changed: a second pass builds names and labels.
+            let (built, _) = self.map_pass(text, true)?;
+            snap.indoms = built.indoms;
+            self.prev_instances = sigs;
+        }
+        Ok(snap)
+    }
+
+    /// One pass over a scrape. `build`: build instance names and labels (and leave the
+    /// quantile state alone, the first pass having moved it on).
+    fn map_pass(
+        &mut self,
+        text: &str,
+        build: bool,
+    ) -> Result<(Snapshot, Vec<InstanceSig>), String> {
         let t = tables();
-        let mut b = Builder::default();
+        let mut b = Builder {
+            build,
+            ..Builder::default()
+        };
         let mut hists: HashMap<(usize, u32), HistAcc> = HashMap::new();
         let mut family_type: (&str, parse::Kind) = ("", parse::Kind::Untyped);
         let mut series = 0usize;
@@ -431,6 +521,7 @@ impl Mapper {
                         let inst = b.instance_by_id(
                             r.indom.serial,
                             id,
+                            Self::labels_sig(&s, true),
                             || self.instance_name(&s, r.route.keys),
                             || self.base_labels(&s, true),
                         );
@@ -447,11 +538,12 @@ impl Mapper {
                 Some(Target::Hist(i, part)) => {
                     let h = t.hists[*i];
                     let keys = keys_of(h.indom);
-                    let inst = self.instance_id(&s, keys);
+                    let hash = self.instance_hash(&s, keys);
+                    let inst = hash & ID_MASK;
                     let acc = hists.entry((*i, inst)).or_insert_with(|| HistAcc {
                         inst,
-                        name: self.instance_name(&s, keys),
-                        labels: self.base_labels(&s, true),
+                        hash,
+                        first: s,
                         buckets: Vec::new(),
                         sum: None,
                         count: None,
@@ -468,7 +560,7 @@ impl Mapper {
                             };
                             match acc.buckets.iter_mut().find(|x| x.0 == le) {
                                 Some(x) => x.1 += s.value,
-                                None => acc.buckets.push((le, s.value, le_text.into_owned())),
+                                None => acc.buckets.push((le, s.value, le_text)),
                             }
                         }
                     }
@@ -480,9 +572,18 @@ impl Mapper {
                     let Some((metric, indom)) = other_target(s.name) else {
                         continue;
                     };
-                    let name = format!("{} {}{{{}}}", self.endpoint, s.name, s.labels.raw());
+                    let raw = s.labels.raw();
+                    let mut h = fnv(FNV_OFFSET, self.endpoint.as_bytes());
+                    for part in [b" ", s.name.as_bytes(), b"{", raw.as_bytes(), b"}"] {
+                        h = fnv(h, part);
+                    }
+                    let id = h & ID_MASK;
                     let family = family_type;
-                    let inst = b.instance(indom.serial, name, || {
+                    let kind = [family.1 as u8];
+                    let labels = Self::labels_sig(&s, false).to_le_bytes();
+                    let signature = sig(&[&labels, family.0.as_bytes(), &kind]);
+                    let name = || format!("{} {}{{{}}}", self.endpoint, s.name, raw);
+                    let inst = b.instance_by_id(indom.serial, id, signature, name, || {
                         let mut l = self.base_labels(&s, false);
                         if s.name.starts_with(family.0) {
                             l.push(("family".into(), family.0.to_string()));
@@ -503,10 +604,22 @@ impl Mapper {
             }
         }
         let mut seen = Vec::with_capacity(hists.len());
+        // In a fixed order: several families share an instance, the first one names it.
+        let mut hists: Vec<((usize, u32), HistAcc)> = hists.into_iter().collect();
+        hists.sort_unstable_by_key(|(k, _)| *k);
         for ((i, _), mut acc) in hists {
             let h = t.hists[i];
+            let keys = keys_of(h.indom);
             seen.push((i, acc.inst));
-            let inst = b.instance(h.indom.serial, acc.name.clone(), || acc.labels.clone());
+            let first = acc.first;
+            let hist_sig = Self::labels_sig(&first, true);
+            let inst = b.instance_by_id(
+                h.indom.serial,
+                acc.inst,
+                hist_sig,
+                || self.instance_name(&first, keys),
+                || self.base_labels(&first, true),
+            );
             let id = |item| MetricId::new(h.cluster, h.base + item);
             if let Some(v) = acc.sum {
                 b.put(id(hist::SUM), inst, v, Type::Double, true);
@@ -517,15 +630,24 @@ impl Mapper {
             acc.buckets
                 .sort_by(|x, y| x.0.partial_cmp(&y.0).unwrap_or(std::cmp::Ordering::Equal));
             for (_, count, le) in &acc.buckets {
-                let bname = format!("{} le={le}", acc.name);
-                let binst = b.instance(h.bucket_indom.serial, bname, || {
-                    let mut l = acc.labels.clone();
-                    l.push(("le".into(), le.clone()));
-                    l
-                });
+                let bid = fnv(fnv(acc.hash, b" le="), le.as_bytes()) & ID_MASK;
+                let binst = b.instance_by_id(
+                    h.bucket_indom.serial,
+                    bid,
+                    sig(&[&hist_sig.to_le_bytes(), le.as_bytes()]),
+                    || format!("{} le={le}", self.instance_name(&first, keys)),
+                    || {
+                        let mut l = self.base_labels(&first, true);
+                        l.push(("le".into(), le.to_string()));
+                        l
+                    },
+                );
                 b.put(id(hist::BUCKET), binst, *count, Type::U64, true);
             }
             let cur: Vec<(f64, f64)> = acc.buckets.iter().map(|x| (x.0, x.1)).collect();
+            if build {
+                continue; // the first pass moved the quantile state on
+            }
             let prev = self.prev.insert((i, acc.inst), cur.clone());
             if let Some(d) = prev.and_then(|p| histogram::delta(&p, &cur)) {
                 for (q, item) in hist::QUANTILES {
@@ -536,7 +658,10 @@ impl Mapper {
             }
         }
         // Forget series that disappeared, so a returning one starts from a fresh baseline.
-        self.prev.retain(|k, _| seen.contains(k));
+        if !build {
+            self.prev.retain(|k, _| seen.contains(k));
+        }
+        let sigs = std::mem::take(&mut b.sigs);
         let mut snap = b.finish();
         snap.refused_series = refused;
         if let Some(name) = first_refused {
@@ -547,7 +672,7 @@ bounds (max_name_length {}, max_label_length {}, max_instance_length {}), e.g. {
                 l.max_name_length, l.max_label_length, l.max_instance_length
             ));
         }
-        Ok(snap)
+        Ok((snap, sigs))
     }
 }
 
@@ -607,6 +732,9 @@ impl Source for Endpoint {
         };
         // A large body's buffer is not kept: memory returns to its steady level.
         self.scraper.release(self.limits.retained_body_bytes);
+        if result.is_err() {
+            self.mapper.forget_instances(); // the agent withdraws them
+        }
         result
     }
 }

@@ -14,7 +14,12 @@ fn id(name: &str) -> MetricId {
     MetricId::new(m.cluster, m.item)
 }
 
+/// The id of instance `name`; a snapshot with the previous one's instances has none listed,
+/// and the id is then the name's stable id.
 fn inst(snap: &Snapshot, serial: u32, name: &str) -> u32 {
+    if snap.instances_unchanged {
+        return crate::sources::stable_instance_id(name);
+    }
     snap.indoms
         .iter()
         .find(|g| g.indom_serial == serial)
@@ -374,4 +379,35 @@ vllm:num_requests_waiting{{engine=\"{long_label}\"}} 2\nvllm:new_family{{{many}}
             assert!(i.name.len() <= 80, "{}", i.name);
         }
     }
+}
+
+#[test]
+fn an_unchanged_instance_set_is_not_sent_again() {
+    let mut m = Mapper::new("vllm0", "http://x/metrics");
+    let first = m.map(BUSY2).unwrap();
+    assert!(!first.instances_unchanged);
+    let n: usize = first.indoms.iter().map(|g| g.instances.len()).sum();
+    assert!(n > 50, "{n} instances");
+    let second = m.map(BUSY2).unwrap();
+    assert!(second.instances_unchanged, "same series");
+    assert!(second.indoms.is_empty());
+    assert!(second.values.len() >= first.values.len() - 3 * 17);
+    // After a failed sample the instances are sent in full again.
+    m.forget_instances();
+    let third = m.map(BUSY2).unwrap();
+    assert!(!third.instances_unchanged);
+    let n3: usize = third.indoms.iter().map(|g| g.instances.len()).sum();
+    assert_eq!(n3, n);
+    assert_eq!(third.indoms, first.indoms);
+    // A changed label is a changed instance set.
+    let relabelled = BUSY2.replace("Qwen/Qwen1.5-0.5B-Chat", "another/model");
+    let fourth = m.map(&relabelled).unwrap();
+    assert!(!fourth.instances_unchanged);
+    assert!(
+        fourth
+            .indoms
+            .iter()
+            .flat_map(|g| &g.instances)
+            .all(|i| i.labels.iter().all(|(_, v)| v != "Qwen/Qwen1.5-0.5B-Chat"))
+    );
 }
