@@ -6,8 +6,10 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-/// How long pmlogger keeps logging after the command ended.
-const AFTER: Duration = Duration::from_millis(2500);
+/// How long pmlogger keeps logging after the agent shows the run ended (a 1-second sample
+/// more), and the longest wait for the agent to show it.
+const AFTER: Duration = Duration::from_millis(1500);
+const AGENT_WAIT: Duration = Duration::from_secs(10);
 
 /// What `--record` needs besides the directory.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -23,6 +25,7 @@ pub struct RecordOptions {
 pub struct Recording {
     /// None once stopped.
     logger: Option<Child>,
+    host: Option<String>,
     pub system: PathBuf,
     log: PathBuf,
 }
@@ -87,6 +90,7 @@ pub fn start(o: &RecordOptions) -> Result<Recording, String> {
     }
     Ok(Recording {
         logger: Some(logger),
+        host: o.host.clone(),
         system,
         log,
     })
@@ -175,6 +179,29 @@ impl Drop for Recording {
 }
 
 impl Recording {
+    /// Polls the agent (pminfo) until run `name` is no longer running, at most AGENT_WAIT.
+    fn wait_for_end(&self, name: &str) {
+        let until = Instant::now() + AGENT_WAIT;
+        let ended = [
+            format!("/{name}\"] value \"finished\""),
+            format!("/{name}\"] value \"failed\""),
+        ];
+        while Instant::now() < until {
+            let mut cmd = Command::new("pminfo");
+            if let Some(h) = &self.host {
+                cmd.args(["-h", h]);
+            }
+            let Ok(out) = cmd.args(["-f", "llm.bench.run.state"]).output() else {
+                return;
+            };
+            let text = String::from_utf8_lossy(&out.stdout);
+            if ended.iter().any(|e| text.contains(e.as_str())) {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(200));
+        }
+    }
+
     /// pmlogger ends cleanly (its epilogue record) on SIGTERM, which kill(1) sends.
     fn stop(&mut self) {
         if let Some(mut logger) = self.logger.take() {
@@ -189,7 +216,9 @@ impl Recording {
     /// `DIR/NAME`. Returns lines for the user.
     pub fn finish(mut self, result: Option<&Path>, name: &str) -> Result<Vec<String>, String> {
         let mut said = Vec::new();
-        // Two more 1-second samples, so that the run's end (state, exit status) is logged.
+        // The run's end (state, exit status) must be in the archive: wait until the agent shows
+        // it, then for one more pmlogger sample.
+        self.wait_for_end(name);
         std::thread::sleep(AFTER);
         self.stop();
         let dir = self.system.parent().unwrap_or(Path::new(".")).to_path_buf();
