@@ -239,13 +239,17 @@ pub fn guess(command: &[String]) -> Guess {
 }
 
 /// The command line as exported (to every user who can reach pmcd): the value of any option
-/// whose name says key, token, password or secret is shown as ***.
+/// with a word key, token, password or secret in its name is shown as ***.
 pub fn shown_command(command: &[String]) -> Vec<String> {
+    // Whole words of the option's name: api_key, --api-key, auth-token, password; not
+    // --tokenizer or prompt_tokens.
     let secret = |name: &str| {
-        let n = name.to_ascii_lowercase();
-        ["key", "token", "password", "secret"]
-            .iter()
-            .any(|w| n.contains(w))
+        name.to_ascii_lowercase().split(['-', '_', '.']).any(|w| {
+            matches!(
+                w,
+                "key" | "apikey" | "token" | "password" | "passwd" | "secret"
+            )
+        })
     };
     let mut out = Vec::with_capacity(command.len());
     let mut hide_next = false;
@@ -558,5 +562,11 @@ mod tests {
             ])),
             v(&["x", "--api-key", "***", "kind=a,api_key=***", "--n", "1"])
         );
+        let plain = v(&[
+            "--tokenizer",
+            "t",
+            "kind=x,prompt_tokens=128,output_tokens=32",
+        ]);
+        assert_eq!(shown_command(&plain), plain);
     }
 }
