@@ -507,6 +507,8 @@ fn machine_pmcd_debian_packages_install_and_purge_then_restore() {
     }
     let (ok_version, version) = sh("pminfo -f llm.agent.version");
     let (ok_help, help) = sh("guidellm2pcp --help");
+    // PCP's own `pcp` command finds pcp-llm in $PCP_BINADM_DIR.
+    let (ok_pcp_llm, pcp_llm) = sh("pcp llm --help 2>&1");
     let (ok_man, man) = sh("man -w pmdallm && man -P cat pmdallm 2>/dev/null | head -n 20");
     let (ok_logger, logger) = sh("pmlogger -C -c config.llm-benchmark 2>&1");
     let line = llm_line(&pmcd_conf);
@@ -523,6 +525,10 @@ fn machine_pmcd_debian_packages_install_and_purge_then_restore() {
     assert!(
         ok_help && help.contains("guidellm2pcp"),
         "guidellm2pcp --help:\n{help}"
+    );
+    assert!(
+        ok_pcp_llm && pcp_llm.contains("compare") && pcp_llm.contains("run"),
+        "pcp llm --help:\n{pcp_llm}"
     );
     assert!(
         ok_man && man.contains("/man1/pmdallm.1") && man.contains("pmdallm"),

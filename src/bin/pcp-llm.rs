@@ -1,5 +1,5 @@
 //! `pcp-llm`: the `pcp llm ...` commands (PCP's `pcp` runs `$PCP_BINADM_DIR/pcp-llm`); see
-//! man/pcp-llm.1. Subcommands: `compare`.
+//! man/pcp-llm.1. Subcommands: `compare`, `run`, `mark`.
 
 use std::io::Write;
 

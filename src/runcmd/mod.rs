@@ -2,6 +2,8 @@
 //! unchanged and record it in the spool directory the agent's progress source follows
 //! (src/sources/progress), one `RUN_ID.jsonl` file per run.
 
+pub mod record;
+
 use crate::sources::progress::spool_dir;
 use std::collections::BTreeMap;
 use std::fs::{File, OpenOptions};
@@ -14,7 +16,8 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 pub const RUN_USAGE: &str =
-    "Usage: pcp llm run [--label NAME=VALUE]... [--spool DIR] [--id RUN_ID] [--no-hook] -- COMMAND [ARG]...
+    "Usage: pcp llm run [--label NAME=VALUE]... [--spool DIR] [--id RUN_ID] [--no-hook]
+                   [--record DIR [--pmcd-host HOST] [--logger-config CONFIG]] -- COMMAND [ARG]...
 
 Run COMMAND unchanged (its exit status, output and terminal pass through) and record the run
 (start, end, command line, labels, exit status, marks) in the spool directory that pmdallm
@@ -25,6 +28,10 @@ Options:
       --spool DIR          spool directory (default: $PCP_LLM_SPOOL, else /var/tmp/pcp-llm)
       --id RUN_ID          the run's id (default: UTC start time and process id)
       --no-hook            do not load the GuideLLM progress hook into Python processes
+      --record DIR         record the run: pmlogger (config.llm-benchmark) around the
+                           command, its GuideLLM result imported, both merged into DIR/RUN_ID
+      --pmcd-host HOST     with --record: the pmcd to log from (default: this host)
+      --logger-config CONFIG  with --record: pmlogger configuration (default config.llm-benchmark)
   -h, --help               this text";
 
 pub const MARK_USAGE: &str = "Usage: pcp llm mark TEXT...
@@ -43,6 +50,7 @@ pub struct RunOptions {
     pub id: Option<String>,
     pub command: Vec<String>,
     pub no_hook: bool,
+    pub record: Option<record::RecordOptions>,
 }
 
 /// The GuideLLM progress hook, written for each run into a private directory that is put
@@ -100,6 +108,18 @@ pub fn parse_run_args(args: &[String]) -> Result<RunOptions, String> {
                 o.labels.insert(k.to_string(), v.to_string());
             }
             "--no-hook" => o.no_hook = true,
+            "--record" => {
+                let dir = PathBuf::from(value(a)?);
+                o.record.get_or_insert_with(Default::default).dir = dir;
+            }
+            "--pmcd-host" => {
+                let h = value(a)?;
+                o.record.get_or_insert_with(Default::default).host = Some(h);
+            }
+            "--logger-config" => {
+                let c = value(a)?;
+                o.record.get_or_insert_with(Default::default).config = Some(c);
+            }
             "--spool" => o.spool = Some(PathBuf::from(value(a)?)),
             "--id" => {
                 let id = value(a)?;
@@ -118,6 +138,12 @@ pub fn parse_run_args(args: &[String]) -> Result<RunOptions, String> {
             }
         }
         i += 1;
+    }
+    if o.record
+        .as_ref()
+        .is_some_and(|r| r.dir.as_os_str().is_empty())
+    {
+        return Err("--pmcd-host and --logger-config go with --record DIR".into());
     }
     if o.command.is_empty() {
         return Err("no command given (pcp llm run [options] -- COMMAND...)".into());
@@ -213,13 +239,17 @@ pub fn guess(command: &[String]) -> Guess {
 }
 
 /// The command line as exported (to every user who can reach pmcd): the value of any option
-/// whose name says key, token, password or secret is shown as ***.
+/// with a word key, token, password or secret in its name is shown as ***.
 pub fn shown_command(command: &[String]) -> Vec<String> {
+    // Whole words of the option's name: api_key, --api-key, auth-token, password; not
+    // --tokenizer or prompt_tokens.
     let secret = |name: &str| {
-        let n = name.to_ascii_lowercase();
-        ["key", "token", "password", "secret"]
-            .iter()
-            .any(|w| n.contains(w))
+        name.to_ascii_lowercase().split(['-', '_', '.']).any(|w| {
+            matches!(
+                w,
+                "key" | "apikey" | "token" | "password" | "passwd" | "secret"
+            )
+        })
     };
     let mut out = Vec::with_capacity(command.len());
     let mut hide_next = false;
@@ -291,6 +321,17 @@ pub fn run_main(args: &[String]) -> i32 {
     };
     let dir = spool_dir(o.spool.as_deref());
     let id = o.id.clone().unwrap_or_else(default_id);
+    // With --record, pmlogger runs before the command starts: no recording, no benchmark.
+    let recording = match &o.record {
+        Some(r) => match record::start(r) {
+            Ok(rec) => Some(rec),
+            Err(e) => {
+                eprintln!("pcp-llm run: --record {}: {e}", r.dir.display());
+                return 1;
+            }
+        },
+        None => None,
+    };
     let path = dir.join(format!("{id}.jsonl"));
     let file = ensure_spool(&dir).and_then(|()| {
         OpenOptions::new()
@@ -405,6 +446,22 @@ pub fn run_main(args: &[String]) -> i32 {
             &serde_json::json!({"ev": "end", "t": now(), "exit_status": code, "signal": signal}),
         );
     }
+    if let Some(rec) = recording {
+        let result = record::result_file(&o.command);
+        match rec.finish(result.as_deref(), &id) {
+            Ok(lines) => {
+                for l in lines {
+                    eprintln!("pcp-llm run: {l}");
+                }
+            }
+            Err(e) => {
+                eprintln!("pcp-llm run: --record: {e}");
+                if code == 0 {
+                    return 1;
+                }
+            }
+        }
+    }
     code
 }
 
@@ -505,5 +562,11 @@ mod tests {
             ])),
             v(&["x", "--api-key", "***", "kind=a,api_key=***", "--n", "1"])
         );
+        let plain = v(&[
+            "--tokenizer",
+            "t",
+            "kind=x,prompt_tokens=128,output_tokens=32",
+        ]);
+        assert_eq!(shown_command(&plain), plain);
     }
 }

@@ -117,7 +117,8 @@ class _Progress:
                 v = getattr(s, attr, None)
                 if isinstance(v, int):
                     rec[key] = v
-            if status not in ("pending", "started"):
+            # Means and rates are 0.0 until a request completed: no value rather than 0.
+            if status not in ("pending", "started") and rec.get("successful", 0) > 0:
                 for key, attr in (
                     ("requests_per_s", "requests_per_second"),
                     ("output_tokens_per_s", "output_tokens_rate"),
@@ -138,7 +139,9 @@ class _Progress:
                 v = getattr(scheduler_state, attr, None)
                 if isinstance(v, int):
                     rec[key] = v
-        if scheduler_state is not None and status != "completed":
+        if status in ("compile", "completed"):
+            rec["in_flight"] = 0
+        elif scheduler_state is not None:
             v = getattr(scheduler_state, "processing_requests", None)
             if isinstance(v, int):
                 rec["in_flight"] = v

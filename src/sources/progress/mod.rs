@@ -464,6 +464,47 @@ mod tests {
     }
 
     #[test]
+    fn a_silent_running_run_goes_stale_and_an_old_file_expires() {
+        let dir = std::env::temp_dir().join(format!("spool-stale-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        let start = "{\"ev\":\"start\",\"t\":1}\n";
+        let now = SystemTime::now();
+        for (name, age) in [("fresh", 10), ("silent", 200), ("old", 700)] {
+            let p = dir.join(format!("{name}.jsonl"));
+            std::fs::write(&p, start).unwrap();
+            let f = std::fs::File::options().append(true).open(&p).unwrap();
+            f.set_modified(now - Duration::from_secs(age)).unwrap();
+        }
+        let mut s = Spool::new(&BenchConfig {
+            spool: dir.clone(),
+            ..BenchConfig::default()
+        });
+        let snap = s.scan(now);
+        let _ = std::fs::remove_dir_all(&dir);
+        let names: Vec<&str> = snap.indoms[0]
+            .instances
+            .iter()
+            .map(|i| i.name.rsplit('/').next().unwrap())
+            .collect();
+        assert_eq!(names.len(), 2, "the 700 s old file expired: {names:?}");
+        let state = |name: &str| {
+            let id = snap.indoms[0]
+                .instances
+                .iter()
+                .find(|i| i.name.ends_with(&format!("/{name}")))
+                .unwrap()
+                .id;
+            snap.values
+                .iter()
+                .find(|(m, i, _)| *m == MetricId::new(CLUSTER_RUN, ITEM_STATE) && *i == id)
+                .map(|(_, _, v)| v.clone())
+        };
+        assert_eq!(state("fresh"), Some(Value::Str("running".into())));
+        assert_eq!(state("silent"), Some(Value::Str("failed".into())));
+    }
+
+    #[test]
     fn spool_runs_are_named_by_their_owner_and_bounded() {
         let dir = std::env::temp_dir().join(format!("spool-test-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
