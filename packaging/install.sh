@@ -76,7 +76,12 @@ list)
     ;;
 rpm)
     while read -r pkg mode src dest; do
-        if [ "$mode" = dir ]; then echo "%dir $dest"; else echo "$dest"; fi
+        # rpmbuild's brp-compress gzips man pages on some releases: the glob takes either form.
+        case "$mode:$dest" in
+            dir:*) echo "%dir $dest" ;;
+            */man/man[1-9]/*) echo "$dest*" ;;
+            *) echo "$dest" ;;
+        esac
     done <"$entries"
     ;;
 install)

@@ -148,9 +148,12 @@ log.pmiEnd()
 /// GPUs draw POWER[k] W together (60/40) and the KV cache peaks at KV[k]; outside, 30 W and a
 /// KV usage of 0.99 that no step may show.
 const NODE_ARCHIVE: &str = r#"
-import sys, json
+import sys, json, inspect
 from pcp import pmi
 import cpmapi as c
+# pmiWrite's second argument is microseconds up to PCP 7.1 and nanoseconds from 7.2 (the
+# parameter is named after its unit).
+SUBSEC = 1e9 if "nsec" in inspect.signature(pmi.pmiLogImport.pmiWrite).parameters else 1e6
 base, host, t0, t1, windows, power, kv = sys.argv[1:8]
 t0, t1 = float(t0), float(t1)
 windows, power, kv = json.loads(windows), json.loads(power), json.loads(kv)
@@ -201,7 +204,7 @@ while True:
         count[j] += int(rates[j][k if k is not None else 2] * 0.5)
         log.pmiPutValue(name, inst, str(count[j]))
     sec = int(t)
-    log.pmiWrite(sec, int(round((t - sec) * 1e6)))
+    log.pmiWrite(sec, int(round((t - sec) * SUBSEC)))
     i += 1
 log.pmiEnd()
 "#;

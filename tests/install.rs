@@ -378,11 +378,15 @@ fn rpm_packages_hold_the_install_list_and_scriptlets() {
         );
         let (ok, files) = sh(&format!("rpm -qlp {rpm}"));
         assert!(ok, "rpm -qlp {rpm}: {files}");
-        // rpmbuild adds its own /usr/lib/.build-id links.
+        // rpmbuild adds its own /usr/lib/.build-id links, and gzips man pages where its
+        // brp-compress runs (Debian 13 and later).
         let files: BTreeSet<String> = files
             .lines()
             .filter(|f| !f.starts_with("/usr/lib/.build-id"))
-            .map(str::to_string)
+            .map(|f| match f.strip_suffix(".gz") {
+                Some(page) if f.contains("/man/man") => page.to_string(),
+                _ => f.to_string(),
+            })
             .collect();
         assert_eq!(
             files,
@@ -825,8 +829,9 @@ fn machine_pmcd_setup_knows_its_own_pmcd() {
 }
 
 /// What the README says about PCP_PYTHON_PROG: with another python3 first on PATH (a venv,
-/// conda; here one that does not see the system's site packages), PCP's Python tools fail, and
-/// PCP_PYTHON_PROG=/usr/bin/python3 mends them. Reads the machine's pmcd.
+/// conda; here one that does not see the system's site packages), PCP's Python tools fail where
+/// pcp.conf names plain `python3` (PCP 6.0), and PCP_PYTHON_PROG=/usr/bin/python3 mends them.
+/// Reads the machine's pmcd.
 #[test]
 fn machine_pmcd_pcp_python_prog_mends_pmrep_under_another_python3() {
     let dir = TempDir::new("python");
@@ -853,10 +858,24 @@ fn machine_pmcd_pcp_python_prog_mends_pmrep_under_another_python3() {
         )
     };
     let (ok, text) = pmrep(None);
-    assert!(
-        !ok && text.contains("No module named 'pcp'"),
-        "pmrep under another python3:\n{text}"
-    );
+    // PCP 6.3 and later name an absolute interpreter in pcp.conf (PCP_PYTHON_PROG=/usr/bin/python3),
+    // so the problem is gone there; 6.0 says plain `python3` and takes the first on PATH.
+    let conf = std::fs::read_to_string("/etc/pcp.conf").unwrap_or_default();
+    let absolute = conf
+        .lines()
+        .filter_map(|l| l.strip_prefix("PCP_PYTHON_PROG="))
+        .any(|v| v.trim_matches('"').starts_with('/'));
+    if absolute {
+        assert!(
+            ok,
+            "pcp.conf names an absolute python, yet pmrep fails:\n{text}"
+        );
+    } else {
+        assert!(
+            !ok && text.contains("No module named 'pcp'"),
+            "pmrep under another python3:\n{text}"
+        );
+    }
     let (ok, text) = pmrep(Some("/usr/bin/python3"));
     assert!(ok, "pmrep with PCP_PYTHON_PROG=/usr/bin/python3:\n{text}");
 }
