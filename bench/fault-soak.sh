@@ -23,7 +23,7 @@ server_pid=
 cleanup() {
     bash tests/private-pmcd.sh stop "$dir/pmcd" >/dev/null 2>&1 || true
     [ -n "$server_pid" ] && kill "$server_pid" 2>/dev/null || true
-    rm -rf "$dir"
+    if [ -n "${KEEP:-}" ]; then echo "kept $dir"; else rm -rf "$dir"; fi
 }
 trap cleanup EXIT
 cargo build -q --locked --release --bin pmdallm
@@ -40,7 +40,7 @@ bash tests/private-pmcd.sh start "$dir/pmcd" "$port" \
 sleep 3
 agent=$(pgrep -P "$(cat "$dir/pmcd/pmcd.pid")" -f "$bin" | head -1)
 log=$dir/pmcd/log/pmcd/llm.log
-rss() { awk '/VmRSS/ {print $2}' "/proc/$agent/status"; }
+rss() { awk '/VmRSS/ {print $2}' "/proc/$agent/status" 2>/dev/null || echo gone; }
 logsize() { stat -c %s "$log"; }
 
 echo "== faults (bench/fault-fetch.py: 20 fetches of llm.vllm during the fault, probe every 50 ms)"
@@ -83,3 +83,4 @@ print("soak fetches=%d fetch_ms_median=%.2f fetch_ms_max=%.2f" % (len(times), ti
 PY
 wait $!
 echo "soak rss_kb=$r0->$(rss) log_bytes=+$(( $(logsize) - l0 )) agent_pid_unchanged=$( [ -d /proc/$agent ] && echo yes || echo no)"
+grep -h "Cleanup\|RESTARTED" "$dir/pmcd/log/pmcd.log" | sed 's/^/pmcd: /' || true

@@ -6,7 +6,7 @@
 # packaging/debian/, and dpkg-deb. Same content as the RPMs of packaging/pcp-pmda-llm.spec.
 #
 # usage: packaging/build-deb.sh [--bin-dir DIR] [--out DIR]
-#   --bin-dir DIR   pmdallm and guidellm2pcp from DIR (default target/release: cargo build --release)
+#   --bin-dir DIR   pmdallm, pcp-llm and guidellm2pcp from DIR (default target/release: cargo build --release)
 #   --out DIR       where the .deb files go (default target/deb)
 set -eu
 repo=$(cd "$(dirname "$0")/.." && pwd)

@@ -25,7 +25,7 @@ fake_systemctl_dir() {
 install_debian() {
     pkgs="pcp libpcp3-dev libpcp-pmda3-dev libpcp-import1-dev python3-pcp gcc make zstd curl
           ca-certificates bsdutils time procps python3 libssl-dev pkg-config openssl man-db
-          dpkg-dev rpm"
+          dpkg-dev rpm chromium"
     pkgs="$pkgs redis-server python3-yaml"   # pmproxy's key server; manifest checks (tests/fleet_*.rs)
     missing=""
     for p in $pkgs; do

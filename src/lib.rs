@@ -10,4 +10,5 @@ pub mod catalogue;
 pub mod compare;
 pub mod guidellm;
 pub mod pcp;
+pub mod runcmd;
 pub mod sources;

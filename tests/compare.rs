@@ -394,7 +394,7 @@ fn usage_errors_and_other_commands() {
         vec!["compare", "--format", "xml", "a", "b"],
         vec!["compare", "--bogus", "a", "b"],
         vec!["compare", "-n", "a", "-n", "b", "-n", "c", "x", "y"],
-        vec!["run"],
+        vec!["frobnicate"],
         vec![],
     ] {
         let o = run(&args);

@@ -166,6 +166,18 @@ units = log.pmiUnits(0, 0, 1, 0, 0, -3)
 log.pmiAddMetric("llm.gpu.power.usage", log.pmiID(505, 1, 1), c.PM_TYPE_U32, gpus, c.PM_SEM_INSTANT, units)
 log.pmiAddMetric("llm.gpu.energy", log.pmiID(505, 1, 2), c.PM_TYPE_U64, gpus, c.PM_SEM_COUNTER, units)
 log.pmiAddMetric("llm.vllm.kv_cache.usage", log.pmiID(505, 2, 1), c.PM_TYPE_DOUBLE, engines, c.PM_SEM_INSTANT, log.pmiUnits(0, 0, 0, 0, 0, 0))
+sockets = log.pmiInDom(505, 3)
+log.pmiAddInstance(sockets, "socket0", 0)
+ports = log.pmiInDom(505, 4)
+log.pmiAddInstance(ports, "0000:00", 0)
+bytes_ = log.pmiUnits(1, 0, 0, 0, 0, 0)
+counters = [("llm.membw.read", sockets, "socket0"), ("llm.membw.write", sockets, "socket0"),
+            ("llm.pcie.host.in", ports, "0000:00"), ("llm.pcie.host.out", ports, "0000:00")]
+for i, (name, indom, _) in enumerate(counters):
+    log.pmiAddMetric(name, log.pmiID(505, 3, i), c.PM_TYPE_U64, indom, c.PM_SEM_COUNTER, bytes_)
+# bytes per second of each counter: in window 0, in window 1, outside
+rates = [(10e9, 20e9, 1e9), (4e9, 8e9, 1e9), (2e9, 4e9, 1e9), (1e9, 2e9, 1e9)]
+count = [0, 0, 0, 0]
 energy = [5_000_000_000, 7_000_000_000]
 i = 0
 while True:
@@ -185,6 +197,9 @@ while True:
         log.pmiPutValue("llm.gpu.power.usage", "%d GPU-stand-in-%d" % (g, g), str(per_gpu[g]))
         log.pmiPutValue("llm.gpu.energy", "%d GPU-stand-in-%d" % (g, g), str(energy[g]))
     log.pmiPutValue("llm.vllm.kv_cache.usage", "local/0", repr(usage))
+    for j, (name, _, inst) in enumerate(counters):
+        count[j] += int(rates[j][k if k is not None else 2] * 0.5)
+        log.pmiPutValue(name, inst, str(count[j]))
     sec = int(t)
     log.pmiWrite(sec, int(round((t - sec) * 1e6)))
     i += 1
@@ -262,7 +277,9 @@ fn system_columns_from_a_merged_archive() {
         [
             "gpu_power_mean",
             "energy_per_output_token",
-            "kv_cache_usage_peak"
+            "kv_cache_usage_peak",
+            "cpu_memory_bandwidth_mean",
+            "host_pcie_bandwidth_mean"
         ]
     );
     let omitted = doc["omitted"].as_array().unwrap();
@@ -288,6 +305,11 @@ fn system_columns_from_a_merged_archive() {
             u <= kv[k] * 100.0 + 1e-9 && u >= kv[k] * 100.0 * 0.94,
             "step {k}: {u}"
         );
+        // counters: read + write, in + out, at the rates fed in each window (GB/s)
+        let membw = v["cpu_memory_bandwidth_mean"].as_f64().unwrap();
+        assert!(close(membw, [14.0, 28.0][k]), "step {k}: {membw} GB/s");
+        let pcie = v["host_pcie_bandwidth_mean"].as_f64().unwrap();
+        assert!(close(pcie, [3.0, 6.0][k]), "step {k}: {pcie} GB/s");
         // no node data for the other input's windows: null, never 0
         let o = &s["others"][0];
         for id in &ids {
@@ -318,5 +340,5 @@ fn system_columns_from_a_merged_archive() {
             .iter()
             .all(|q| q["system"] == false)
     );
-    assert_eq!(doc["omitted"].as_array().unwrap().len(), 8);
+    assert_eq!(doc["omitted"].as_array().unwrap().len(), 10);
 }

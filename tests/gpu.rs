@@ -434,7 +434,7 @@ fn driver_not_loaded_is_reported_and_recovers() {
     wait_until("recovery", &p, Duration::from_secs(20), || {
         value(&p, "llm.gpu.name", "gpu0").is_some()
     });
-    // last_error keeps the last failure; up says it recovered.
+    // up says it recovered (last_error is cleared by that sample; previous_error keeps it).
     assert_eq!(
         value(&p, "llm.agent.source.up", "gpu").as_deref(),
         Some("1")

@@ -308,7 +308,7 @@ fn sighup_rereads_the_configuration_with_stable_instance_ids_and_sigterm_exits_c
         format!("[[vllm]]\nname = \"{name}\"\nurl = \"http://127.0.0.1:{port}/metrics\"\n\n")
     };
     let first = format!(
-        "[gpu]\nenabled = false\n\n[membw]\nenabled = false\n\n{}{}",
+        "[gpu]\nenabled = false\n\n[membw]\nenabled = false\n\n[bench]\nenabled = false\n\n{}{}",
         ep("a", pa),
         ep("b", pb)
     );
@@ -326,7 +326,7 @@ fn sighup_rereads_the_configuration_with_stable_instance_ids_and_sigterm_exits_c
 
     // b removed, a moved to another endpoint, c added, and an [agent] key added.
     let second = format!(
-        "[agent]\nlog_lines = 5\n\n[gpu]\nenabled = false\n\n[membw]\nenabled = false\n\n{}{}",
+        "[agent]\nlog_lines = 5\n\n[gpu]\nenabled = false\n\n[membw]\nenabled = false\n\n[bench]\nenabled = false\n\n{}{}",
         ep("c", pc),
         ep("a", pc)
     );

@@ -507,6 +507,8 @@ fn machine_pmcd_debian_packages_install_and_purge_then_restore() {
     }
     let (ok_version, version) = sh("pminfo -f llm.agent.version");
     let (ok_help, help) = sh("guidellm2pcp --help");
+    // PCP's own `pcp` command finds pcp-llm in $PCP_BINADM_DIR.
+    let (ok_pcp_llm, pcp_llm) = sh("pcp llm --help 2>&1");
     let (ok_man, man) = sh("man -w pmdallm && man -P cat pmdallm 2>/dev/null | head -n 20");
     let (ok_logger, logger) = sh("pmlogger -C -c config.llm-benchmark 2>&1");
     let line = llm_line(&pmcd_conf);
@@ -523,6 +525,10 @@ fn machine_pmcd_debian_packages_install_and_purge_then_restore() {
     assert!(
         ok_help && help.contains("guidellm2pcp"),
         "guidellm2pcp --help:\n{help}"
+    );
+    assert!(
+        ok_pcp_llm && pcp_llm.contains("compare") && pcp_llm.contains("run"),
+        "pcp llm --help:\n{pcp_llm}"
     );
     assert!(
         ok_man && man.contains("/man1/pmdallm.1") && man.contains("pmdallm"),
@@ -858,4 +864,42 @@ fn machine_pmcd_pcp_python_prog_mends_pmrep_under_another_python3() {
 fn unsafe_free_euid() -> u32 {
     let out = run(Command::new("id").arg("-u"));
     stdout(&out).trim().parse().unwrap()
+}
+
+/// Every file the repository ships is in packaging/install-files, so the quickstart and both
+/// kinds of package carry it: each generated pmlogconf group, each man page and each program
+/// of Cargo.toml (pmlogconf groups of new sources and `pcp-llm` were once left out).
+#[test]
+fn install_list_holds_every_shipped_file() {
+    let list = std::fs::read_to_string(repo().join("packaging/install-files")).unwrap();
+    let sources: BTreeSet<String> = list
+        .lines()
+        .filter(|l| !l.starts_with('#'))
+        .filter_map(|l| l.split_whitespace().nth(2))
+        .map(str::to_string)
+        .collect();
+    let mut shipped = Vec::new();
+    for dir in ["pmda/pmlogconf", "man"] {
+        for e in std::fs::read_dir(repo().join(dir)).unwrap() {
+            shipped.push(format!(
+                "{dir}/{}",
+                e.unwrap().file_name().to_string_lossy()
+            ));
+        }
+    }
+    let cargo = std::fs::read_to_string(repo().join("Cargo.toml")).unwrap();
+    let mut section = "";
+    for l in cargo.lines() {
+        if l.starts_with('[') {
+            section = l;
+        } else if let (Some(name), "[[bin]]") = (l.strip_prefix("name = "), section) {
+            shipped.push(format!("target/release/{}", name.trim_matches('"')));
+        }
+    }
+    assert!(shipped.len() >= 10, "{shipped:?}");
+    let missing: Vec<&String> = shipped.iter().filter(|f| !sources.contains(*f)).collect();
+    assert!(
+        missing.is_empty(),
+        "not in packaging/install-files: {missing:?}"
+    );
 }

@@ -199,6 +199,9 @@ pub struct Config {
     pub vllm: Vec<EndpointConfig>,
     pub lmcache: Vec<EndpointConfig>,
     pub epp: Vec<EndpointConfig>,
+    /// `[bench]` and `[[progress]]`: benchmark progress (src/sources/progress).
+    pub bench: crate::sources::progress::BenchConfig,
+    pub progress: Vec<crate::sources::progress::FollowConfig>,
     /// One line per error: `FILE:LINE: message`.
     pub errors: Vec<String>,
     /// The file could not be read or parsed at all: what is here are built-in defaults (on a
@@ -216,6 +219,8 @@ impl Default for Config {
             vllm: vec![EndpointConfig::default_vllm()],
             lmcache: vec![],
             epp: vec![],
+            bench: Default::default(),
+            progress: vec![],
             errors: vec![],
             unusable: false,
         }
@@ -230,6 +235,8 @@ const SECTIONS: &[&str] = &[
     "[[vllm]]",
     "[[lmcache]]",
     "[[epp]]",
+    "[bench]",
+    "[[progress]]",
 ];
 const AGENT_KEYS: &[&str] = &["log_lines", "log_period"];
 const GPU_KEYS: &[&str] = &["enabled", "interval", "library"];
@@ -259,6 +266,9 @@ struct RawDoc {
     lmcache: Vec<Spanned<toml::Value>>,
     #[serde(default)]
     epp: Vec<Spanned<toml::Value>>,
+    bench: Option<Spanned<toml::Value>>,
+    #[serde(default)]
+    progress: Vec<Spanned<toml::Value>>,
 }
 
 /// The typed shape of the whole file, parsed only to learn the exact position of an error.
@@ -274,6 +284,9 @@ struct TypedDoc {
     lmcache: Vec<EndpointConfig>,
     #[serde(default)]
     epp: Vec<EndpointConfig>,
+    bench: Option<crate::sources::progress::BenchConfig>,
+    #[serde(default)]
+    progress: Vec<crate::sources::progress::FollowConfig>,
 }
 
 fn line_of(text: &str, offset: usize) -> usize {
@@ -441,6 +454,41 @@ ignored",
 }
 
 /// A URL the agent can scrape: http(s), a host, and a port (if any) in 1..=65535.
+/// `[[progress]]` sections: checked, and named unlike every other source.
+fn progress_sections(
+    ctx: &Ctx,
+    raw: Vec<Spanned<toml::Value>>,
+    mut taken: Vec<String>,
+    errors: &mut Vec<String>,
+) -> Vec<crate::sources::progress::FollowConfig> {
+    use crate::sources::progress::{FOLLOW_KEYS, FollowConfig};
+    let mut out = Vec::new();
+    for v in raw {
+        let line = line_of(ctx.text, v.span().start);
+        let Some(mut f) = section::<FollowConfig>(ctx, "[[progress]]", FOLLOW_KEYS, v, errors)
+        else {
+            continue;
+        };
+        f.line = line;
+        let file = ctx.file;
+        if let Err(why) = f.check() {
+            errors.push(format!(
+                "{file}:{line}: [[progress]]: {why}; section ignored"
+            ));
+        } else if taken.contains(&f.name) {
+            errors.push(format!(
+                "{file}:{line}: [[progress]]: name \"{}\" is already used by another source; \
+section ignored",
+                f.name
+            ));
+        } else {
+            taken.push(f.name.clone());
+            out.push(f);
+        }
+    }
+    out
+}
+
 fn check_url(url: &str) -> Result<(), String> {
     let Some(rest) = url
         .strip_prefix("http://")
@@ -543,7 +591,11 @@ impl Config {
         };
         let text = text.as_str();
         for key in table.keys() {
-            if !["agent", "gpu", "membw", "vllm", "lmcache", "epp"].contains(&key.as_str()) {
+            if ![
+                "agent", "gpu", "membw", "vllm", "lmcache", "epp", "bench", "progress",
+            ]
+            .contains(&key.as_str())
+            {
                 let line = top_level_line(text, key);
                 cfg.errors.push(format!(
                     "{file}:{line}: unknown section \"{key}\" (the known sections are {}); ignored",
@@ -568,9 +620,10 @@ impl Config {
             .iter()
             .chain(&raw.agent)
             .chain(&raw.membw)
+            .chain(&raw.bench)
             .map(|g| g.span().start)
             .collect();
-        for list in [&raw.vllm, &raw.lmcache, &raw.epp] {
+        for list in [&raw.vllm, &raw.lmcache, &raw.epp, &raw.progress] {
             section_starts.extend(list.iter().map(|v| v.span().start));
         }
         section_starts.sort_unstable();
@@ -609,7 +662,29 @@ impl Config {
         }
         cfg.lmcache = endpoints(&ctx, "lmcache", raw.lmcache, &mut cfg.errors);
         cfg.epp = endpoints(&ctx, "epp", raw.epp, &mut cfg.errors);
+        if let Some(b) = raw.bench.and_then(|b| {
+            section(
+                &ctx,
+                "[bench]",
+                crate::sources::progress::BENCH_KEYS,
+                b,
+                &mut cfg.errors,
+            )
+        }) {
+            cfg.bench = b;
+        }
         cfg.drop_names_used_twice();
+        let taken: Vec<String> = ["gpu", "progress"]
+            .into_iter()
+            .map(String::from)
+            .chain(
+                [&cfg.vllm, &cfg.lmcache, &cfg.epp]
+                    .into_iter()
+                    .flatten()
+                    .map(|e| e.name.clone()),
+            )
+            .collect();
+        cfg.progress = progress_sections(&ctx, raw.progress, taken, &mut cfg.errors);
         cfg
     }
 
@@ -782,7 +857,7 @@ enabled, interval, library)"
         assert!(c.errors[0].starts_with("f:2: "), "{:?}", c.errors);
         let c = Config::parse("f", "\n[nvidia]\nx = 1\n");
         assert!(
-            c.errors[0].starts_with("f:2: unknown section \"nvidia\" (the known sections are [agent], [gpu], [membw], [[vllm]], [[lmcache]], [[epp]])"),
+            c.errors[0].starts_with("f:2: unknown section \"nvidia\" (the known sections are [agent], [gpu], [membw], [[vllm]], [[lmcache]], [[epp]], [bench], [[progress]])"),
             "{:?}",
             c.errors
         );

@@ -57,6 +57,7 @@ pub fn plan(config: &Config) -> Vec<Planned> {
             });
         }
     }
+    crate::sources::progress::plan(config, &mut out);
     out
 }
 

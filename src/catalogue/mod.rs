@@ -19,6 +19,7 @@
 //! | `lmcache.rs` | `llm.lmcache.*` | 40–49 | 40–49 |
 //! | `epp.rs` | `llm.epp.*` | 50–59 | 50–59 |
 //! | `membw.rs` | `llm.membw.*`, `llm.pcie.host.*` | 60–69 | 60–69 |
+//! | `bench.rs` | `llm.bench.*` | 70–79 | 70–79 |
 //! | (run time) | `llm.other.*`, see [`DYNAMIC_ROOT`] | 3000–4095 | — |
 
 /// A metric over an instance domain, in the catalogue files that declare many of them:
@@ -41,6 +42,7 @@ macro_rules! indexed_metric {
 }
 
 pub mod agent;
+pub mod bench;
 pub mod epp;
 pub mod generate;
 pub mod gpu;
@@ -224,6 +226,7 @@ pub fn sections() -> Vec<&'static Section> {
         &epp::SECTION,
         &epp::HIST_SECTION,
         &membw::SECTION,
+        &bench::SECTION,
     ]
 }
 
@@ -351,7 +354,7 @@ mod tests {
 
     #[test]
     fn clusters_and_indoms_stay_in_their_files_ranges() {
-        let ranges: [(&str, std::ops::RangeInclusive<u32>); 7] = [
+        let ranges: [(&str, std::ops::RangeInclusive<u32>); 8] = [
             ("llm.agent.", 0..=9),
             ("llm.gpu.", 10..=19),
             ("llm.vllm.", 20..=39),
@@ -359,6 +362,7 @@ mod tests {
             ("llm.epp.", 50..=59),
             ("llm.membw.", 60..=69),
             ("llm.pcie.", 60..=69),
+            ("llm.bench.", 70..=79),
         ];
         for m in metrics().filter(|m| m.name != DYNAMIC_COUNT) {
             let (prefix, range) = ranges

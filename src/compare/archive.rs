@@ -317,7 +317,7 @@ pub fn aggregate(
                     .fold(f64::NEG_INFINITY, f64::max),
             }
         }
-        Agg::Increase | Agg::PerOutputToken => {
+        Agg::Increase | Agg::MeanRate | Agg::PerOutputToken => {
             let mut total = 0.0;
             let mut any = false;
             for samples in per_metric {
@@ -336,10 +336,10 @@ pub fn aggregate(
                     if v1 < v0 || t1 <= t0 {
                         continue;
                     }
-                    total += if sys.agg == Agg::PerOutputToken {
-                        (v1 - v0) * span / (t1 - t0)
-                    } else {
-                        v1 - v0
+                    total += match sys.agg {
+                        Agg::PerOutputToken => (v1 - v0) * span / (t1 - t0),
+                        Agg::MeanRate => (v1 - v0) / (t1 - t0),
+                        _ => v1 - v0,
                     };
                     any = true;
                 }
@@ -398,6 +398,7 @@ mod tests {
             (3.0, 1, 10.0),
         ]];
         assert_eq!(aggregate(&sys(Agg::Increase), &s, 4.0, None), Some(100.0));
+        assert_eq!(aggregate(&sys(Agg::MeanRate), &s, 4.0, None), Some(50.0));
         // scaled to a 4 s window: 200 per 50 tokens
         assert_eq!(
             aggregate(&sys(Agg::PerOutputToken), &s, 4.0, Some(50.0)),

@@ -42,6 +42,9 @@ pub enum Agg {
     Max,
     /// Counter: per instance, last minus first value inside the window; summed.
     Increase,
+    /// Counter: per instance, its increase over the span of its samples in the window (a
+    /// mean rate per second); summed.
+    MeanRate,
     /// Energy counter: its increase, per instance, scaled from the span of its samples to
     /// the whole window, summed, divided by the step's output tokens (all requests).
     PerOutputToken,
@@ -61,7 +64,7 @@ pub struct Quantity {
 }
 
 /// The quantities, in the order of the reports: GuideLLM's, then the system behind each step.
-pub const QUANTITIES: [Quantity; 17] = [
+pub const QUANTITIES: [Quantity; 19] = [
     Quantity {
         id: "requests_per_second",
         label: "Requests/s (successful, mean)",
@@ -242,6 +245,28 @@ pub const QUANTITIES: [Quantity; 17] = [
             ],
             agg: Agg::Increase,
             scale: 1.0 / (1u64 << 20) as f64,
+        }),
+    },
+    Quantity {
+        id: "cpu_memory_bandwidth_mean",
+        label: "CPU memory bandwidth mean, read + write (GB/s)",
+        unit: "GB/s",
+        decimals: 2,
+        source: Source::System(System {
+            metrics: &["llm.membw.read", "llm.membw.write"],
+            agg: Agg::MeanRate,
+            scale: 1e-9,
+        }),
+    },
+    Quantity {
+        id: "host_pcie_bandwidth_mean",
+        label: "Host PCIe bandwidth mean, in + out (GB/s)",
+        unit: "GB/s",
+        decimals: 3,
+        source: Source::System(System {
+            metrics: &["llm.pcie.host.in", "llm.pcie.host.out"],
+            agg: Agg::MeanRate,
+            scale: 1e-9,
         }),
     },
 ];

@@ -4,6 +4,7 @@
 //! with a chosen scopeId, for per-link NVLink throughput).
 #![allow(unsafe_code)]
 
+pub mod child_signals;
 pub mod ffi;
 pub mod hostname;
 pub mod import;

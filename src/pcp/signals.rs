@@ -21,10 +21,15 @@ fn set_of(signals: &[libc::c_int]) -> libc::sigset_t {
     }
 }
 
-/// Blocks SIGHUP, SIGTERM and SIGINT in this thread (and the threads it starts later) and
-/// starts the thread that takes them. Call before any other thread is started.
-pub fn watch() -> Result<(), String> {
-    let set = set_of(&[libc::SIGHUP, libc::SIGTERM, libc::SIGINT]);
+/// Blocks `signals` in this thread (and the threads it starts later) and starts one thread
+/// that takes them with `sigwait` and calls `on_signal` with each. Call before any other
+/// thread is started (and, in a wrapper, after its child was spawned: the mask is inherited
+/// across exec).
+pub(crate) fn take_in_thread(
+    signals: &[libc::c_int],
+    mut on_signal: impl FnMut(libc::c_int) + Send + 'static,
+) -> Result<(), String> {
+    let set = set_of(signals);
     // SAFETY: a valid, initialised signal set; the old mask is not needed.
     let rc = unsafe { libc::pthread_sigmask(libc::SIG_BLOCK, &set, std::ptr::null_mut()) };
     if rc != 0 {
@@ -39,28 +44,32 @@ pub fn watch() -> Result<(), String> {
             loop {
                 let mut sig: libc::c_int = 0;
                 // SAFETY: the set is valid; sig receives the signal number.
-                if unsafe { libc::sigwait(&set, &mut sig) } != 0 {
-                    continue;
-                }
-                match sig {
-                    libc::SIGHUP => {
-                        super::pmda::log("Info", "caught SIGHUP: reading the configuration again");
-                        RELOAD.store(true, Ordering::SeqCst);
-                    }
-                    _ => {
-                        let name = if sig == libc::SIGTERM {
-                            "SIGTERM"
-                        } else {
-                            "SIGINT"
-                        };
-                        super::pmda::log("Info", &format!("caught {name}: exiting"));
-                        std::process::exit(0);
-                    }
+                if unsafe { libc::sigwait(&set, &mut sig) } == 0 {
+                    on_signal(sig);
                 }
             }
         })
         .map_err(|e| format!("cannot start the signal thread: {e}"))?;
     Ok(())
+}
+
+/// Blocks SIGHUP, SIGTERM and SIGINT in this thread (and the threads it starts later) and
+/// starts the thread that takes them. Call before any other thread is started.
+pub fn watch() -> Result<(), String> {
+    take_in_thread(&[libc::SIGHUP, libc::SIGTERM, libc::SIGINT], |sig| {
+        if sig == libc::SIGHUP {
+            super::pmda::log("Info", "caught SIGHUP: reading the configuration again");
+            RELOAD.store(true, Ordering::SeqCst);
+            return;
+        }
+        let name = if sig == libc::SIGTERM {
+            "SIGTERM"
+        } else {
+            "SIGINT"
+        };
+        super::pmda::log("Info", &format!("caught {name}: exiting"));
+        std::process::exit(0);
+    })
 }
 
 /// Whether a SIGHUP arrived since the last call.

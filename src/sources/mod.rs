@@ -8,6 +8,7 @@
 pub mod gpu;
 pub mod membw;
 pub mod openmetrics;
+pub mod progress;
 pub mod scheduler;
 
 use std::time::Duration;

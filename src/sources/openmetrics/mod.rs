@@ -32,6 +32,39 @@ use std::time::Duration;
 /// Most series accepted from one scrape; a larger answer is refused as a whole.
 pub const MAX_SERIES: usize = 50_000;
 
+/// A fast hash for the mapper's small keys (integers, family names), which need no
+/// protection against chosen collisions: SipHash cost a third of a scrape's mapping.
+#[derive(Default, Clone, Copy)]
+struct FastHasher(u64);
+
+impl std::hash::Hasher for FastHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for chunk in bytes.chunks(8) {
+            let mut w = [0u8; 8];
+            w[..chunk.len()].copy_from_slice(chunk);
+            self.write_u64(u64::from_le_bytes(w));
+        }
+    }
+    fn write_u64(&mut self, n: u64) {
+        self.0 = (self.0.rotate_left(5) ^ n).wrapping_mul(0x517c_c1b7_2722_0a95);
+    }
+    fn write_u32(&mut self, n: u32) {
+        self.write_u64(n as u64);
+    }
+    fn write_usize(&mut self, n: usize) {
+        self.write_u64(n as u64);
+    }
+    fn write_u8(&mut self, n: u8) {
+        self.write_u64(n as u64);
+    }
+}
+
+type Fast = std::hash::BuildHasherDefault<FastHasher>;
+type FastMap<K, V> = HashMap<K, V, Fast>;
+
 /// One catalogued family: where its samples go.
 #[derive(Debug, Clone, Copy)]
 pub struct Route {
@@ -67,14 +100,14 @@ enum HistPart {
 }
 
 struct Tables {
-    by_name: HashMap<&'static str, Target>,
+    by_name: FastMap<&'static str, Target>,
     hists: Vec<&'static HistFamily>,
 }
 
 fn tables() -> &'static Tables {
     static T: OnceLock<Tables> = OnceLock::new();
     T.get_or_init(|| {
-        let mut by_name: HashMap<&'static str, Target> = HashMap::new();
+        let mut by_name: FastMap<&'static str, Target> = FastMap::default();
         let routes = vllm::ROUTES
             .iter()
             .copied()
@@ -217,10 +250,10 @@ fn to_value(ty: Type, v: f64) -> Option<Value> {
 struct Builder {
     /// Build instance names and labels (else only note each instance's signature).
     build: bool,
-    seen: std::collections::HashSet<(u32, u32)>,
+    seen: std::collections::HashSet<(u32, u32), Fast>,
     sigs: Vec<InstanceSig>,
     instances: BTreeMap<u32, BTreeMap<u32, Instance>>,
-    values: HashMap<(MetricId, u32), (f64, Type)>,
+    values: FastMap<(MetricId, u32), (f64, Type)>,
     order: Vec<(MetricId, u32)>,
     /// Unknown families, each as its own metric under llm.other (see catalogue::DYNAMIC_ROOT).
     dynamic: BTreeMap<String, DynamicMetric>,
@@ -235,13 +268,13 @@ impl Builder {
         &mut self,
         indom: u32,
         id: u32,
-        sig: u64,
+        sig: impl FnOnce() -> u64,
         name: impl FnOnce() -> String,
         labels: impl FnOnce() -> Vec<(String, String)>,
     ) -> u32 {
         if !self.build {
             if self.seen.insert((indom, id)) {
-                self.sigs.push((indom, id, sig));
+                self.sigs.push((indom, id, sig()));
             }
             return id;
         }
@@ -478,7 +511,7 @@ impl Mapper {
             build,
             ..Builder::default()
         };
-        let mut hists: HashMap<(usize, u32), HistAcc> = HashMap::new();
+        let mut hists: FastMap<(usize, u32), HistAcc> = FastMap::default();
         let mut family_type: (&str, parse::Kind) = ("", parse::Kind::Untyped);
         let mut series = 0usize;
         let mut refused = 0u64;
@@ -521,7 +554,7 @@ impl Mapper {
                         let inst = b.instance_by_id(
                             r.indom.serial,
                             id,
-                            Self::labels_sig(&s, true),
+                            || Self::labels_sig(&s, true),
                             || self.instance_name(&s, r.route.keys),
                             || self.base_labels(&s, true),
                         );
@@ -580,8 +613,10 @@ impl Mapper {
                     let id = h & ID_MASK;
                     let family = family_type;
                     let kind = [family.1 as u8];
-                    let labels = Self::labels_sig(&s, false).to_le_bytes();
-                    let signature = sig(&[&labels, family.0.as_bytes(), &kind]);
+                    let signature = || {
+                        let labels = Self::labels_sig(&s, false).to_le_bytes();
+                        sig(&[&labels, family.0.as_bytes(), &kind])
+                    };
                     let name = || format!("{} {}{{{}}}", self.endpoint, s.name, raw);
                     let inst = b.instance_by_id(indom.serial, id, signature, name, || {
                         let mut l = self.base_labels(&s, false);
@@ -616,7 +651,7 @@ impl Mapper {
             let inst = b.instance_by_id(
                 h.indom.serial,
                 acc.inst,
-                hist_sig,
+                || hist_sig,
                 || self.instance_name(&first, keys),
                 || self.base_labels(&first, true),
             );
@@ -634,7 +669,7 @@ impl Mapper {
                 let binst = b.instance_by_id(
                     h.bucket_indom.serial,
                     bid,
-                    sig(&[&hist_sig.to_le_bytes(), le.as_bytes()]),
+                    || sig(&[&hist_sig.to_le_bytes(), le.as_bytes()]),
                     || format!("{} le={le}", self.instance_name(&first, keys)),
                     || {
                         let mut l = self.base_labels(&first, true);
