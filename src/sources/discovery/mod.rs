@@ -1,11 +1,13 @@
 //! Endpoint discovery: where the vLLM servers of this host are, without URLs in the
-//! configuration. `local` finds `vllm serve` processes through /proc. (Kubernetes discovery,
-//! the pods of this node from the API server, is not written yet; see docs/fleet.md.)
+//! configuration. `local` finds `vllm serve` processes through /proc; `kubernetes` lists the
+//! pods of this node from the API server. (Neither is wired into the agent's configuration
+//! yet: they are the listing half, tested on their own.)
 //!
 //! Discovery only answers "which endpoints are there now"; each endpoint is named stably (from
 //! what identifies it across restarts, not from a pid) so that the sources built from them keep
 //! their instance names when a server restarts.
 
+pub mod kubernetes;
 pub mod local;
 
 use std::collections::BTreeMap;
