@@ -109,6 +109,19 @@ fn start_pmproxy(dir: &Path, redis_port: u16) -> (Proc, u16) {
     (p, port)
 }
 
+/// PCP's (major, minor) version, from pmconfig.
+fn pcp_version() -> (u32, u32) {
+    let out = stdout(&run(
+        Command::new("/usr/lib/pcp/bin/pmconfig").arg("PCP_VERSION")
+    ));
+    let v = out
+        .trim()
+        .trim_start_matches("PCP_VERSION=")
+        .trim_matches('\'');
+    let mut it = v.split('.').map(|x| x.parse::<u32>().unwrap_or(0));
+    (it.next().unwrap_or(0), it.next().unwrap_or(0))
+}
+
 fn pmseries(redis_port: u16, args: &[&str]) -> String {
     let out = run(Command::new("pmseries")
         .args(["-h", "127.0.0.1", "-p", &redis_port.to_string()])
@@ -297,6 +310,21 @@ fn pmseries_finds_llm_and_guidellm_series_by_name_and_label() {
     assert!(ids(&pmseries(rport, &[q])).is_empty(), "{q} found series");
     let q = format!("llm.vllm.kv_cache.usage{{hostname==\"{llm_host}\"}}[samples:1]");
     assert!(!sample_values(&pmseries(rport, &[&q])).is_empty(), "{q}");
+
+    // Instance labels (benchmark, model_name, uuid): PCP before 7.2.0 never stores them on
+    // --load (libpcp_web's get_instance_metadata(); docs/fleet.md), 7.2.0 and later do.
+    let q = "guidellm.interval.tokens.output{benchmark==\"synchronous\"}";
+    let by_benchmark = ids(&pmseries(rport, &[q]));
+    let version = pcp_version();
+    assert!(version.0 >= 5, "PCP version {version:?}");
+    if version >= (7, 2) {
+        assert_eq!(by_benchmark, tok, "{q} on PCP {version:?}");
+    } else {
+        assert!(
+            by_benchmark.is_empty(),
+            "{q} found series on PCP {version:?}: instance labels now work, update docs/fleet.md"
+        );
+    }
 
     // pmproxy's REST API over the same key server: what Grafana's grafana-pcp asks.
     let (_pmproxy, pport) = start_pmproxy(&dir.join("pmproxy"), rport);
