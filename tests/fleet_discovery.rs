@@ -1,6 +1,7 @@
 //! `local` discovery against processes the test starts: programs named `vllm` run as
-//! `vllm serve MODEL --port N` (a shell script standing in for vLLM's entry point, which is
-//! what /proc shows for the real one: an interpreter, then .../vllm, then serve). Servers
+//! `vllm serve MODEL --port N` (a Python script standing in for vLLM's entry point, which is
+//! what /proc shows for the real one: python3, then .../vllm, then serve; one process, so
+//! killing it leaves nothing behind). Servers
 //! appear with stable names and their model, go away when they stop, and a restarted server
 //! (a new pid) gets its old name back.
 
@@ -22,7 +23,7 @@ impl Drop for Proc {
 
 fn start(vllm: &Path, args: &[&str]) -> Proc {
     Proc(
-        Command::new("sh")
+        Command::new("/usr/bin/python3")
             .arg(vllm)
             .args(args)
             .stdout(Stdio::null())
@@ -51,7 +52,7 @@ fn wait_for(ports: &[u16], f: impl Fn(&[Endpoint]) -> bool) -> Vec<Endpoint> {
 fn local_discovery_follows_vllm_processes() {
     let tmp = TempDir::new("fleet-disc");
     let vllm = tmp.path().join("vllm");
-    std::fs::write(&vllm, "#!/bin/sh\nsleep 60\n").unwrap();
+    std::fs::write(&vllm, "import time\ntime.sleep(60)\n").unwrap();
     let (p1, p2) = (free_port(), free_port());
     let (s1, s2) = (p1.to_string(), format!("--port={p2}"));
     let a = start(&vllm, &["serve", "org/model-a", "--port", &s1]);

@@ -34,6 +34,28 @@ fn our_pids(needle: &str, dir: &Path) -> Vec<u32> {
     pids
 }
 
+/// Stops what the start script started if the test fails half-way: SIGTERM to the script
+/// (which stops pmlogger and pmcd), then SIGKILL to anything of ours left.
+struct Cleanup<'a>(u32, &'a Path);
+impl Drop for Cleanup<'_> {
+    fn drop(&mut self) {
+        let _ = Command::new("kill")
+            .args(["-TERM", &self.0.to_string()])
+            .status();
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while alive(self.0) && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        for what in ["pmlogger", "pmcd", "pmdallm"] {
+            for pid in our_pids(what, self.1) {
+                let _ = Command::new("kill")
+                    .args(["-KILL", &pid.to_string()])
+                    .status();
+            }
+        }
+    }
+}
+
 /// Archive bases (".meta" files) in `dir`.
 fn archives(dir: &Path) -> Vec<String> {
     let mut v: Vec<String> = std::fs::read_dir(dir)
@@ -110,6 +132,7 @@ fn start_script_runs_pmcd_and_pmlogger_and_stops_on_sigterm() {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
+    let cleanup = Cleanup(script.id(), &dir);
     let logs = || {
         let mut s = String::new();
         for f in ["pmcd.log", "pmlogger.log"] {
@@ -125,13 +148,10 @@ fn start_script_runs_pmcd_and_pmlogger_and_stops_on_sigterm() {
     let deadline = Instant::now() + Duration::from_secs(30);
     while archives(&archive_dir).len() < 2 {
         if Instant::now() > deadline || script.try_wait().unwrap().is_some() {
-            let _ = script.kill();
-            let o = script.wait_with_output().unwrap();
             panic!(
-                "no second archive in {}: {:?}\n{}{}",
+                "no second archive in {}: {:?}\n{}",
                 archive_dir.display(),
                 archives(&archive_dir),
-                String::from_utf8_lossy(&o.stderr),
                 logs()
             );
         }
@@ -172,6 +192,8 @@ fn start_script_runs_pmcd_and_pmlogger_and_stops_on_sigterm() {
         );
         std::thread::sleep(Duration::from_millis(100));
     };
+    // The script is gone (and reaped): its pid may be reused, so no SIGTERM to it on drop.
+    std::mem::forget(cleanup);
     let mut err = String::new();
     use std::io::Read;
     script
