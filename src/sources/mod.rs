@@ -5,6 +5,7 @@
 //! A source implements [`Source`]: a name (its instance in `llm.agent.source.*`), an interval,
 //! and `sample()`, which may block (NVML, HTTP) because it runs on the source's own thread.
 
+pub mod discovery;
 pub mod gpu;
 pub mod membw;
 pub mod openmetrics;
