@@ -46,26 +46,8 @@ pub struct Options {
     pub html: Option<String>,
 }
 
-/// How the command failed: exit status 2 for usage, 1 for bad input.
-#[derive(Debug)]
-pub enum Failure {
-    Usage(String),
-    Fatal(String),
-}
-
-impl Failure {
-    pub fn exit_code(&self) -> i32 {
-        match self {
-            Failure::Usage(_) => 2,
-            Failure::Fatal(_) => 1,
-        }
-    }
-    pub fn message(&self) -> &str {
-        match self {
-            Failure::Usage(m) | Failure::Fatal(m) => m,
-        }
-    }
-}
+/// How the command failed: exit status 2 for usage, 1 for bad input (the importer's type).
+pub use crate::guidellm::Failure;
 
 /// Parse `compare`'s arguments. `Ok(None)` means `--help`.
 pub fn parse_args(args: &[String]) -> Result<Option<Options>, Failure> {
