@@ -228,3 +228,62 @@ fn label_json_is_exact() {
     assert_eq!(v["hostname"], s(&host), "{info}");
     assert_ne!(host, "127.0.0.1");
 }
+
+/// The descriptors of every metric `pminfo -md` shows, one line each:
+/// `name|PMID|type|indom|semantics|units`, sorted.
+fn descriptor_lines(text: &str) -> Vec<String> {
+    let mut lines = Vec::new();
+    for block in text.split("\n\n") {
+        let mut rows = block.lines().filter(|l| !l.trim().is_empty());
+        let Some((name, pmid)) = rows.next().and_then(|h| h.split_once(" PMID: ")) else {
+            continue;
+        };
+        let rest: Vec<&str> = rows.map(str::trim).collect();
+        let field = |key: &str, until: &str| -> String {
+            rest.iter()
+                .find_map(|l| l.split_once(key).map(|(_, v)| v))
+                .map(|v| v.split(until).next().unwrap_or(v).trim().to_string())
+                .unwrap_or_else(|| panic!("{name}: no {key:?} in {rest:?}"))
+        };
+        lines.push(format!(
+            "{name}|{pmid}|{}|{}|{}|{}",
+            field("Data Type: ", "  InDom:"),
+            field("InDom: ", "\u{0}"),
+            field("Semantics: ", "  Units:"),
+            field("Units: ", "\u{0}")
+        ));
+    }
+    lines.sort();
+    lines
+}
+
+/// The same metric descriptors on every PCP release: the import of the 0.8.1 fixture is
+/// compared, descriptor by descriptor, with the list written on PCP 6.0.3
+/// (tests/fixtures/guidellm/descriptors-0.8.1.txt.zst; `LLM_WRITE_DESCRIPTORS=1` rewrites it
+/// after a deliberate catalogue change).
+#[test]
+fn descriptors_are_the_same_on_every_release() {
+    let dir = TempDir::new("descriptors");
+    let base = import(&dir, "a", &[&fixture(V081)], &[]);
+    let got = descriptor_lines(&tool("pminfo", &["-a", &base, "-md", "guidellm"]));
+    assert!(got.len() > 1000, "{} descriptors", got.len());
+    let golden = fixture("descriptors-0.8.1.txt.zst");
+    if std::env::var_os("LLM_WRITE_DESCRIPTORS").is_some() {
+        let text = got.join("\n") + "\n";
+        std::fs::write(&golden, zstd::encode_all(text.as_bytes(), 19).unwrap()).unwrap();
+    }
+    let want = zstd::decode_all(std::fs::File::open(&golden).unwrap()).unwrap();
+    let want: Vec<String> = String::from_utf8(want)
+        .unwrap()
+        .lines()
+        .map(String::from)
+        .collect();
+    let missing: Vec<&String> = want.iter().filter(|l| !got.contains(l)).take(5).collect();
+    let extra: Vec<&String> = got.iter().filter(|l| !want.contains(l)).take(5).collect();
+    assert!(
+        missing.is_empty() && extra.is_empty() && got.len() == want.len(),
+        "descriptors differ from the PCP 6.0.3 list ({} vs {}): missing {missing:?}, new {extra:?}",
+        got.len(),
+        want.len()
+    );
+}
