@@ -3,8 +3,8 @@
 //! each one found and the heap allocations per parse (a counting global allocator).
 //! No Criterion: std::time and a fixed number of rounds.
 
-use pcp_pmda_llm::sources::openmetrics::Mapper;
-use pcp_pmda_llm::sources::openmetrics::parse::{Entry, parse};
+use llm_agent::sources::openmetrics::Mapper;
+use llm_agent::sources::openmetrics::parse::{Entry, parse};
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::hint::black_box;
 use std::sync::atomic::{AtomicUsize, Ordering};

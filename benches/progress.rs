@@ -6,8 +6,8 @@
 //! (hook lines) and a [[progress]] follower (GuideLLM 0.8.1's JSON-lines log).
 //! No Criterion: std::time and a fixed number of rounds.
 
-use pcp_pmda_llm::agent::config::Interval;
-use pcp_pmda_llm::sources::progress::{BenchConfig, FollowConfig, Follower, Spool};
+use llm_agent::config::Interval;
+use llm_agent::sources::progress::{BenchConfig, FollowConfig, Follower, Spool};
 use std::io::Write;
 use std::time::{Duration, SystemTime};
 

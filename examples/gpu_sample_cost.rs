@@ -6,8 +6,8 @@
 //! usage: cargo run --release --example gpu_sample_cost -- LIBRARY [SAMPLES]
 //! (bench/gpu-bench.sh builds the stand-in library and sets its GPU count.)
 
-use pcp_pmda_llm::sources::Source;
-use pcp_pmda_llm::sources::gpu::GpuSource;
+use llm_agent::sources::Source;
+use llm_agent::sources::gpu::GpuSource;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
@@ -50,7 +50,7 @@ fn main() {
     let gpus = first
         .indoms
         .iter()
-        .find(|i| i.indom_serial == pcp_pmda_llm::catalogue::gpu::GPUS.serial)
+        .find(|i| i.indom_serial == llm_agent::catalogue::gpu::GPUS.serial)
         .map_or(0, |i| i.instances.iter().filter(|i| i.id < 1000).count());
     let mut values = 0;
     for _ in 0..50 {

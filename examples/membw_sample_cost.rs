@@ -8,10 +8,10 @@
 //! usage: cargo run --release --example membw_sample_cost -- [SAMPLES]   (as root, or with
 //! perf_event_paranoid <= 0; bench/membw-bench.sh runs it)
 
-use pcp_pmda_llm::agent::config::Interval;
-use pcp_pmda_llm::sources::Source;
-use pcp_pmda_llm::sources::membw::MembwSource;
-use pcp_pmda_llm::sources::membw::config::MembwConfig;
+use llm_agent::config::Interval;
+use llm_agent::sources::Source;
+use llm_agent::sources::membw::MembwSource;
+use llm_agent::sources::membw::config::MembwConfig;
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};

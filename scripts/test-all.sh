@@ -9,14 +9,14 @@ sh scripts/setup.sh
 PATH=$HOME/.cargo/bin:$PATH
 export PCP_PYTHON_PROG=/usr/bin/python3
 cargo fmt --all -- --check
-cargo clippy --locked --all-targets -- -D warnings
+cargo clippy --locked --workspace --all-targets -- -D warnings
 cargo build --release --locked
 # Say it before it happens: some tests use this machine's own pmcd, not a private one.
 echo "test-all: tests/install.rs (tests named machine_pmcd_*) installs and removes the llm agent and"
 echo "test-all: the Debian packages through this machine's own pmcd, then puts back the llm install it found"
 # Two test threads: the machine may have only two cores, and the pmcd tests spawn processes.
 host_rc=0
-cargo test --locked --no-fail-fast -- --test-threads 2 || host_rc=$?
+cargo test --locked --workspace --no-fail-fast -- --test-threads 2 || host_rc=$?
 
 # Then the same suite in Debian 13 and Debian unstable roots (other PCP versions), each in its own
 # PID and mount namespace: scripts/test-roots.sh. Runs by default as root on Linux where

@@ -1,10 +1,12 @@
 //! `pmdallm`: the PCP agent. Started by pmcd (see pmda/Install); `--generate DIR` writes the
 //! files generated from the metric catalogue, `--check-config FILE` validates a configuration.
+#![forbid(unsafe_code)]
 
-use pcp_pmda_llm::agent::{self, config::Config, store};
-use pcp_pmda_llm::catalogue::{self, generate};
-use pcp_pmda_llm::pcp::{self, pmda};
-use pcp_pmda_llm::sources::scheduler;
+use llm_agent::answer::Answering;
+use llm_agent::catalogue::{self, generate};
+use llm_agent::sources::scheduler;
+use llm_agent::{self as agent, config::Config, store};
+use pcp::{self, pmda};
 use std::path::{Path, PathBuf};
 use std::process::exit;
 
@@ -95,9 +97,9 @@ fn fail_usage(msg: &str) -> ! {
 }
 
 fn run_agent(args: &[String]) -> ! {
-    pcp::bound_heap();
+    llm_sys::heap::bound_heap();
     // Before any other thread starts: they inherit the blocked signals.
-    if let Err(e) = pcp::signals::watch() {
+    if let Err(e) = llm_sys::signals::watch(pmda::log) {
         eprintln!("pmdallm: {e}");
         exit(1);
     }
@@ -140,7 +142,6 @@ fn run_agent(args: &[String]) -> ! {
     for line in store.load_dynamic(Path::new(&var_dir).join("config/pmda/llm.dynamic")) {
         pmda::log("Info", &line);
     }
-    let mut running =
-        agent::Running::new(scheduler, fingerprints, config_path, default_config_path());
-    agent.serve(store, updates, Box::new(move |store| running.reload(store)))
+    let running = agent::Running::new(scheduler, fingerprints, config_path, default_config_path());
+    agent.serve(Box::new(Answering::new(store, updates, running)))
 }

@@ -8,7 +8,7 @@
 mod common;
 
 use common::*;
-use pcp_pmda_llm::sources::discovery::{Endpoint, local};
+use llm_agent::sources::discovery::{Endpoint, local};
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};

@@ -3,7 +3,7 @@
 //! and gets its new address, a deleted one is withdrawn, a 401 and a slow answer are errors
 //! that do not carry the token, and the request asks for this node's pods with the token.
 
-use pcp_pmda_llm::sources::discovery::kubernetes::{Config, list};
+use llm_agent::sources::discovery::kubernetes::{Config, list};
 use serde_json::{Value, json};
 use std::io::{Read, Write};
 use std::net::TcpListener;

@@ -4,12 +4,12 @@
 mod common;
 
 use common::*;
-use pcp_pmda_llm::catalogue::{self, generate};
+use llm_agent::catalogue::{self, generate};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 /// Compiles a C probe against /usr/include/pcp and compares every size, offset and constant
-/// with what the Rust declarations in src/pcp/ffi.rs and src/pcp/import_ffi.rs compute, and
+/// with what the Rust declarations in crates/pcp/src/ffi.rs and crates/pcp/src/import_ffi.rs compute, and
 /// every libpcp_import prototype with the C type the Rust side declares (a mismatch does not
 /// compile: `-Werror`).
 #[test]
@@ -18,17 +18,17 @@ fn ffi_layouts_match_the_installed_headers() {
     let mut c = String::from(
         "#include <pcp/pmapi.h>\n#include <pcp/pmda.h>\n#include <pcp/import.h>\n#include <stdio.h>\n#include <stddef.h>\n#include <string.h>\n",
     );
-    for (name, ty) in pcp_pmda_llm::pcp::import_ffi::prototype_table() {
+    for (name, ty) in pcp::import_ffi::prototype_table() {
         c.push_str(&format!(
             "_Static_assert(__builtin_types_compatible_p(__typeof__(&{name}), {ty}), \"{name} is not {ty} in <pcp/import.h>\");\n"
         ));
     }
     c.push_str("int main(void) {\n");
-    let mut table: Vec<(String, usize)> = pcp_pmda_llm::pcp::ffi::layout_table()
+    let mut table: Vec<(String, usize)> = pcp::ffi::layout_table()
         .into_iter()
         .map(|(e, v)| (e.to_string(), v))
         .collect();
-    table.extend(pcp_pmda_llm::pcp::import_ffi::layout_table());
+    table.extend(pcp::import_ffi::layout_table());
     for (expr, _) in &table {
         if let Some(args) = expr.strip_prefix("PMDA_PMUNITS") {
             c.push_str(&format!(

@@ -153,7 +153,7 @@ fn pminfo_reports_the_stub_table_with_units_and_labels() {
     }
     // Every catalogued metric exists.
     let names = p.pminfo(&["llm.gpu"]);
-    let catalogued = pcp_pmda_llm::catalogue::metrics()
+    let catalogued = llm_agent::catalogue::metrics()
         .filter(|m| m.name.starts_with("llm.gpu."))
         .count();
     assert_eq!(names.lines().count(), catalogued, "{names}");
@@ -565,8 +565,8 @@ fn unsupported_calls_lost_gpus_exiting_processes_and_xids() {
 /// attempt, at most 20 times (each leaks a small handle), then asks for a restart.
 #[test]
 fn nvml_is_initialised_again_a_bounded_number_of_times() {
-    use pcp_pmda_llm::sources::Source;
-    use pcp_pmda_llm::sources::gpu::GpuSource;
+    use llm_agent::sources::Source;
+    use llm_agent::sources::gpu::GpuSource;
     let stub = Stub::build("gpu-reinit");
     let mut source = GpuSource::new(Duration::from_secs(1), Some(stub.lib.clone()));
     let snap = source.sample().expect("first sample");

@@ -6,12 +6,12 @@
 mod common;
 
 use common::{PrivatePmcd, TempDir};
-use pcp_pmda_llm::agent::config::Interval;
-use pcp_pmda_llm::catalogue::membw as cat;
-use pcp_pmda_llm::sources::membw::MembwSource;
-use pcp_pmda_llm::sources::membw::config::MembwConfig;
-use pcp_pmda_llm::sources::membw::discovery::{self, CounterSpec, Encoding, Kind, Plan};
-use pcp_pmda_llm::sources::{MetricId, Snapshot, Source, Value};
+use llm_agent::catalogue::membw as cat;
+use llm_agent::config::Interval;
+use llm_agent::sources::membw::MembwSource;
+use llm_agent::sources::membw::config::MembwConfig;
+use llm_agent::sources::membw::discovery::{self, CounterSpec, Encoding, Kind, Plan};
+use llm_agent::sources::{MetricId, Snapshot, Source, Value};
 use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, Instant};
@@ -1109,7 +1109,7 @@ fn pmrep_rate_converts_the_byte_counters() {
 
 #[test]
 fn membw_section_of_llm_conf() {
-    use pcp_pmda_llm::agent::{self, config::Config};
+    use llm_agent::{self, config::Config};
     let c = Config::parse(
         "llm.conf",
         "[membw]\nenabled = false\ninterval = \"2s\"\nsysfs = \"/tmp/sys\"\n",
@@ -1124,12 +1124,12 @@ fn membw_section_of_llm_conf() {
             procfs: "/proc".into()
         }
     );
-    assert!(!agent::plan(&c).iter().any(|p| p.name == "membw"));
+    assert!(!llm_agent::plan(&c).iter().any(|p| p.name == "membw"));
     let c = Config::parse("llm.conf", "");
     assert_eq!(c.membw, MembwConfig::default());
     assert!(c.membw.enabled && c.membw.sysfs == Path::new("/sys"));
     assert!(
-        agent::plan(&c).iter().any(|p| p.name == "membw"),
+        llm_agent::plan(&c).iter().any(|p| p.name == "membw"),
         "on by default"
     );
     let c = Config::parse("f", "[gpu]\nenabled = false\n\n[membw]\nsysf = \"/x\"\n");

@@ -7,8 +7,8 @@ mod common;
 mod vllm_support;
 
 use common::{PrivatePmcd, free_port, repo};
-use pcp_pmda_llm::catalogue::{self, vllm as cat};
-use pcp_pmda_llm::sources::openmetrics::parse::{Entry, parse};
+use llm_agent::catalogue::{self, vllm as cat};
+use llm_agent::sources::openmetrics::parse::{Entry, parse};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use vllm_support::*;

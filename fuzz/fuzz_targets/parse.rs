@@ -2,7 +2,7 @@
 //! sample it accepts must have a well-formed name and iterable labels.
 #![no_main]
 use libfuzzer_sys::fuzz_target;
-use pcp_pmda_llm::sources::openmetrics::parse::{Entry, parse};
+use llm_agent::sources::openmetrics::parse::{Entry, parse};
 
 fuzz_target!(|data: &[u8]| {
     let Ok(text) = std::str::from_utf8(data) else {

@@ -1,5 +1,6 @@
 //! `pcp-llm`: the `pcp llm ...` commands (PCP's `pcp` runs `$PCP_BINADM_DIR/pcp-llm`); see
 //! man/pcp-llm.1. Subcommands: `compare`, `run`, `mark`.
+#![forbid(unsafe_code)]
 
 use std::io::Write;
 
@@ -13,9 +14,9 @@ Commands:
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let code = match args.first().map(String::as_str) {
-        Some("compare") => pcp_pmda_llm::compare::main_with_args(&args[1..]),
-        Some("run") => pcp_pmda_llm::runcmd::run_main(&args[1..]),
-        Some("mark") => pcp_pmda_llm::runcmd::mark_main(&args[1..]),
+        Some("compare") => pcp_llm::compare::main_with_args(&args[1..]),
+        Some("run") => pcp_llm::run::run_main(&args[1..]),
+        Some("mark") => pcp_llm::run::mark_main(&args[1..]),
         Some("-h" | "--help" | "help") => {
             // a closed stdout (--help | head -1) is not an error
             let _ = writeln!(std::io::stdout(), "{USAGE}");
