@@ -376,38 +376,85 @@ fn amd_zen4_data_fabric_split_format_fallback() {
     cpus(r, 192, 96);
     amd_df(r, true);
     let p = plan(r);
-    assert_eq!(p.counters.len(), 24, "12 coherent stations x 2 sockets");
+    assert_eq!(
+        p.counters.len(),
+        48,
+        "12 coherent stations x read and write x 2 sockets"
+    );
     assert!(
         p.counters
             .iter()
-            .all(|c| c.kind == Kind::MemRead && c.bytes_per_count == 64.0 && c.ty == 11)
+            .all(|c| c.bytes_per_count == 64.0 && c.ty == 11)
     );
+    let reads: Vec<_> = p
+        .counters
+        .iter()
+        .filter(|c| c.kind == Kind::MemRead)
+        .collect();
+    let writes: Vec<_> = p
+        .counters
+        .iter()
+        .filter(|c| c.kind == Kind::MemWrite)
+        .collect();
+    assert_eq!((reads.len(), writes.len()), (24, 24));
     // cs0: event 0x1f, umask 0x7fe: umask bits 0-7 at 8-15, bits 8-10 at 24-26.
     assert_eq!(
-        p.counters[0].encoding,
+        reads[0].encoding,
         Encoding {
             config: 0x0700_fe1f,
             config1: 0,
             config2: 0
         }
     );
-    assert_eq!((p.counters[0].cpu, p.counters[1].cpu), (0, 96));
+    assert_eq!((reads[0].cpu, reads[1].cpu), (0, 96));
     // cs11: event 0x2df: low byte 0xdf, the rest (0x2) at bit 32.
-    assert_eq!(p.counters[22].encoding.config, 0x2_0700_fedf);
-    assert_eq!(p.counters[22].event, "local_processor_read_data_beats_cs11");
+    assert_eq!(reads[22].encoding.config, 0x2_0700_fedf);
+    assert_eq!(reads[22].event, "local_processor_read_data_beats_cs11");
+    // Writes: umask 0x7ff.
+    assert_eq!(writes[0].encoding.config, 0x0700_ff1f);
+    assert_eq!(writes[23].event, "local_processor_write_data_beats_cs11");
+    assert_eq!(writes[23].encoding.config, 0x2_0700_ffdf);
+    assert_eq!(
+        p.sockets[&1].as_deref(),
+        Some("amd_df read and write data beats cs0-11 (built-in table)")
+    );
+}
 
-    // Zen 2/3 (no PerfMonV2): per-channel read+write events are not supported: said so.
+#[test]
+fn amd_zen2_zen3_data_fabric_counts_read_and_write_together() {
+    // No PerfMonV2: event at config:0-7,32-35, umask at 8-15; 8 DRAM channels per socket.
     let t = TempDir::new("membw-df2");
     let r = t.path();
-    cpus(r, 2, 1);
+    cpus(r, 192, 96);
     amd_df(r, false);
     let p = plan(r);
-    assert!(p.counters.is_empty());
+    assert!(p.warnings.is_empty(), "{:?}", p.warnings);
+    assert_eq!(p.counters.len(), 16, "8 channels x 2 sockets");
     assert!(
-        p.warnings[0].contains("amd_df: a data fabric without PerfMonV2"),
-        "{:?}",
-        p.warnings
+        p.counters
+            .iter()
+            .all(|c| c.kind == Kind::MemTotal && c.bytes_per_count == 64.0 && c.ty == 11)
     );
+    // channel 0: event 0x07, umask 0x38; channel 7: event 0x1c7 (0xc7 low, 0x1 at bit 32).
+    assert_eq!(p.counters[0].encoding.config, 0x3807);
+    assert_eq!(p.counters[0].event, "dram_channel_data_controller_0");
+    assert_eq!((p.counters[0].cpu, p.counters[1].cpu), (0, 96));
+    assert_eq!(p.counters[14].event, "dram_channel_data_controller_7");
+    assert_eq!(p.counters[14].encoding.config, 0x1_0000_38c7);
+    assert_eq!(
+        p.sockets[&0].as_deref(),
+        Some("amd_df DRAM channel requests 0-7, read and write together (built-in table)")
+    );
+    assert!(p.reason.is_none(), "{:?}", p.reason);
+}
+
+#[test]
+fn no_memory_controller_pmu_is_said_so() {
+    let t = TempDir::new("membw-none");
+    let r = t.path();
+    cpus(r, 2, 1);
+    let p = plan(r);
+    assert!(p.counters.is_empty());
     assert!(
         p.reason
             .as_deref()
@@ -807,6 +854,8 @@ fn real_perf_counters_grow_with_the_scale() {
         "write {write_rate} B/s"
     );
     assert_eq!((r1 - r0) % 64, 0, "whole CAS lines");
+    // Where reads and writes are counted apart, the total is their sum.
+    assert_eq!(u64_of(val(&second, cat::M_TOTAL, 0)), r1 + w1);
     assert_eq!(val(&second, cat::M_COUNTERS, 0), Some(Value::U32(2)));
     assert_eq!(
         val(&second, cat::M_METHOD, 0),

@@ -15,6 +15,7 @@ pub const M_WRITE: u32 = 1;
 pub const M_METHOD: u32 = 2;
 pub const M_REASON: u32 = 3;
 pub const M_COUNTERS: u32 = 4;
+pub const M_TOTAL: u32 = 5;
 pub const P_IN: u32 = 0;
 pub const P_OUT: u32 = 1;
 pub const R_TOTAL: u32 = 0;
@@ -78,7 +79,7 @@ const METRICS: &[Metric] = &[
         "Bytes the socket's memory controllers read from DRAM, counted by the processor's \
 uncore PMU: Intel CAS read commands x 64 bytes (uncore_imc cas_count_read, the sum of both \
 schedulers on Granite Rapids, or the free-running read counter), AMD UMC CAS read commands x \
-64 bytes, AMD data-fabric read beats x 64 bytes, NVIDIA Grace SCF cmem_rd_data x 32 bytes. It \
+64 bytes, AMD Zen 4 data-fabric read beats x 64 bytes, NVIDIA Grace SCF cmem_rd_data x 32 bytes. It \
 counts all DRAM traffic of the socket: cores, prefetchers and device DMA alike. A counter: \
 pmrep shows bytes per second. Counts from the agent's start; no value where \
 llm.membw.reason says why."
@@ -93,9 +94,24 @@ llm.membw.reason says why."
         S,
         "bytes written to DRAM by the socket's memory controllers",
         "Bytes the socket's memory controllers wrote to DRAM: Intel CAS write commands x 64 \
-bytes, AMD UMC CAS write commands x 64 bytes, NVIDIA Grace SCF cmem_wr_total_bytes. Not \
-available from AMD's data fabric fallback (read beats only). A counter: pmrep shows bytes per \
-second."
+bytes, AMD UMC CAS write commands x 64 bytes, AMD Zen 4 data-fabric write beats x 64 bytes, \
+NVIDIA Grace SCF cmem_wr_total_bytes. No value on AMD Zen 2/3, whose data-fabric counters do \
+not tell reads from writes (see llm.membw.total). A counter: pmrep shows bytes per second."
+    ),
+    indexed_metric!(
+        "llm.membw.total",
+        CLUSTER_MEMORY,
+        M_TOTAL,
+        U64,
+        Counter,
+        Units::BYTES,
+        S,
+        "bytes read from and written to DRAM by the socket's memory controllers",
+        "DRAM traffic of the socket in both directions: llm.membw.read plus llm.membw.write \
+where the processor counts them apart, or, on AMD Zen 2/3, the data fabric's DRAM channel \
+requests with data x 64 bytes (channels 0-7), which count reads and writes together. The one \
+memory-bandwidth metric every supported processor has: compare hosts with it. A counter: \
+pmrep shows bytes per second."
     ),
     indexed_metric!(
         "llm.membw.method",

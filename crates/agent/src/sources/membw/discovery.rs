@@ -54,6 +54,9 @@ pub enum Kind {
     MemRead,
     /// Bytes written to DRAM (per socket).
     MemWrite,
+    /// Bytes read or written, from counters that do not tell the two apart (AMD Zen 2/3 data
+    /// fabric), per socket.
+    MemTotal,
     /// Bytes a PCIe device wrote into the host (device to host), per root bus / IIO stack.
     PcieIn,
     /// Bytes sent from the host to a PCIe device (host to device), per root bus / IIO stack.
@@ -403,13 +406,43 @@ pub const AMD_UMC: &[Builtin] = &[
 ];
 
 /// AMD Zen 4 data fabric (`amd_df` with PerfMonV2's split format, `event` spanning
-/// `config:0-7,32-37`), used only where no `amd_umc_N` exists: read data beats per
-/// coherent station cs0..cs11, event 0x1f + 0x40 x N, umask 0x7fe, 64 bytes per beat. Source:
-/// perf's `tools/perf/pmu-events/arch/x86/amdzen4/data-fabric.json`
-/// (`local_processor_read_data_beats_cs0` ... `cs11`). Writes have no counterpart here.
-pub fn amd_df_zen4() -> Vec<(String, f64)> {
-    (0..12u64)
-        .map(|k| (format!("event={:#x},umask=0x7fe", 0x1f + 0x40 * k), 64.0))
+/// `config:0-7,32-37`), used only where no `amd_umc_N` exists: read and write data beats per
+/// coherent station cs0..cs11, event 0x1f + 0x40 x N, umask 0x7fe (read) and 0x7ff (write), 64
+/// bytes per beat. Source: perf's `tools/perf/pmu-events/arch/x86/amdzen4/data-fabric.json`
+/// (`local_processor_read_data_beats_cs0` ... `cs11`, `local_processor_write_data_beats_cs0`
+/// ... `cs11`). Returns (kind, event name, encoding, bytes per count).
+pub fn amd_df_zen4() -> Vec<(Kind, String, String, f64)> {
+    let mut out = Vec::new();
+    for (kind, verb, umask) in [
+        (Kind::MemRead, "read", 0x7fe),
+        (Kind::MemWrite, "write", 0x7ff),
+    ] {
+        for k in 0..12u64 {
+            out.push((
+                kind,
+                format!("local_processor_{verb}_data_beats_cs{k}"),
+                format!("event={:#x},umask={umask:#x}", 0x1f + 0x40 * k),
+                64.0,
+            ));
+        }
+    }
+    out
+}
+
+/// AMD Zen 2 and Zen 3 data fabric (`amd_df` without PerfMonV2: `event` at `config:0-7,32-35`,
+/// `umask` at `config:8-15`): DRAM requests with data per channel 0..7, event 0x07 + 0x40 x N,
+/// umask 0x38, 64 bytes each, reads and writes together. Source: perf's
+/// `tools/perf/pmu-events/arch/x86/amdzen2/data-fabric.json` and `amdzen3/data-fabric.json`
+/// (`dram_channel_data_controller_0` ... `7`). Returns (event name, encoding, bytes per count).
+pub fn amd_df_zen2() -> Vec<(String, String, f64)> {
+    (0..8u64)
+        .map(|k| {
+            (
+                format!("dram_channel_data_controller_{k}"),
+                format!("event={:#x},umask=0x38", 0x07 + 0x40 * k),
+                64.0,
+            )
+        })
         .collect()
 }
 
@@ -694,31 +727,26 @@ pub fn discover(sysfs: &Path, procfs: &Path) -> Plan {
         && let Some(df) = pmus.iter().find(|p| p.name == "amd_df")
     {
         let zen4 = df.formats.get("umask").is_some_and(|f| f.ranges.len() > 1);
-        if zen4 {
-            for (k, (ev, bytes)) in amd_df_zen4().into_iter().enumerate() {
-                let name = format!("local_processor_read_data_beats_cs{k}");
-                add(
-                    &mut plan,
-                    df,
-                    Kind::MemRead,
-                    &name,
-                    &ev,
-                    bytes,
-                    None,
-                    &mut mem,
-                );
-            }
-            for &c in &df.cpus {
-                method
-                    .entry(socket_of(c))
-                    .or_default()
-                    .push("amd_df read data beats cs0-11 (built-in table; no write counts)".into());
-            }
+        let (events, what) = if zen4 {
+            (
+                amd_df_zen4(),
+                "amd_df read and write data beats cs0-11 (built-in table)",
+            )
         } else {
-            plan.warnings.push(format!(
-                "{}: a data fabric without PerfMonV2 (Zen 2/3) counts read+write per channel; not supported",
-                df.dir.display()
-            ));
+            let events = amd_df_zen2()
+                .into_iter()
+                .map(|(name, ev, bytes)| (Kind::MemTotal, name, ev, bytes))
+                .collect();
+            (
+                events,
+                "amd_df DRAM channel requests 0-7, read and write together (built-in table)",
+            )
+        };
+        for (kind, name, ev, bytes) in events {
+            add(&mut plan, df, kind, &name, &ev, bytes, None, &mut mem);
+        }
+        for &c in &df.cpus {
+            method.entry(socket_of(c)).or_default().push(what.into());
         }
     }
     if mem.is_empty() {

@@ -117,9 +117,7 @@ impl MembwSource {
         open.retain(|o| {
             matches!(o.kind, Kind::PcieIn | Kind::PcieOut) || !reasons.contains_key(&o.target)
         });
-        open.retain(|o| {
-            matches!(o.kind, Kind::MemRead | Kind::MemWrite) || port_ok[o.target as usize]
-        });
+        open.retain(|o| is_memory(o.kind) || port_ok[o.target as usize]);
         for s in plan.sockets.keys() {
             if let Some(r) = &plan.reason {
                 reasons.entry(*s).or_insert_with(|| r.clone());
@@ -232,14 +230,24 @@ impl MembwSource {
             let n = self
                 .open
                 .iter()
-                .filter(|o| o.target == *s && matches!(o.kind, Kind::MemRead | Kind::MemWrite))
+                .filter(|o| o.target == *s && is_memory(o.kind))
                 .count();
             snap.put(id(cat::M_COUNTERS), *s, Value::U32(n as u32));
-            if let Some(b) = self.bytes(Kind::MemRead, *s) {
+            let read = self.bytes(Kind::MemRead, *s);
+            let write = self.bytes(Kind::MemWrite, *s);
+            if let Some(b) = read {
                 snap.put(id(cat::M_READ), *s, Value::U64(b));
             }
-            if let Some(b) = self.bytes(Kind::MemWrite, *s) {
+            if let Some(b) = write {
                 snap.put(id(cat::M_WRITE), *s, Value::U64(b));
+            }
+            let total = match (self.bytes(Kind::MemTotal, *s), read, write) {
+                (Some(t), _, _) => Some(t),
+                (None, Some(r), Some(w)) => Some(r.wrapping_add(w)),
+                _ => None,
+            };
+            if let Some(b) = total {
+                snap.put(id(cat::M_TOTAL), *s, Value::U64(b));
             }
         }
         snap.indoms.push(IndomInstances {
@@ -330,6 +338,11 @@ impl Source for MembwSource {
         self.refresh_resctrl(&mut snap);
         Ok(snap)
     }
+}
+
+/// Whether a counter counts DRAM traffic (per socket) rather than PCIe (per root port).
+fn is_memory(kind: Kind) -> bool {
+    matches!(kind, Kind::MemRead | Kind::MemWrite | Kind::MemTotal)
 }
 
 #[cfg(test)]
