@@ -465,6 +465,73 @@ fn no_memory_controller_pmu_is_said_so() {
     );
 }
 
+/// An Arm Neoverse server (Graviton-like): one CMN mesh per socket, the kernel's own event
+/// names and format (type at config:0-15, eventid at config:16-26).
+#[test]
+fn arm_cmn_memory_controller_requests() {
+    let t = TempDir::new("membw-cmn");
+    let r = t.path();
+    cpus(r, 128, 64);
+    for sk in 0..2u32 {
+        pmu(
+            r,
+            &format!("arm_cmn_{sk}"),
+            70 + sk,
+            &(sk * 64).to_string(),
+            &[
+                ("type", "config:0-15"),
+                ("eventid", "config:16-26"),
+                ("nodeid", "config:32-47"),
+            ],
+            &[
+                ("hnf_mc_reqs", "type=0x5,eventid=0xd", None, None),
+                ("hnf_cache_miss", "type=0x5,eventid=0x1", None, None),
+            ],
+        );
+    }
+    let p = plan(r);
+    assert!(p.warnings.is_empty(), "{:?}", p.warnings);
+    let got: Vec<(Kind, u32, String, u64, u32, f64)> = p
+        .counters
+        .iter()
+        .map(|c| {
+            (
+                c.kind,
+                c.socket,
+                c.event.clone(),
+                c.encoding.config,
+                c.cpu,
+                c.bytes_per_count,
+            )
+        })
+        .collect();
+    assert_eq!(
+        got,
+        vec![
+            (Kind::MemTotal, 0, s("hnf_mc_reqs"), 0x000d_0005, 0, 64.0),
+            (Kind::MemTotal, 1, s("hnf_mc_reqs"), 0x000d_0005, 64, 64.0),
+        ]
+    );
+    assert_eq!(
+        p.sockets[&1].as_deref(),
+        Some("arm_cmn hnf_mc_reqs x 64 B (memory-controller requests, read and write together)")
+    );
+    assert!(p.reason.is_none(), "{:?}", p.reason);
+
+    // A mesh whose model the kernel gives no hnf_mc_reqs: said so, and no counter.
+    let t = TempDir::new("membw-cmn-unnamed");
+    let r = t.path();
+    cpus(r, 4, 4);
+    pmu(r, "arm_cmn_0", 70, "0", &[("type", "config:0-15")], &[]);
+    let p = plan(r);
+    assert!(p.counters.is_empty());
+    assert!(
+        p.warnings[0].contains("arm_cmn_0: no hnf_mc_reqs event"),
+        "{:?}",
+        p.warnings
+    );
+}
+
 #[test]
 fn nvidia_grace_scf_and_pcie() {
     let t = TempDir::new("membw-grace");

@@ -109,7 +109,9 @@ not tell reads from writes (see llm.membw.total). A counter: pmrep shows bytes p
         "bytes read from and written to DRAM by the socket's memory controllers",
         "DRAM traffic of the socket in both directions: llm.membw.read plus llm.membw.write \
 where the processor counts them apart, or, on AMD Zen 2/3, the data fabric's DRAM channel \
-requests with data x 64 bytes (channels 0-7), which count reads and writes together. The one \
+requests with data x 64 bytes (channels 0-7), or, on Arm CMN meshes, the home nodes' \
+memory-controller requests (hnf_mc_reqs) x 64 bytes: counters that count reads and writes \
+together. The one \
 memory-bandwidth metric every supported processor has: compare hosts with it. A counter: \
 pmrep shows bytes per second."
     ),

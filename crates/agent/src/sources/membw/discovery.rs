@@ -446,6 +446,51 @@ pub fn amd_df_zen2() -> Vec<(String, String, f64)> {
         .collect()
 }
 
+/// Arm CMN meshes (`arm_cmn_N`: Neoverse servers such as AWS Graviton and Ampere): the
+/// kernel names `hnf_mc_reqs`, requests the home nodes send to the memory controllers, one
+/// 64-byte cache line each, reads and writes together (kernel
+/// Documentation/admin-guide/perf/arm-cmn.rst; Arm CMN-600/700 TRM, HN-F PMU event 0x0d). The
+/// count is of requests: the bytes are requests x 64, which the method string says.
+fn arm_cmn<F>(
+    pmus: &[Pmu],
+    plan: &mut Plan,
+    mem: &mut Vec<CounterSpec>,
+    method: &mut BTreeMap<u32, Vec<String>>,
+    add: &F,
+    socket_of: &dyn Fn(u32) -> u32,
+) where
+    F: Fn(&mut Plan, &Pmu, Kind, &str, &str, f64, Option<(&str, u32)>, &mut Vec<CounterSpec>),
+{
+    for pmu in pmus
+        .iter()
+        .filter(|p| numbered(&p.name, "arm_cmn_").is_some())
+    {
+        let Some((text, _)) = pmu.named_event("hnf_mc_reqs") else {
+            plan.warnings.push(format!(
+                "{}: no hnf_mc_reqs event (a CMN model the kernel does not name it for)",
+                pmu.name
+            ));
+            continue;
+        };
+        add(
+            plan,
+            pmu,
+            Kind::MemTotal,
+            "hnf_mc_reqs",
+            &text,
+            64.0,
+            None,
+            mem,
+        );
+        for &c in &pmu.cpus {
+            method.entry(socket_of(c)).or_default().push(
+                "arm_cmn hnf_mc_reqs x 64 B (memory-controller requests, read and write together)"
+                    .into(),
+            );
+        }
+    }
+}
+
 /// A PMU name `<prefix><N>`: N.
 fn numbered(name: &str, prefix: &str) -> Option<u32> {
     name.strip_prefix(prefix)?.parse().ok()
@@ -535,6 +580,7 @@ pub fn discover(sysfs: &Path, procfs: &Path) -> Plan {
                 "amd_umc_",
                 "nvidia_scf_pmu_",
                 "nvidia_pcie_pmu_",
+                "arm_cmn_",
             ]
             .iter()
             .any(|p| name.starts_with(p))
@@ -777,6 +823,9 @@ pub fn discover(sysfs: &Path, procfs: &Path) -> Plan {
                     .push("nvidia_scf cmem_rd_data/cmem_wr_total_bytes".into());
             }
         }
+    }
+    if mem.is_empty() {
+        arm_cmn(&pmus, &mut plan, &mut mem, &mut method, &add, &socket_of);
     }
     for (s, m) in method {
         let mut m = m;
