@@ -1194,7 +1194,7 @@ mod tests {
     /// `set_*`, `clear_*`, `reset_*` methods and `Nvml::discover_gpus`; `Device::remove` is not called either).
     #[test]
     fn the_source_is_read_only() {
-        let code = include_str!("gpu.rs");
+        let code = include_str!("mod.rs");
         let code = &code[..code.find("#[cfg(test)]").unwrap()];
         for forbidden in [".set_", ".clear_", ".reset_", ".discover_gpus"] {
             assert!(
