@@ -1,7 +1,7 @@
 /*
  * A stand-in libnvidia-ml.so for testing pmdallm without a GPU.
  *
- * It implements every NVML function the GPU source (crates/agent/src/sources/gpu.rs) calls, through
+ * It implements every NVML function the GPU source (crates/agent/src/sources/gpu/) calls, through
  * nvml-wrapper, over a table of three fake GPUs with known values (the same table is written
  * out in tests/gpu.rs). Struct layouts follow nvml-wrapper-sys 0.10's bindings (NVML 12.x).
  *

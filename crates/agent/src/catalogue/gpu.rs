@@ -1,6 +1,6 @@
 //! `llm.gpu.*`: NVIDIA GPUs through NVML (read-only; the agent never changes GPU state).
 //!
-//! Sampled on the GPU source's own thread (`crates/agent/src/sources/gpu.rs`), by default every second. Every
+//! Sampled on the GPU source's own thread (`crates/agent/src/sources/gpu/`), by default every second. Every
 //! metric exists whether or not NVML or a GPU is present; without them they have no values and
 //! `llm.agent.source.last_error` (instance "gpu") says why.
 
