@@ -26,7 +26,7 @@ install_debian() {
     pkgs="pcp libpcp3-dev libpcp-pmda3-dev libpcp-import1-dev python3-pcp gcc make zstd curl
           ca-certificates bsdutils time procps python3 libssl-dev pkg-config openssl man-db
           dpkg-dev rpm file chromium"
-    pkgs="$pkgs redis-server python3-yaml"   # pmproxy's key server; manifest checks (tests/fleet_*.rs)
+    pkgs="$pkgs redis-server python3-yaml python3-venv"   # pmproxy's key server; manifest checks (tests/fleet_*.rs)
     missing=""
     for p in $pkgs; do
         dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"

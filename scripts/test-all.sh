@@ -8,6 +8,17 @@ cd "$(dirname "$0")/.."
 sh scripts/setup.sh
 PATH=$HOME/.cargo/bin:$PATH
 export PCP_PYTHON_PROG=/usr/bin/python3
+# The Kubernetes API schema check of deploy/kubernetes (tests/fleet_kubernetes.rs) needs
+# kubernetes-validate (PyPI, schemas bundled: it then works offline), in a virtualenv of its own
+# under target/. CI must not skip that check, so a failed install stops here.
+tools=target/tools-venv
+if [ ! -x "$tools/bin/kubernetes-validate" ]; then
+    rm -rf "$tools"
+    /usr/bin/python3 -m venv "$tools"
+    "$tools/bin/pip" install -q --disable-pip-version-check kubernetes-validate==1.37.0 ||
+        { echo "test-all: cannot install kubernetes-validate from PyPI into $tools" >&2; exit 1; }
+fi
+export KUBERNETES_VALIDATE="$PWD/$tools/bin/kubernetes-validate"
 cargo fmt --all -- --check
 cargo clippy --locked --workspace --all-targets -- -D warnings
 cargo build --release --locked
