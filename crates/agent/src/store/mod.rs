@@ -1,9 +1,20 @@
 //! The snapshot store: the latest values and instances of every source, indexed for the fetch
 //! path. Owned by the PCP thread; sources never touch it (they send [`Update`]s).
+//!
+//! Besides this file: [`health`] (each source's status, `llm.agent.source.*`), [`own`] (the
+//! agent's own `llm.agent.*` metrics) and [`log_budget`] (the rate-limited log).
+
+mod health;
+mod log_budget;
+mod own;
+
+pub use own::ConfigStatus;
 
 use crate::catalogue::{self, Metric, Type, agent as cat};
 use crate::sources::scheduler::{SourceInfo, Update};
 use crate::sources::{DynamicMetric, IndomInstances, Instance, MetricId, SINGULAR, Value};
+use health::SourceStatus;
+use log_budget::LogBudget;
 use std::collections::{BTreeMap, HashMap};
 use std::ffi::CString;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
@@ -31,101 +42,6 @@ pub struct InstanceEntry {
 pub struct IndomTable {
     pub instances: BTreeMap<u32, InstanceEntry>,
     pub generation: u64,
-}
-
-#[derive(Debug, Default, Clone)]
-struct SourceStatus {
-    up: bool,
-    /// The current error: cleared by a successful sample.
-    last_error: String,
-    /// The most recent error and when it happened, kept after recovery.
-    previous_error: String,
-    last_error_time: f64,
-    last_success: f64,
-    last_attempt: f64,
-    duration: f64,
-    samples: u64,
-    errors: u64,
-    /// Last error text written to the log, to log a persisting failure once, not every second.
-    logged_error: Option<String>,
-    /// Dynamic metric names this source added in this run (bounded by its `max_names`).
-    names_added: usize,
-    refused_names: u64,
-    refused_series: u64,
-}
-
-/// Configuration facts reported through `llm.agent.config.*`, and the log rate limit.
-#[derive(Debug, Clone)]
-pub struct ConfigStatus {
-    pub file: String,
-    pub errors: Vec<String>,
-    /// Log lines each source may write per `log_period`.
-    pub log_lines: u32,
-    pub log_period: Duration,
-}
-
-impl Default for ConfigStatus {
-    fn default() -> Self {
-        let agent = crate::config::AgentConfig::default();
-        ConfigStatus {
-            file: String::new(),
-            errors: Vec::new(),
-            log_lines: agent.log_lines,
-            log_period: agent.log_period.0,
-        }
-    }
-}
-
-/// The log budget of one source (or of the agent): at most `log_lines` lines per period, a
-/// message repeated within the period written once; what is held back is counted and
-/// summarised when the period ends. Its memory is bounded (a few hashes), whatever the source.
-#[derive(Debug)]
-struct LogBudget {
-    since: Instant,
-    lines: u32,
-    suppressed: u64,
-    recent: Vec<u64>,
-}
-
-const RECENT_MESSAGES: usize = 32;
-
-impl LogBudget {
-    fn new() -> LogBudget {
-        LogBudget {
-            since: Instant::now(),
-            lines: 0,
-            suppressed: 0,
-            recent: Vec::new(),
-        }
-    }
-
-    /// Whether `msg` may be written now; `out` may receive the summary of the last period.
-    fn admit(&mut self, who: &str, msg: &str, cfg: &ConfigStatus, out: &mut Vec<String>) -> bool {
-        use std::hash::{Hash, Hasher};
-        if self.since.elapsed() >= cfg.log_period {
-            if self.suppressed > 0 {
-                out.push(format!(
-                    "{who}: {} log lines suppressed in the last {} s (log_lines = {} per log_period)",
-                    self.suppressed,
-                    cfg.log_period.as_secs(),
-                    cfg.log_lines
-                ));
-            }
-            *self = LogBudget::new();
-        }
-        let mut h = std::collections::hash_map::DefaultHasher::new();
-        msg.hash(&mut h);
-        let h = h.finish();
-        if self.recent.contains(&h) || self.lines >= cfg.log_lines {
-            self.suppressed += 1;
-            return false;
-        }
-        if self.recent.len() < RECENT_MESSAGES {
-            self.recent.push(h);
-        }
-        self.lines += 1;
-        true
-    }
 }
 
 pub struct Store {
@@ -458,21 +374,6 @@ impl Store {
         self.indoms.keys().copied()
     }
 
-    /// Called once per fetch PDU before values are read.
-    /// Only the clock and the fetch counter change here; everything else changes when an
-    /// update is applied, so a fetch allocates nothing.
-    pub fn count_fetch(&mut self) {
-        self.fetches += 1;
-        let uptime = Atom::U64(self.started.elapsed().as_secs());
-        self.set(cat::CLUSTER_AGENT, cat::ITEM_UPTIME, SINGULAR, uptime);
-        self.set(
-            cat::CLUSTER_AGENT,
-            cat::ITEM_FETCHES,
-            SINGULAR,
-            Atom::U64(self.fetches),
-        );
-    }
-
     /// Applies one source update; returns lines for the log (rate-limited: a failure that
     /// persists with the same text is logged once, and recovery is logged once).
     pub fn apply(&mut self, update: Update) -> Vec<String> {
@@ -488,28 +389,16 @@ impl Store {
             .unwrap_or_default();
         self.withdraw(src);
         let at = now_secs(update.at);
-        let st = &mut self.status[src];
-        st.last_attempt = at;
-        st.duration = update.duration.as_secs_f64();
+        self.status[src].attempted(at, update.duration);
         match update.result {
             Ok(snapshot) => {
-                st.up = true;
-                st.samples += 1;
-                st.last_success = at;
-                st.last_error.clear();
-                if st.logged_error.take().is_some() {
+                if self.status[src].succeeded(at) {
                     self.note(src, &mut log, format!("source {name}: recovered"));
                 }
                 self.install(src, &name, snapshot, &mut log);
             }
             Err(e) => {
-                st.up = false;
-                st.errors += 1;
-                st.last_error = e.0.clone();
-                st.previous_error.clone_from(&e.0);
-                st.last_error_time = at;
-                if st.logged_error.as_deref() != Some(e.0.as_str()) {
-                    st.logged_error = Some(e.0.clone());
+                if self.status[src].failed(at, &e.0) {
                     self.note(src, &mut log, format!("source {name}: {}", e.0));
                 }
                 // A failed sample withdraws the source's instances along with its values.
@@ -518,12 +407,7 @@ impl Store {
         }
         self.set_source_status(src);
         self.set_dynamic_count();
-        self.set(
-            cat::CLUSTER_AGENT,
-            cat::ITEM_LOG_SUPPRESSED,
-            SINGULAR,
-            Atom::U64(self.log_suppressed),
-        );
+        self.set_log_suppressed();
         log
     }
 
@@ -586,17 +470,6 @@ impl Store {
     /// The sources, by index (removed ones keep their place, with `run` 0).
     pub fn sources(&self) -> &[SourceInfo] {
         &self.sources
-    }
-
-    /// The configuration facts in use.
-    pub fn config(&self) -> &ConfigStatus {
-        &self.config
-    }
-
-    /// New configuration facts (after the file was read again).
-    pub fn set_config(&mut self, config: ConfigStatus) {
-        self.config = config;
-        self.refresh_agent_metrics();
     }
 
     fn withdraw(&mut self, src: usize) {
@@ -717,20 +590,6 @@ impl Store {
         self.owned.insert(src, owned);
     }
 
-    /// A log line about source `src`, within its log budget (see [`LogBudget`]).
-    fn note(&mut self, src: usize, log: &mut Vec<String>, msg: String) {
-        let who = self
-            .sources
-            .get(src)
-            .map_or_else(|| "agent".to_string(), |s| format!("source {}", s.name));
-        let budget = self.budgets.entry(src).or_insert_with(LogBudget::new);
-        if budget.admit(&who, &msg, &self.config, log) {
-            log.push(msg);
-        } else {
-            self.log_suppressed += 1;
-        }
-    }
-
     fn set(&mut self, cluster: u32, item: u32, inst: u32, v: Atom) {
         if let Some(&idx) = self
             .by_pmid
@@ -739,110 +598,14 @@ impl Store {
             self.values[idx].insert(inst, v);
         }
     }
-
-    fn refresh_agent_metrics(&mut self) {
-        use cat::*;
-        let c = CLUSTER_AGENT;
-        self.set(
-            c,
-            ITEM_VERSION,
-            SINGULAR,
-            Atom::Str(CString::new(env!("CARGO_PKG_VERSION")).unwrap()),
-        );
-        self.set(
-            c,
-            ITEM_UPTIME,
-            SINGULAR,
-            Atom::U64(self.started.elapsed().as_secs()),
-        );
-        self.set(c, ITEM_FETCHES, SINGULAR, Atom::U64(self.fetches));
-        let file = CString::new(self.config.file.replace('\0', "")).unwrap_or_default();
-        self.set(c, ITEM_CONFIG_FILE, SINGULAR, Atom::Str(file));
-        self.set(
-            c,
-            ITEM_CONFIG_ERRORS,
-            SINGULAR,
-            Atom::U32(self.config.errors.len() as u32),
-        );
-        self.set_dynamic_count();
-        self.set(
-            c,
-            ITEM_LOG_SUPPRESSED,
-            SINGULAR,
-            Atom::U64(self.log_suppressed),
-        );
-        let last = self.config.errors.last().cloned().unwrap_or_default();
-        self.set(
-            c,
-            ITEM_CONFIG_LAST_ERROR,
-            SINGULAR,
-            Atom::Str(CString::new(last.replace('\0', "")).unwrap_or_default()),
-        );
-        for i in 0..self.status.len() {
-            if self.is_active(i) {
-                self.set_source_status(i);
-            }
-        }
-    }
-
-    fn set_dynamic_count(&mut self) {
-        let found = Atom::U32(self.dynamic.by_name.len() as u32);
-        self.set(
-            cat::CLUSTER_AGENT,
-            cat::ITEM_DYNAMIC_METRICS,
-            SINGULAR,
-            found,
-        );
-    }
-
-    /// The `llm.agent.source.*` values of one source: an update changes only its own.
-    fn set_source_status(&mut self, i: usize) {
-        use cat::*;
-        let c = CLUSTER_SOURCES;
-        let st = self.status[i].clone();
-        let inst = i as u32;
-        let interval = self.sources[i].interval.as_secs_f64();
-        self.set(c, ITEM_SRC_UP, inst, Atom::U32(st.up as u32));
-        self.set(
-            c,
-            ITEM_SRC_LAST_ERROR,
-            inst,
-            Atom::Str(CString::new(st.last_error.replace('\0', "")).unwrap_or_default()),
-        );
-        self.set(
-            c,
-            ITEM_SRC_PREVIOUS_ERROR,
-            inst,
-            Atom::Str(CString::new(st.previous_error.replace('\0', "")).unwrap_or_default()),
-        );
-        self.set(
-            c,
-            ITEM_SRC_LAST_ERROR_TIME,
-            inst,
-            Atom::F64(st.last_error_time),
-        );
-        self.set(c, ITEM_SRC_LAST_SUCCESS, inst, Atom::F64(st.last_success));
-        self.set(c, ITEM_SRC_LAST_ATTEMPT, inst, Atom::F64(st.last_attempt));
-        self.set(c, ITEM_SRC_DURATION, inst, Atom::F64(st.duration));
-        self.set(c, ITEM_SRC_SAMPLES, inst, Atom::U64(st.samples));
-        self.set(c, ITEM_SRC_ERRORS, inst, Atom::U64(st.errors));
-        self.set(c, ITEM_SRC_REFUSED_NAMES, inst, Atom::U64(st.refused_names));
-        self.set(
-            c,
-            ITEM_SRC_REFUSED_SERIES,
-            inst,
-            Atom::U64(st.refused_series),
-        );
-        self.set(c, ITEM_SRC_INTERVAL, inst, Atom::F64(interval));
-    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::sources::{IndomInstances, Instance, Snapshot, SourceError};
+    use crate::sources::{IndomInstances, Instance, Snapshot};
 
-    fn store() -> Store {
+    pub(super) fn store() -> Store {
         let info = vec![SourceInfo {
             name: "test".into(),
             interval: Duration::from_secs(1),
@@ -857,11 +620,11 @@ mod tests {
             },
         )
     }
-    fn idx(s: &Store, name: &str) -> usize {
+    pub(super) fn idx(s: &Store, name: &str) -> usize {
         s.index_of(catalogue::find(name).unwrap().local_pmid())
             .unwrap()
     }
-    fn ok(snapshot: Snapshot) -> Update {
+    pub(super) fn ok(snapshot: Snapshot) -> Update {
         Update {
             source: 0,
             run: 1,
@@ -869,79 +632,6 @@ mod tests {
             duration: Duration::from_millis(3),
             result: Ok(snapshot),
         }
-    }
-
-    #[test]
-    fn agent_metrics_have_values_from_the_start() {
-        let s = store();
-        assert!(matches!(
-            s.value(idx(&s, "llm.agent.version"), SINGULAR),
-            Some(Atom::Str(_))
-        ));
-        assert!(matches!(
-            s.value(idx(&s, "llm.agent.source.up"), 0),
-            Some(Atom::U32(0))
-        ));
-        assert_eq!(s.indom(0).unwrap().instances[&0].name, "test");
-    }
-
-    #[test]
-    fn errors_are_reported_once_and_withdraw_values() {
-        let mut s = store();
-        let up = idx(&s, "llm.agent.source.up");
-        let mut snap = Snapshot::default();
-        snap.indoms.push(IndomInstances {
-            indom_serial: 0,
-            instances: vec![Instance {
-                id: 7,
-                name: "extra".into(),
-                labels: vec![("k".into(), "v".into())],
-            }],
-        });
-        snap.put(
-            MetricId::new(cat::CLUSTER_SOURCES, cat::ITEM_SRC_SAMPLES),
-            7,
-            Value::U64(42),
-        );
-        assert!(s.apply(ok(snap)).is_empty());
-        assert!(matches!(s.value(up, 0), Some(Atom::U32(1))));
-        assert_eq!(
-            s.indom(0).unwrap().instances[&7].labels_json.as_deref(),
-            Some(r#"{"k":"v"}"#)
-        );
-        let fail = || Update {
-            source: 0,
-            run: 1,
-            at: SystemTime::now(),
-            duration: Duration::ZERO,
-            result: Err(SourceError("boom".into())),
-        };
-        assert_eq!(s.apply(fail()), vec!["source test: boom".to_string()]);
-        assert!(
-            s.apply(fail()).is_empty(),
-            "a persisting error is logged once"
-        );
-        assert!(matches!(s.value(up, 0), Some(Atom::U32(0))));
-        assert!(
-            !s.indom(0).unwrap().instances.contains_key(&7),
-            "instances are withdrawn"
-        );
-        let errors = idx(&s, "llm.agent.source.errors");
-        assert!(matches!(s.value(errors, 0), Some(Atom::U64(2))));
-        let last = idx(&s, "llm.agent.source.last_error");
-        assert!(matches!(s.value(last, 0), Some(Atom::Str(t)) if t.to_str().unwrap() == "boom"));
-        let when = idx(&s, "llm.agent.source.last_error_time");
-        assert!(matches!(s.value(when, 0), Some(Atom::F64(t)) if *t > 1e9));
-
-        // Recovery clears the current error; the previous one and its time stay visible.
-        assert_eq!(
-            s.apply(ok(Snapshot::default())),
-            vec!["source test: recovered".to_string()]
-        );
-        assert!(matches!(s.value(last, 0), Some(Atom::Str(t)) if t.is_empty()));
-        let prev = idx(&s, "llm.agent.source.previous_error");
-        assert!(matches!(s.value(prev, 0), Some(Atom::Str(t)) if t.to_str().unwrap() == "boom"));
-        assert!(matches!(s.value(when, 0), Some(Atom::F64(t)) if *t > 1e9));
     }
 
     #[test]
@@ -1095,64 +785,5 @@ mod tests {
         }
         // 5 samples of 40 new names: 25 admitted, 175 refused.
         assert!(matches!(s.value(refused, 0), Some(Atom::U64(175))));
-    }
-
-    #[test]
-    fn the_log_is_rate_limited_with_a_count_and_bounded_memory() {
-        let mut s = store();
-        let suppressed = idx(&s, "llm.agent.log_suppressed");
-        let mut lines = 0;
-        for i in 0..2000 {
-            let snap = Snapshot {
-                notes: vec![format!("note {i}")],
-                ..Default::default()
-            };
-            lines += s.apply(ok(snap)).len();
-        }
-        let budget = ConfigStatus::default().log_lines as usize;
-        assert_eq!(lines, budget, "at most log_lines lines per period");
-        assert!(
-            matches!(s.value(suppressed, SINGULAR), Some(Atom::U64(n)) if *n == 2000 - budget as u64)
-        );
-        assert!(s.budgets[&0].recent.len() <= RECENT_MESSAGES);
-        // A repeated message is written once per period, even while under budget.
-        let mut s = store();
-        let same = || Snapshot {
-            notes: vec!["same".into()],
-            ..Default::default()
-        };
-        assert_eq!(s.apply(ok(same())).len(), 1);
-        assert!(s.apply(ok(same())).is_empty());
-        // When the period ends, one line says how many were held back.
-        let mut s = Store::new(
-            vec![SourceInfo {
-                name: "t".into(),
-                interval: Duration::from_secs(1),
-                limits: Default::default(),
-                run: 1,
-            }],
-            ConfigStatus {
-                log_lines: 1,
-                log_period: Duration::from_millis(50),
-                ..Default::default()
-            },
-        );
-        for i in 0..5 {
-            s.apply(ok(Snapshot {
-                notes: vec![format!("n{i}")],
-                ..Default::default()
-            }));
-        }
-        std::thread::sleep(Duration::from_millis(60));
-        let log = s.apply(ok(Snapshot {
-            notes: vec!["later".into()],
-            ..Default::default()
-        }));
-        assert_eq!(log.len(), 2, "{log:?}");
-        assert!(
-            log[0].starts_with("source t: 4 log lines suppressed"),
-            "{log:?}"
-        );
-        assert_eq!(log[1], "source t: later");
     }
 }
