@@ -1,18 +1,21 @@
 //! The snapshot store: the latest values and instances of every source, indexed for the fetch
 //! path. Owned by the PCP thread; sources never touch it (they send [`Update`]s).
 //!
-//! Besides this file: [`health`] (each source's status, `llm.agent.source.*`), [`own`] (the
-//! agent's own `llm.agent.*` metrics) and [`log_budget`] (the rate-limited log).
+//! This file holds the values and instance tables and applies updates; the rest of the store's
+//! work is one job per file: [`health`] (each source's status, `llm.agent.source.*`),
+//! [`dynamic`] (names found at run time under `llm.other` and the file that remembers them),
+//! [`own`] (the agent's own `llm.agent.*` metrics) and [`log_budget`] (the rate-limited log).
 
+mod dynamic;
 mod health;
 mod log_budget;
 mod own;
 
 pub use own::ConfigStatus;
 
-use crate::catalogue::{self, Metric, Type, agent as cat};
+use crate::catalogue::{self, Indom, Metric, Semantics, Type, agent as cat};
 use crate::sources::scheduler::{SourceInfo, Update};
-use crate::sources::{DynamicMetric, IndomInstances, Instance, MetricId, SINGULAR, Value};
+use crate::sources::{IndomInstances, Instance, MetricId, SINGULAR, Value};
 use health::SourceStatus;
 use log_budget::LogBudget;
 use std::collections::{BTreeMap, HashMap};
@@ -44,8 +47,48 @@ pub struct IndomTable {
     pub generation: u64,
 }
 
+/// A metric as the store lends it out: a catalogue entry, or one found at run time (whose
+/// strings the store owns, so the view borrows the store).
+#[derive(Debug, Clone, Copy)]
+pub struct MetricView<'a> {
+    /// Full name, starting with `llm.`.
+    pub name: &'a str,
+    pub cluster: u32,
+    pub item: u32,
+    pub ty: Type,
+    pub sem: Semantics,
+    pub units: pcp::Units,
+    pub indom: Option<&'static Indom>,
+    pub oneline: &'a str,
+    pub help: &'a str,
+}
+
+impl MetricView<'_> {
+    /// PMID without the domain, as `PMDA_PMID(cluster, item)` builds it.
+    pub const fn local_pmid(&self) -> u32 {
+        ((self.cluster & 0xfff) << 10) | (self.item & 0x3ff)
+    }
+}
+
+impl From<&'static Metric> for MetricView<'static> {
+    fn from(m: &'static Metric) -> Self {
+        MetricView {
+            name: m.name,
+            cluster: m.cluster,
+            item: m.item,
+            ty: m.ty,
+            sem: m.sem,
+            units: m.units,
+            indom: m.indom,
+            oneline: m.oneline,
+            help: m.help,
+        }
+    }
+}
+
 pub struct Store {
-    metrics: Vec<&'static Metric>,
+    /// The catalogue's metrics: indices `0..catalogue.len()`; the dynamic ones follow.
+    catalogue: Vec<&'static Metric>,
     by_pmid: HashMap<u32, usize>,
     values: Vec<BTreeMap<u32, Atom>>,
     owned: HashMap<usize, Vec<(usize, u32)>>,
@@ -58,18 +101,7 @@ pub struct Store {
     /// Log budgets by source index (`AGENT` for the agent's own lines).
     budgets: HashMap<usize, LogBudget>,
     log_suppressed: u64,
-    dynamic: Dynamic,
-}
-
-/// Metrics added at run time under `llm.other` (see `catalogue::DYNAMIC_ROOT`).
-#[derive(Default)]
-struct Dynamic {
-    by_name: HashMap<String, usize>,
-    /// Where names are remembered across restarts (one tab-separated line per metric).
-    file: Option<std::path::PathBuf>,
-    next: u32,
-    /// Changes whenever a name is added, so the PMDA layer rehashes its tables.
-    generation: u64,
+    dynamic: dynamic::Dynamic,
 }
 
 fn now_secs(t: SystemTime) -> f64 {
@@ -92,54 +124,6 @@ fn to_stored(ty: Type, v: Value) -> Option<Atom> {
     })
 }
 
-fn one_line(s: &str) -> String {
-    s.replace(['\t', '\n', '\r'], " ")
-}
-
-/// `cluster item name type semantics units indom oneline help`, tab separated.
-fn dynamic_line(cluster: u32, item: u32, d: &DynamicMetric) -> String {
-    let indom = d.indom_serial.map_or("-".to_string(), |s| s.to_string());
-    format!(
-        "{cluster}\t{item}\t{}\t{}\t{}\t{:#x}\t{indom}\t{}\t{}\n",
-        d.name,
-        d.ty.as_str(),
-        d.sem.as_str(),
-        d.units.bits(),
-        one_line(&d.oneline),
-        one_line(&d.help)
-    )
-}
-
-fn parse_dynamic_line(line: &str) -> Option<(u32, u32, DynamicMetric)> {
-    let f: Vec<&str> = line.split('\t').collect();
-    if f.len() != 9 {
-        return None;
-    }
-    let cluster: u32 = f[0].parse().ok()?;
-    let item: u32 = f[1].parse().ok()?;
-    if !(catalogue::DYNAMIC_FIRST_CLUSTER..4096).contains(&cluster) || item >= 1024 {
-        return None;
-    }
-    if !f[2].starts_with(catalogue::DYNAMIC_ROOT) {
-        return None;
-    }
-    let bits = u32::from_str_radix(f[5].trim_start_matches("0x"), 16).ok()?;
-    let desc = DynamicMetric {
-        name: f[2].to_string(),
-        ty: Type::parse(f[3])?,
-        sem: catalogue::Semantics::parse(f[4])?,
-        units: pcp::Units::from_bits(bits),
-        indom_serial: if f[6] == "-" {
-            None
-        } else {
-            Some(f[6].parse().ok()?)
-        },
-        oneline: f[7].to_string(),
-        help: f[8].to_string(),
-    };
-    Some((cluster, item, desc))
-}
-
 fn labels_json(labels: &[(String, String)]) -> Option<String> {
     if labels.is_empty() {
         return None;
@@ -153,8 +137,8 @@ fn labels_json(labels: &[(String, String)]) -> Option<String> {
 
 impl Store {
     pub fn new(sources: Vec<SourceInfo>, config: ConfigStatus) -> Store {
-        let metrics: Vec<&'static Metric> = catalogue::metrics().collect();
-        let by_pmid = metrics
+        let catalogue: Vec<&'static Metric> = catalogue::metrics().collect();
+        let by_pmid = catalogue
             .iter()
             .enumerate()
             .map(|(i, m)| (m.local_pmid(), i))
@@ -175,10 +159,10 @@ impl Store {
             );
         }
         sources_table.generation += 1;
-        let n = metrics.len();
+        let n = catalogue.len();
         let status = vec![SourceStatus::default(); sources.len()];
         let mut store = Store {
-            metrics,
+            catalogue,
             by_pmid,
             values: (0..n).map(|_| BTreeMap::new()).collect(),
             owned: HashMap::new(),
@@ -190,171 +174,29 @@ impl Store {
             fetches: 0,
             budgets: HashMap::new(),
             log_suppressed: 0,
-            dynamic: Dynamic::default(),
+            dynamic: Default::default(),
         };
         store.refresh_agent_metrics();
         store
     }
 
-    /// Loads the dynamic metrics an earlier run found, so their names exist from the start;
-    /// new ones will be appended to `path`. Returns lines for the log.
-    pub fn load_dynamic(&mut self, path: std::path::PathBuf) -> Vec<String> {
-        let mut log = Vec::new();
-        if let Ok(text) = std::fs::read_to_string(&path) {
-            for (n, line) in text.lines().enumerate() {
-                match parse_dynamic_line(line) {
-                    Some((cluster, item, desc)) => {
-                        let index = (cluster - catalogue::DYNAMIC_FIRST_CLUSTER) * 1024 + item;
-                        self.dynamic.next = self.dynamic.next.max(index + 1);
-                        self.add_metric(desc, cluster, item);
-                    }
-                    None => log.push(format!(
-                        "{}:{}: ignored malformed line",
-                        path.display(),
-                        n + 1
-                    )),
-                }
-            }
-        }
-        if !self.dynamic.by_name.is_empty() {
-            log.push(format!(
-                "{} metrics found by earlier runs loaded from {}",
-                self.dynamic.by_name.len(),
-                path.display()
-            ));
-        }
-        self.dynamic.file = Some(path);
-        self.set_dynamic_count();
-        log
+    /// How many metrics there are: the catalogue's, then those found at run time.
+    pub fn metric_count(&self) -> usize {
+        self.catalogue.len() + self.dynamic.len()
     }
 
-    /// Changes whenever dynamic metrics are added.
-    pub fn names_generation(&self) -> u64 {
-        self.dynamic.generation
-    }
-
-    fn add_metric(&mut self, d: DynamicMetric, cluster: u32, item: u32) -> usize {
-        let leak = |s: String| -> &'static str { Box::leak(s.into_boxed_str()) };
-        let indom = d
-            .indom_serial
-            .and_then(|s| catalogue::indoms().find(|i| i.serial == s));
-        let metric: &'static Metric = Box::leak(Box::new(Metric {
-            name: leak(d.name.clone()),
-            cluster,
-            item,
-            ty: d.ty,
-            sem: d.sem,
-            units: d.units,
-            indom,
-            oneline: leak(d.oneline),
-            help: leak(d.help),
-        }));
-        let idx = self.metrics.len();
-        self.metrics.push(metric);
-        self.values.push(BTreeMap::new());
-        self.by_pmid.insert(metric.local_pmid(), idx);
-        self.dynamic.by_name.insert(d.name, idx);
-        self.dynamic.generation += 1;
-        idx
-    }
-
-    /// Adds a metric name a source found, within the source's bounds; `new_now` counts the
-    /// names this sample added so far.
-    fn register_dynamic(
-        &mut self,
-        src: usize,
-        d: DynamicMetric,
-        new_now: &mut usize,
-        log: &mut Vec<String>,
-    ) {
-        if self.dynamic.by_name.contains_key(&d.name) {
-            return;
-        }
-        if let Some(limits) = self.sources.get(src).map(|s| s.limits) {
-            let st = &mut self.status[src];
-            let why = if *new_now >= limits.max_new_names_per_scrape {
-                Some(format!(
-                    "more than max_new_names_per_scrape = {} new names in one sample",
-                    limits.max_new_names_per_scrape
-                ))
-            } else if st.names_added >= limits.max_names {
-                Some(format!(
-                    "the source added max_names = {} names already",
-                    limits.max_names
-                ))
-            } else {
-                None
-            };
-            if let Some(why) = why {
-                st.refused_names += 1;
-                let name = self.sources[src].name.clone();
-                self.note(
-                    src,
-                    log,
-                    format!("source {name}: new metric names refused: {why}"),
-                );
-                return;
-            }
-        }
-        // Not under the root, an empty component, or a leaf that would also be a subtree.
-        let is_parent = |a: &str, b: &str| {
-            b.len() > a.len() && b.starts_with(a) && b.as_bytes()[a.len()] == b'.'
-        };
-        let valid = is_parent(catalogue::DYNAMIC_ROOT, &d.name)
-            && d.name.split('.').all(|p| !p.is_empty())
-            && !self
-                .metrics
-                .iter()
-                .any(|m| is_parent(&d.name, m.name) || is_parent(m.name, &d.name));
-        if !valid || self.dynamic.by_name.len() >= catalogue::DYNAMIC_MAX {
-            if let Some(st) = self.status.get_mut(src) {
-                st.refused_names += 1;
-            }
-            let shown: String = d.name.chars().take(100).collect();
-            self.note(
-                src,
-                log,
-                format!(
-                    "dynamic metric {shown} not added (invalid name, or more than {} names)",
-                    catalogue::DYNAMIC_MAX
-                ),
-            );
-            return;
-        }
-        *new_now += 1;
-        if let Some(st) = self.status.get_mut(src) {
-            st.names_added += 1;
-        }
-        let index = self.dynamic.next;
-        self.dynamic.next += 1;
-        let (cluster, item) = (
-            catalogue::DYNAMIC_FIRST_CLUSTER + index / 1024,
-            index % 1024,
-        );
-        let line = dynamic_line(cluster, item, &d);
-        self.add_metric(d, cluster, item);
-        if let Some(path) = &self.dynamic.file {
-            use std::io::Write;
-            let written = std::fs::OpenOptions::new()
-                .create(true)
-                .append(true)
-                .open(path)
-                .and_then(|mut f| f.write_all(line.as_bytes()));
-            if let Err(e) = written {
-                self.note(
-                    src,
-                    log,
-                    format!(
-                        "cannot remember dynamic metric names in {}: {e}",
-                        path.display()
-                    ),
-                );
-            }
+    /// The metric at `index` (indices only ever grow: names found at run time are appended).
+    pub fn metric(&self, index: usize) -> Option<MetricView<'_>> {
+        match self.catalogue.get(index) {
+            Some(m) => Some(MetricView::from(*m)),
+            None => self.dynamic.get(index - self.catalogue.len()),
         }
     }
 
-    pub fn metrics(&self) -> &[&'static Metric] {
-        &self.metrics
+    /// Every metric, in index order.
+    pub fn metrics(&self) -> impl Iterator<Item = MetricView<'_>> + '_ {
+        let catalogued = self.catalogue.iter().map(|m| MetricView::from(*m));
+        catalogued.chain(self.dynamic.iter())
     }
 
     pub fn index_of(&self, local_pmid: u32) -> Option<usize> {
@@ -455,7 +297,8 @@ impl Store {
         {
             table.generation += 1;
         }
-        for (i, m) in self.metrics.iter().enumerate() {
+        // Only catalogued metrics: dynamic ones are in clusters of their own.
+        for (i, m) in self.catalogue.iter().enumerate() {
             if m.cluster == cat::CLUSTER_SOURCES && m.indom.is_some() {
                 self.values[i].remove(&(index as u32));
             }
@@ -551,8 +394,7 @@ impl Store {
         }
         let mut values = snapshot.values;
         for (name, inst, value) in snapshot.dynamic_values {
-            if let Some(&idx) = self.dynamic.by_name.get(&name) {
-                let m = self.metrics[idx];
+            if let Some(m) = self.dynamic_index(&name).and_then(|i| self.metric(i)) {
                 values.push((MetricId::new(m.cluster, m.item), inst, value));
             }
         }
@@ -567,20 +409,25 @@ impl Store {
                 );
                 continue;
             };
-            let metric = self.metrics[idx];
+            let Some(metric) = self.metric(idx) else {
+                continue;
+            };
+            let singular = metric.indom.is_none();
             let Some(stored) = to_stored(metric.ty, value) else {
+                let metric = metric.name.to_string();
                 self.note(
                     src,
                     log,
-                    format!("source {name}: value of the wrong type for {}", metric.name),
+                    format!("source {name}: value of the wrong type for {metric}"),
                 );
                 continue;
             };
-            if (metric.indom.is_none()) != (inst == SINGULAR) {
+            if singular != (inst == SINGULAR) {
+                let metric = metric.name.to_string();
                 self.note(
                     src,
                     log,
-                    format!("source {name}: wrong instance {inst} for {}", metric.name),
+                    format!("source {name}: wrong instance {inst} for {metric}"),
                 );
                 continue;
             }
@@ -635,64 +482,6 @@ mod tests {
     }
 
     #[test]
-    fn dynamic_metrics_get_stable_pmids_and_are_remembered() {
-        let dir = std::env::temp_dir().join(format!("store-dyn-{}", std::process::id()));
-        let _ = std::fs::remove_file(&dir);
-        let desc = |n: &str| DynamicMetric {
-            name: catalogue::dynamic_name("vllm", n),
-            ty: Type::Double,
-            sem: catalogue::Semantics::Counter,
-            units: pcp::Units::COUNT,
-            indom_serial: Some(0),
-            oneline: "from vLLM".into(),
-            help: "a\tb".into(),
-        };
-        let mut s = store();
-        assert!(s.load_dynamic(dir.clone()).is_empty());
-        let snap = Snapshot {
-            dynamic_metrics: vec![desc("vllm:a_total"), desc("vllm:b")],
-            dynamic_values: vec![("llm.other.vllm.vllm.b".into(), 3, Value::F64(2.5))],
-            ..Default::default()
-        };
-        let before = s.names_generation();
-        assert!(s.apply(ok(snap.clone())).is_empty());
-        assert!(s.names_generation() > before);
-        let b = s
-            .metrics()
-            .iter()
-            .position(|m| m.name == "llm.other.vllm.vllm.b")
-            .unwrap();
-        assert!(matches!(s.value(b, 3), Some(Atom::F64(v)) if *v == 2.5));
-        assert_eq!(
-            (s.metrics()[b].cluster, s.metrics()[b].item),
-            (catalogue::DYNAMIC_FIRST_CLUSTER, 1)
-        );
-        let generation = s.names_generation();
-        s.apply(ok(snap));
-        assert_eq!(
-            s.names_generation(),
-            generation,
-            "known names are not added again"
-        );
-
-        // A restart: the names and PMIDs come back before any sample.
-        let mut again = store();
-        assert_eq!(again.load_dynamic(dir.clone()).len(), 1);
-        let b2 = again
-            .metrics()
-            .iter()
-            .position(|m| m.name == "llm.other.vllm.vllm.b")
-            .unwrap();
-        assert_eq!(
-            again.metrics()[b2].local_pmid(),
-            s.metrics()[b].local_pmid()
-        );
-        assert_eq!(again.metrics()[b2].sem, catalogue::Semantics::Counter);
-        assert!(again.value(b2, 3).is_none(), "no value before a sample");
-        let _ = std::fs::remove_file(&dir);
-    }
-
-    #[test]
     fn an_unchanged_instance_set_keeps_its_generation() {
         let mut s = store();
         let snap = |labels: &str| Snapshot {
@@ -744,46 +533,5 @@ mod tests {
         let log = s.apply(ok(snap));
         assert_eq!(log.len(), 2, "{log:?}");
         assert!(log[0].contains("wrong type for llm.agent.uptime"));
-    }
-
-    fn dyn_desc(n: usize) -> DynamicMetric {
-        DynamicMetric {
-            name: catalogue::dynamic_name("vllm", &format!("vllm:invented_{n}")),
-            ty: Type::Double,
-            sem: catalogue::Semantics::Instant,
-            units: pcp::Units::NONE,
-            indom_serial: Some(0),
-            oneline: "x".into(),
-            help: "x".into(),
-        }
-    }
-
-    #[test]
-    fn new_names_are_bounded_per_sample_and_per_source_and_refusals_counted() {
-        let info = vec![SourceInfo {
-            name: "inventive".into(),
-            interval: Duration::from_secs(1),
-            limits: crate::config::Limits {
-                max_new_names_per_scrape: 10,
-                max_names: 25,
-                ..Default::default()
-            },
-            run: 1,
-        }];
-        let mut s = Store::new(info, ConfigStatus::default());
-        let refused = idx(&s, "llm.agent.source.refused_names");
-        let mut n = 0;
-        for round in 0..5 {
-            let snap = Snapshot {
-                dynamic_metrics: (n..n + 40).map(dyn_desc).collect(),
-                ..Default::default()
-            };
-            n += 40;
-            s.apply(ok(snap));
-            let added = s.dynamic.by_name.len();
-            assert_eq!(added, (10 * (round + 1)).min(25), "round {round}");
-        }
-        // 5 samples of 40 new names: 25 admitted, 175 refused.
-        assert!(matches!(s.value(refused, 0), Some(Atom::U64(175))));
     }
 }
