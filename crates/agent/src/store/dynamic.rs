@@ -3,7 +3,8 @@
 //! restarts so that each keeps its PMID.
 //!
 //! The registry owns what it found (names and help text); the store lends them out as
-//! [`MetricView`]s, so nothing is leaked and dropping the store frees them.
+//! [`MetricView`]s, so nothing is leaked and dropping the store frees them. A name is added
+//! once: a source that reports it again, or the file read again, adds nothing.
 //!
 //! File format: one line per metric, nine tab-separated fields,
 //! `cluster item name type semantics units indom oneline help`, where `units` is PCP's
@@ -128,7 +129,8 @@ fn local_pmid(cluster: u32, item: u32) -> u32 {
 
 impl Store {
     /// Loads the dynamic metrics an earlier run found, so their names exist from the start;
-    /// new ones will be appended to `path`. Returns lines for the log.
+    /// new ones will be appended to `path`. Returns lines for the log. Names already known
+    /// (the same file read again) are not added a second time.
     pub fn load_dynamic(&mut self, path: PathBuf) -> Vec<String> {
         let mut log = Vec::new();
         if let Ok(text) = std::fs::read_to_string(&path) {
@@ -141,9 +143,22 @@ impl Store {
                     ));
                     continue;
                 };
-                let index = (cluster - catalogue::DYNAMIC_FIRST_CLUSTER) * 1024 + item;
-                self.dynamic.next = self.dynamic.next.max(index + 1);
-                self.add_metric(desc, cluster, item);
+                let by_name = self.dynamic.by_name.get(&desc.name);
+                let by_pmid = self.by_pmid.get(&local_pmid(cluster, item));
+                match (by_name, by_pmid) {
+                    (None, None) => {
+                        let index = (cluster - catalogue::DYNAMIC_FIRST_CLUSTER) * 1024 + item;
+                        self.dynamic.next = self.dynamic.next.max(index + 1);
+                        self.add_metric(desc, cluster, item);
+                    }
+                    // Known already, with this PMID: read before.
+                    (Some(a), Some(b)) if a == b => {}
+                    _ => log.push(format!(
+                        "{}:{}: ignored line: its name or PMID belongs to another metric",
+                        path.display(),
+                        n + 1
+                    )),
+                }
             }
         }
         if !self.dynamic.by_name.is_empty() {
@@ -438,5 +453,68 @@ mod tests {
         }
         // 5 samples of 40 new names: 25 admitted, 175 refused.
         assert!(matches!(s.value(refused, 0), Some(Atom::U64(175))));
+    }
+
+    /// What the registry owns grows with the distinct names only: names reported again by a
+    /// source, or the file read again, add no entry, no value table and no line to the file.
+    /// (That the memory goes when the store is dropped is Rust's ownership: the registry
+    /// holds its strings itself, nothing is leaked.)
+    #[test]
+    fn names_reported_or_loaded_again_take_no_more_memory() {
+        let path = std::env::temp_dir().join(format!("store-dyn-again-{}", std::process::id()));
+        let _ = std::fs::remove_file(&path);
+        let mut s = store();
+        s.load_dynamic(path.clone());
+        let catalogued = s.metric_count();
+        let snap = || Snapshot {
+            dynamic_metrics: (0..50).map(dyn_desc).collect(),
+            dynamic_values: vec![(dyn_desc(3).name, 0, Value::F64(1.0))],
+            ..Default::default()
+        };
+        for _ in 0..1000 {
+            s.apply(ok(snap()));
+        }
+        let lines = |p: &std::path::Path| std::fs::read_to_string(p).unwrap().lines().count();
+        let owned = |s: &Store| (s.dynamic.len(), s.dynamic.by_name.len(), s.values.len());
+        assert_eq!(owned(&s), (50, 50, catalogued + 50));
+        assert_eq!(lines(&path), 50);
+        let generation = s.names_generation();
+        for _ in 0..100 {
+            s.load_dynamic(path.clone());
+        }
+        assert_eq!(owned(&s), (50, 50, catalogued + 50));
+        assert_eq!(s.metric_count(), catalogued + 50);
+        assert_eq!(s.names_generation(), generation, "nothing was added");
+        assert_eq!(lines(&path), 50);
+        // A restart, many times over: each store holds the 50 names once.
+        for _ in 0..100 {
+            let mut again = store();
+            again.load_dynamic(path.clone());
+            again.apply(ok(snap()));
+            assert_eq!(owned(&again), (50, 50, catalogued + 50));
+        }
+        assert_eq!(lines(&path), 50);
+        let _ = std::fs::remove_file(&path);
+    }
+
+    /// A line whose name or PMID another line of the file already took is skipped (two
+    /// metrics with one PMID, or one name twice, would confuse pmcd).
+    #[test]
+    fn a_line_that_reuses_a_name_or_pmid_is_skipped() {
+        let path = std::env::temp_dir().join(format!("store-dyn-dup-{}", std::process::id()));
+        let line = |item: u32, name: &str| {
+            format!("3000\t{item}\tllm.other.x.{name}\tdouble\tinstant\t0x0\t-\to\th\n")
+        };
+        let text = [line(0, "a"), line(0, "b"), line(1, "a"), line(2, "c")].concat();
+        std::fs::write(&path, text).unwrap();
+        let mut s = store();
+        let log = s.load_dynamic(path.clone());
+        assert_eq!(log.len(), 3, "{log:?}");
+        assert!(log[0].ends_with(":2: ignored line: its name or PMID belongs to another metric"));
+        assert!(log[1].ends_with(":3: ignored line: its name or PMID belongs to another metric"));
+        assert_eq!(s.dynamic.len(), 2);
+        let a = s.metrics().find(|m| m.name == "llm.other.x.a").unwrap();
+        assert_eq!(a.item, 0);
+        let _ = std::fs::remove_file(&path);
     }
 }
