@@ -43,11 +43,15 @@ impl Agent for Answering {
     }
 
     fn metric_count(&self) -> usize {
-        self.store.metrics().len()
+        self.store.metric_count()
     }
 
     fn metric(&self, index: usize) -> MetricDesc<'_> {
-        let m = self.store.metrics()[index];
+        // The PMDA layer asks only for indices below `metric_count`.
+        let m = self
+            .store
+            .metric(index)
+            .expect("metric index below metric_count");
         MetricDesc {
             name: m.name,
             cluster: m.cluster,
