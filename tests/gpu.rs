@@ -11,7 +11,7 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 use util::{
     NvmlStub, Pmlogger, PmrepCsv, PrivatePmcd, TempDir, nvml_config, parse_pminfo_values, repo,
-    run, stdout,
+    run, stdout, stdout_stderr,
 };
 
 /// `pminfo -f` output of several metrics: metric -> [(instance or "-", value)].
@@ -498,6 +498,82 @@ fn unsupported_calls_lost_gpus_exiting_processes_and_xids() {
     // Initialised at start, and again at least once (each failed attempt initialises anew).
     let inits = p.log().matches("gpu: NVML initialised from").count();
     assert!(inits >= 2, "{inits} initialisations:\n{}", p.log());
+}
+
+/// The agent only reads NVML. The stub records every call of an NVML function that changes
+/// the state of a GPU or of the driver (setters, clears, resets, GPU discovery and removal, MIG
+/// instance creation, ...: the end of tests/nvml-stub/nvml_stub.c) in `control.writes`. Through
+/// what the other tests drive (every metric with GPM, an unsupported call, a lost GPU, an
+/// exiting process, XID events, NVML failing as a whole and initialised again) the agent makes
+/// no such call. A program calling two of them shows that the record works.
+#[test]
+fn the_agent_calls_no_nvml_function_that_changes_gpu_state() {
+    let stub = NvmlStub::build("gpu-read-only");
+    let writes = stub.dir.join("control.writes");
+    let p = PrivatePmcd::start("gpu-read-only", &stub.config());
+    wait_until("GPU values", &p, Duration::from_secs(10), || {
+        value(&p, "llm.gpu.prof.sm_active", "gpu0").is_some()
+    });
+    stub.control("unsupported 1 nvmlDeviceGetPowerUsage\n");
+    wait_until("power of gpu1 to go", &p, Duration::from_secs(10), || {
+        value(&p, "llm.gpu.power.usage", "gpu1").is_none()
+    });
+    stub.control("lost 1\n");
+    wait_until("gpu1 to go", &p, Duration::from_secs(10), || {
+        value(&p, "llm.gpu.name", "gpu1").is_none()
+    });
+    stub.control("hide_pid 4242\nxid 0 79\n");
+    wait_until(
+        "pid 4242 to go and the XID",
+        &p,
+        Duration::from_secs(10),
+        || {
+            value(&p, "llm.gpu.process.memory", "gpu0/pid4242").is_none()
+                && value(&p, "llm.gpu.xid.count", "gpu0").as_deref() == Some("1")
+        },
+    );
+    stub.control("count_error 9\n");
+    wait_until("the count error", &p, Duration::from_secs(10), || {
+        gpu_source_error(&p).contains("nvmlDeviceGetCount_v2 failed")
+    });
+    stub.control("");
+    wait_until(
+        "NVML to be initialised again",
+        &p,
+        Duration::from_secs(20),
+        || value(&p, "llm.gpu.prof.sm_active", "gpu0").is_some(),
+    );
+    assert!(
+        !writes.exists(),
+        "the agent changed GPU state: {}",
+        std::fs::read_to_string(&writes).unwrap_or_default()
+    );
+
+    // The record works: a program that calls two such functions through the stub.
+    let program = stub.dir.join("changes-state.c");
+    std::fs::write(
+        &program,
+        "int nvmlDeviceSetPersistenceMode(void *device, int mode);\n\
+         int nvmlDeviceResetGpuLockedClocks(void *device);\n\
+         int main(void)\n\
+         {\n\
+         \x20   return nvmlDeviceSetPersistenceMode(0, 1) == 4 && nvmlDeviceResetGpuLockedClocks(0) == 4 ? 0 : 1;\n\
+         }\n",
+    )
+    .unwrap();
+    let exe = stub.dir.join("changes-state");
+    let out = run(Command::new("cc")
+        .arg(&program)
+        .arg(&stub.lib)
+        .arg("-o")
+        .arg(&exe));
+    assert!(out.status.success(), "cc: {}", stdout_stderr(&out));
+    let out = run(Command::new(&exe).env("LD_LIBRARY_PATH", stub.dir.path()));
+    assert!(out.status.success(), "{}", stdout_stderr(&out));
+    assert_eq!(
+        std::fs::read_to_string(&writes).unwrap(),
+        "nvmlDeviceSetPersistenceMode\nnvmlDeviceResetGpuLockedClocks\n"
+    );
 }
 
 /// In-process: a source whose NVML keeps failing as a whole initialises it again at each
