@@ -1,21 +1,12 @@
 //! `pcp llm run` / `pcp llm mark` and the agent's llm.bench.* values, through a private pmcd
-//! (tests/common): what the wrapper records is what pminfo shows.
+//! (tests/util): what the wrapper records is what pminfo shows.
 
-mod common;
+mod util;
 
-use common::{PrivatePmcd, TempDir};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::Duration;
-
-fn pcp_llm() -> PathBuf {
-    PathBuf::from(env!("CARGO_BIN_EXE_pcp-llm"))
-}
-
-fn me() -> String {
-    let o = Command::new("id").arg("-un").output().unwrap();
-    String::from_utf8_lossy(&o.stdout).trim().to_string()
-}
+use util::{PCP_LLM, PrivatePmcd, TempDir, fixture, user_name};
 
 fn agent(tag: &str, spool: &Path) -> PrivatePmcd {
     PrivatePmcd::start(
@@ -55,10 +46,10 @@ printf '%s\\n' '{{\"ev\":\"progress\",\"t\":1,\"index\":1,\"count\":2,\"strategy
 \"strategy_target\":2,\"status\":\"active\",\"successful\":5,\"errored\":1,\"in_flight\":2,\
 \"requests_per_s\":1.5,\"total_tokens_per_s\":300.25,\"ttft_ms\":50.5}}' >> \"$PCP_LLM_RUN\"; \
 while [ ! -e '{go}' ]; do sleep 0.1; done; exit 3",
-        mark = pcp_llm().display(),
+        mark = PCP_LLM,
         go = go.display()
     );
-    let child = Command::new(pcp_llm())
+    let child = Command::new(PCP_LLM)
         .args(["run", "--spool"])
         .arg(&spool)
         .args([
@@ -68,7 +59,7 @@ while [ ! -e '{go}' ]; do sleep 0.1; done; exit 3",
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    let inst = format!("{}/t1", me());
+    let inst = format!("{}/t1", user_name());
     wait_for(&p, "llm.bench.run.state", &inst, "running");
     wait_for(&p, "llm.bench.run.mark", &inst, "phase c=2");
     wait_for(&p, "llm.bench.benchmark.status", &inst, "active");
@@ -116,7 +107,7 @@ while [ ! -e '{go}' ]; do sleep 0.1; done; exit 3",
     let labels = p.pminfo(&["-l", "llm.bench.run.state"]);
     for want in [
         "\"node\":\"ci\"",
-        &format!("\"user\":\"{}\"", me()),
+        &format!("\"user\":\"{}\"", user_name()),
         "\"tool\":\"sh\"",
     ] {
         assert!(labels.contains(want), "no {want} in:\n{labels}");
@@ -146,7 +137,7 @@ fn killed_commands_and_a_terminated_wrapper_leave_failed_runs() {
     let spool = dir.path().join("spool");
     let p = agent("bench-kill", &spool);
     let run = |id: &str, cmd: &[&str]| {
-        Command::new(pcp_llm())
+        Command::new(PCP_LLM)
             .args(["run", "--spool"])
             .arg(&spool)
             .args(["--id", id, "--"])
@@ -158,7 +149,7 @@ fn killed_commands_and_a_terminated_wrapper_leave_failed_runs() {
     assert_eq!(run("ok", &["true"]), Some(0));
     assert_eq!(run("killed", &["sh", "-c", "kill -KILL $$"]), Some(137));
     assert_eq!(run("missing", &["/nonexistent/command"]), Some(127));
-    let user = me();
+    let user = user_name();
     wait_for(&p, "llm.bench.run.state", &format!("{user}/ok"), "finished");
     wait_for(
         &p,
@@ -178,7 +169,7 @@ fn killed_commands_and_a_terminated_wrapper_leave_failed_runs() {
     );
 
     // SIGTERM to the wrapper reaches the command, and the run ends as killed by it.
-    let mut wrapper = Command::new(pcp_llm())
+    let mut wrapper = Command::new(PCP_LLM)
         .args(["run", "--spool"])
         .arg(&spool)
         .args(["--id", "term", "--", "sleep", "60"])
@@ -202,7 +193,7 @@ fn killed_commands_and_a_terminated_wrapper_leave_failed_runs() {
 
 #[test]
 fn mark_outside_a_run_says_why() {
-    let out = Command::new(pcp_llm())
+    let out = Command::new(PCP_LLM)
         .args(["mark", "x"])
         .env_remove("PCP_LLM_RUN")
         .output()
@@ -219,8 +210,8 @@ fn the_guidellm_hook_writes_second_lines_and_the_agent_follows() {
     let dir = TempDir::new("bench-hook");
     let spool = dir.path().join("spool");
     let p = agent("bench-hook", &spool);
-    let standin = common::repo().join("tests/fixtures/guidellm-standin");
-    let child = Command::new(pcp_llm())
+    let standin = fixture("guidellm-standin");
+    let child = Command::new(PCP_LLM)
         .args(["run", "--spool"])
         .arg(&spool)
         .args(["--id", "hook", "--label", "scenario=standin", "--"])
@@ -230,7 +221,7 @@ fn the_guidellm_hook_writes_second_lines_and_the_agent_follows() {
         .stdout(Stdio::piped())
         .spawn()
         .unwrap();
-    let inst = format!("{}/hook", me());
+    let inst = format!("{}/hook", user_name());
     // While the second benchmark is active: its values, 1-second fresh.
     let mut seen = None;
     let ok = p.wait(20, |p| {
@@ -320,7 +311,7 @@ fn the_guidellm_hook_writes_second_lines_and_the_agent_follows() {
     assert!(lines.len() >= 10, "{text}");
 
     // A failing GuideLLM: its status passes through and the run is failed.
-    let status = Command::new(pcp_llm())
+    let status = Command::new(PCP_LLM)
         .args(["run", "--spool"])
         .arg(&spool)
         .args(["--id", "hookfail", "--"])
@@ -331,7 +322,7 @@ fn the_guidellm_hook_writes_second_lines_and_the_agent_follows() {
         .status()
         .unwrap();
     assert_eq!(status.code(), Some(3));
-    let inst = format!("{}/hookfail", me());
+    let inst = format!("{}/hookfail", user_name());
     wait_for(&p, "llm.bench.run.state", &inst, "failed");
     assert_eq!(
         p.value("llm.bench.run.exit_status", &inst).as_deref(),

@@ -5,25 +5,15 @@
 //! no value while a run runs (by definition): they must have one after it ended.
 //! Takes about 40 s.
 
-mod common;
+mod util;
 
-use common::{Options, PrivatePmcd, repo};
 use std::collections::BTreeMap;
 use std::process::{Command, Stdio};
 use std::time::Duration;
-
-fn seconds_of_day(ts: &str) -> Option<f64> {
-    let mut it = ts.split(':');
-    let h: f64 = it.next()?.parse().ok()?;
-    let m: f64 = it.next()?.parse().ok()?;
-    let s: f64 = it.next()?.parse().ok()?;
-    Some(h * 3600.0 + m * 60.0 + s)
-}
-
-fn now_of_day() -> f64 {
-    let out = Command::new("date").arg("+%H:%M:%S.%N").output().unwrap();
-    seconds_of_day(String::from_utf8_lossy(&out.stdout).trim()).unwrap()
-}
+use util::{
+    Options, PCP_LLM, Pmlogger, PrivatePmcd, TempDir, fixture, now_of_day, repo, seconds_of_day,
+    user_name,
+};
 
 /// pmdumplog output -> per llm.bench metric, the times of the records where `inst` (or the
 /// singular value, for inst "") has a value.
@@ -68,7 +58,7 @@ fn sample_times(dump: &str, inst: &str) -> BTreeMap<String, Vec<f64>> {
 
 #[test]
 fn a_benchmark_step_has_a_sample_of_every_llm_bench_metric_each_second() {
-    let spool_parent = common::TempDir::new("bench-archive-spool");
+    let spool_parent = TempDir::new("bench-archive-spool");
     let spool = spool_parent.path().join("spool");
     let options = Options {
         with_linux: true,
@@ -83,44 +73,33 @@ fn a_benchmark_step_has_a_sample_of_every_llm_bench_metric_each_second() {
         options,
     );
     let arch = pmcd.dir.path().join("bench");
-    let mut logger = Command::new("/usr/lib/pcp/bin/pmlogger")
-        .arg("-h")
-        .arg(pmcd.host())
-        .arg("-c")
-        .arg(repo().join("deploy/pmlogger/benchmark.config"))
-        .arg("-l")
-        .arg(pmcd.dir.path().join("pmlogger.log"))
-        .arg(&arch)
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("start pmlogger");
+    let mut logger = Pmlogger::new(
+        &pmcd.host(),
+        repo().join("deploy/pmlogger/benchmark.config"),
+        &arch,
+    )
+    .spawn();
     std::thread::sleep(Duration::from_secs(3));
     let started = now_of_day();
-    let status = Command::new(env!("CARGO_BIN_EXE_pcp-llm"))
+    let status = Command::new(PCP_LLM)
         .args(["run", "--spool"])
         .arg(&spool)
         .args(["--id", "step", "--"])
         .args(["python3", "-m", "guidellm", "run", "--streams", "8"])
         .args(["--seconds", "30"])
-        .env("PYTHONPATH", repo().join("tests/fixtures/guidellm-standin"))
+        .env("PYTHONPATH", fixture("guidellm-standin"))
         .stdout(Stdio::null())
         .status()
         .unwrap();
     let ended = now_of_day();
     assert_eq!(status.code(), Some(0));
     std::thread::sleep(Duration::from_secs(3));
-    let _ = Command::new("kill")
-        .args(["-TERM", &logger.id().to_string()])
-        .status();
-    let _ = logger.wait();
-    let plog = std::fs::read_to_string(pmcd.dir.path().join("pmlogger.log")).unwrap_or_default();
+    logger.stop();
+    let plog = logger.log();
     let dump = Command::new("pmdumplog").arg(&arch).output().unwrap();
     let dump = String::from_utf8_lossy(&dump.stdout).into_owned();
 
-    let user = String::from_utf8_lossy(&Command::new("id").arg("-un").output().unwrap().stdout)
-        .trim()
-        .to_string();
+    let user = user_name();
     let per_run = sample_times(&dump, &format!("{user}/step"));
     let singular = sample_times(&dump, "");
     let names: Vec<String> = pmcd

@@ -3,11 +3,11 @@
 //! from the shared captures), replayed into followed files at their recorded pacing compressed
 //! 20 times, with llm.bench.* checked at every status change against the line itself.
 
-mod common;
+mod util;
 
-use common::{PrivatePmcd, TempDir, repo};
 use std::io::Write;
 use std::time::Duration;
+use util::{PrivatePmcd, TempDir, guidellm};
 
 /// What one capture line says, read by the test on its own (not by the agent's parser).
 #[derive(Debug)]
@@ -61,7 +61,7 @@ fn guidellm_logs_replayed_give_the_values_of_each_line() {
             p.log()
         );
     }
-    let fixtures = repo().join("tests/fixtures/guidellm/progress-0.8.1");
+    let fixtures = guidellm("progress-0.8.1");
     let json_lines: Vec<String> = std::fs::read_to_string(fixtures.join("guidellm-log.jsonl"))
         .unwrap()
         .lines()

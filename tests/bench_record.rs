@@ -4,23 +4,10 @@
 //! archive DIR/RUN_ID must hold llm.bench.*, llm.agent.*, kernel and guidellm.* metrics, with
 //! the imported benchmarks inside the window pmlogger recorded the run in.
 
-mod common;
+mod util;
 
-use common::{Options, PrivatePmcd, TempDir, repo};
 use std::process::{Command, Stdio};
-
-fn tool(cmd: &str, args: &[&str]) -> String {
-    let out = Command::new(cmd)
-        .args(args)
-        .env("PCP_PYTHON_PROG", "/usr/bin/python3")
-        .output()
-        .unwrap_or_else(|e| panic!("{cmd}: {e}"));
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    )
-}
+use util::{Options, PCP_LLM, PrivatePmcd, TempDir, fixture, guidellm, repo, tool_output};
 
 #[test]
 fn record_merges_pmlogger_and_the_guidellm_result_into_one_archive() {
@@ -39,7 +26,7 @@ fn record_merges_pmlogger_and_the_guidellm_result_into_one_archive() {
     );
     let rec = work.path().join("rec");
     let result = work.path().join("benchmarks.json");
-    let out = Command::new(env!("CARGO_BIN_EXE_pcp-llm"))
+    let out = Command::new(PCP_LLM)
         .args(["run", "--spool"])
         .arg(&spool)
         .args(["--id", "r1", "--record"])
@@ -50,8 +37,8 @@ fn record_merges_pmlogger_and_the_guidellm_result_into_one_archive() {
         .args(["--seconds", "3", "--output"])
         .arg(format!("kind=json,path={}", result.display()))
         .arg("--result-from")
-        .arg(repo().join("tests/fixtures/guidellm/v0.4-handmade.json"))
-        .env("PYTHONPATH", repo().join("tests/fixtures/guidellm-standin"))
+        .arg(guidellm("v0.4-handmade.json"))
+        .env("PYTHONPATH", fixture("guidellm-standin"))
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .output()
@@ -61,7 +48,7 @@ fn record_merges_pmlogger_and_the_guidellm_result_into_one_archive() {
     assert!(stderr.contains("archive "), "{stderr}");
     let merged = rec.join("r1");
     let merged = merged.to_str().unwrap();
-    let names = tool("pminfo", &["-a", merged]);
+    let names = tool_output("pminfo", &["-a", merged]);
     for want in [
         "llm.bench.run.state",
         "llm.bench.requests.successful",
@@ -78,7 +65,7 @@ fn record_merges_pmlogger_and_the_guidellm_result_into_one_archive() {
     // The imported benchmarks lie inside the window pmlogger recorded: every record with a
     // guidellm.run_id value falls between the first and the last llm.bench.run.state sample.
     let window = |metric: &str| -> Vec<String> {
-        tool("pmdumplog", &["-z", merged, metric])
+        tool_output("pmdumplog", &["-z", merged, metric])
             .lines()
             .filter(|l| !l.starts_with(' ') && l.contains(':') && l.contains('.'))
             .filter_map(|l| l.split_whitespace().next().map(String::from))
@@ -97,7 +84,7 @@ fn record_merges_pmlogger_and_the_guidellm_result_into_one_archive() {
         );
     }
     // The run itself, as the merged archive replays it.
-    let states = tool("pmdumplog", &["-z", merged, "llm.bench.run.state"]);
+    let states = tool_output("pmdumplog", &["-z", merged, "llm.bench.run.state"]);
     assert!(states.contains("\"running\""), "{states}");
     assert!(states.contains("\"finished\""), "{states}");
 }

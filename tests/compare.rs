@@ -2,13 +2,12 @@
 //! independent walk of the JSON files (serde_json::Value, not the command's reader or model),
 //! matching (by strategy, sweeps by position, unmatched steps listed) and bad input.
 
-mod support;
+mod util;
 
 use serde_json::Value;
-use std::process::{Command, Output};
-use support::{TempDir, fixture, text};
+use std::process::Command;
+use util::{PCP_LLM, TempDir, guidellm_arg, guidellm_json, repo, run_pcp_llm, text};
 
-const BIN: &str = env!("CARGO_BIN_EXE_pcp-llm");
 const V053: &str = "v0.5.3-prefix-concurrent-2-4.json";
 const V053Z: &str = "v0.5.3-prefix-concurrent-2-4.json.zst";
 const V081: &str = "v0.8.1-prefix-multiturn-concurrent-2-4.json";
@@ -32,17 +31,9 @@ const QUANTITIES: [(&str, &str, usize); 9] = [
     ("incomplete", "", 0),
 ];
 
-fn run(args: &[&str]) -> Output {
-    Command::new(BIN).args(args).output().expect("run pcp-llm")
-}
-
-fn fx(name: &str) -> String {
-    fixture(name).to_string_lossy().into_owned()
-}
-
 /// One benchmark of a result file, walked independently: (strategy, values per quantity).
 fn walk(file: &str) -> Vec<(String, Vec<Option<f64>>)> {
-    let doc: Value = serde_json::from_slice(&std::fs::read(fixture(file)).unwrap()).unwrap();
+    let doc: Value = guidellm_json(file);
     let mut out = Vec::new();
     for b in doc["benchmarks"].as_array().unwrap() {
         let strategy = if b.get("config").is_some() {
@@ -105,7 +96,7 @@ fn pct(b: f64, o: f64) -> Option<f64> {
 fn json_report(args: &[&str]) -> (Value, String) {
     let mut a = vec!["compare", "--format", "json"];
     a.extend_from_slice(args);
-    let o = run(&a);
+    let o = run_pcp_llm(&a);
     assert!(o.status.success(), "failed: {}", text(&o.stderr));
     (serde_json::from_slice(&o.stdout).unwrap(), text(&o.stderr))
 }
@@ -113,7 +104,14 @@ fn json_report(args: &[&str]) -> (Value, String) {
 #[test]
 fn json_numbers_match_an_independent_walk_of_the_files() {
     let (base, other) = (walk(V081), walk(V053));
-    let (doc, _) = json_report(&["-n", "new", "-n", "old", &fx(V081), &fx(V053)]);
+    let (doc, _) = json_report(&[
+        "-n",
+        "new",
+        "-n",
+        "old",
+        &guidellm_arg(V081),
+        &guidellm_arg(V053),
+    ]);
     assert_eq!(doc["inputs"][0]["name"], "new");
     assert_eq!(doc["inputs"][1]["name"], "old");
     assert_eq!(doc["inputs"][1]["guidellm_version"], "0.5.3");
@@ -159,7 +157,7 @@ fn json_numbers_match_an_independent_walk_of_the_files() {
     }
     // 0.8.1 has confidence intervals (not for every percentile): inside_ci is decided from
     // the baseline's bounds, and is null where the baseline has none
-    let doc_file: Value = serde_json::from_slice(&std::fs::read(fixture(V081)).unwrap()).unwrap();
+    let doc_file: Value = guidellm_json(V081);
     let benches = doc_file["benchmarks"].as_array().unwrap();
     assert_eq!(benches.len(), steps.len());
     let (mut with, mut without) = (0, 0);
@@ -207,7 +205,7 @@ fn text_block(report: &str, title: &str) -> Vec<Vec<String>> {
 #[test]
 fn text_tables_show_the_same_numbers_rounded() {
     let (base, other) = (walk(V053), walk(V081));
-    let o = run(&["compare", &fx(V053), &fx(V081)]);
+    let o = run_pcp_llm(&["compare", &guidellm_arg(V053), &guidellm_arg(V081)]);
     assert!(o.status.success(), "{}", text(&o.stderr));
     let report = text(&o.stdout);
     let titles = [
@@ -265,7 +263,7 @@ fn text_tables_show_the_same_numbers_rounded() {
 
 #[test]
 fn compressed_and_plain_copies_compare_equal() {
-    let (doc, _) = json_report(&[&fx(V053), &fx(V053Z)]);
+    let (doc, _) = json_report(&[&guidellm_arg(V053), &guidellm_arg(V053Z)]);
     for s in doc["steps"].as_array().unwrap() {
         for (id, _, _) in QUANTITIES {
             let d = &s["others"][0]["difference"][id];
@@ -279,7 +277,7 @@ fn compressed_and_plain_copies_compare_equal() {
 #[test]
 fn unmatched_steps_are_listed_not_dropped() {
     // 0.3: concurrent@2 and constant@5.00; 0.5.3: concurrent@2 and concurrent@4
-    let (doc, _) = json_report(&[&fx(V03), &fx(V053)]);
+    let (doc, _) = json_report(&[&guidellm_arg(V03), &guidellm_arg(V053)]);
     let steps = doc["steps"].as_array().unwrap();
     assert_eq!(steps.len(), 1);
     assert_eq!(steps[0]["strategy"], "concurrent@2");
@@ -299,7 +297,7 @@ fn unmatched_steps_are_listed_not_dropped() {
         un,
         [(0, "constant@5.00".to_string()), (1, "concurrent@4".into())]
     );
-    let o = run(&["compare", &fx(V03), &fx(V053)]);
+    let o = run_pcp_llm(&["compare", &guidellm_arg(V03), &guidellm_arg(V053)]);
     let report = text(&o.stdout);
     assert!(
         report.contains("unmatched: v0.3-handmade: constant@5.00"),
@@ -311,13 +309,13 @@ fn unmatched_steps_are_listed_not_dropped() {
 #[test]
 fn sweep_rates_that_differ_are_matched_by_position_with_a_warning() {
     let dir = TempDir::new("compare-sweep");
-    let mut doc: Value = serde_json::from_slice(&std::fs::read(fixture(V03)).unwrap()).unwrap();
+    let mut doc: Value = guidellm_json(V03);
     let b = &mut doc["benchmarks"][1]["args"]["strategy"];
     assert_eq!(b["type_"], "constant");
     b["rate"] = Value::from(6.25);
-    let moved = dir.path("moved.json");
+    let moved = dir.join("moved.json");
     std::fs::write(&moved, serde_json::to_vec(&doc).unwrap()).unwrap();
-    let (rep, stderr) = json_report(&[&fx(V03), moved.to_str().unwrap()]);
+    let (rep, stderr) = json_report(&[&guidellm_arg(V03), moved.to_str().unwrap()]);
     let steps = rep["steps"].as_array().unwrap();
     let c = steps
         .iter()
@@ -331,7 +329,11 @@ fn sweep_rates_that_differ_are_matched_by_position_with_a_warning() {
 
 #[test]
 fn three_inputs_give_one_column_group_per_other() {
-    let (doc, _) = json_report(&[&fx(V053), &fx(V081), &fx(V053Z)]);
+    let (doc, _) = json_report(&[
+        &guidellm_arg(V053),
+        &guidellm_arg(V081),
+        &guidellm_arg(V053Z),
+    ]);
     for s in doc["steps"].as_array().unwrap() {
         assert_eq!(s["others"].as_array().unwrap().len(), 2);
         assert_eq!(s["others"][0]["input"], 1);
@@ -344,7 +346,7 @@ fn three_inputs_give_one_column_group_per_other() {
 fn fails(args: &[&str], needle: &str) -> String {
     let mut a = vec!["compare"];
     a.extend_from_slice(args);
-    let o = run(&a);
+    let o = run_pcp_llm(&a);
     let err = text(&o.stderr);
     assert_eq!(o.status.code(), Some(1), "{err}");
     assert!(o.stdout.is_empty(), "wrote: {}", text(&o.stdout));
@@ -357,32 +359,41 @@ fn fails(args: &[&str], needle: &str) -> String {
 #[test]
 fn bad_input_is_one_line_and_exit_status_1() {
     let dir = TempDir::new("compare-bad");
-    let junk = dir.path("notes.txt");
+    let junk = dir.join("notes.txt");
     std::fs::write(&junk, "this is not a result file\n").unwrap();
     let junk = junk.to_string_lossy().into_owned();
-    fails(&[&fx(V053), &junk], &junk);
-    let empty = dir.path("empty.json");
+    fails(&[&guidellm_arg(V053), &junk], &junk);
+    let empty = dir.join("empty.json");
     std::fs::write(&empty, "").unwrap();
-    fails(&[&empty.to_string_lossy(), &fx(V053)], "empty file");
-    let nobench = dir.path("nobench.json");
+    fails(
+        &[&empty.to_string_lossy(), &guidellm_arg(V053)],
+        "empty file",
+    );
+    let nobench = dir.join("nobench.json");
     std::fs::write(
         &nobench,
         r#"{"metadata": {"version": 2}, "benchmarks": []}"#,
     )
     .unwrap();
     fails(
-        &[&fx(V053), &nobench.to_string_lossy()],
+        &[&guidellm_arg(V053), &nobench.to_string_lossy()],
         "empty benchmark list",
     );
-    fails(&[&fx(V053), "/nonexistent/b.json"], "/nonexistent/b.json");
+    fails(
+        &[&guidellm_arg(V053), "/nonexistent/b.json"],
+        "/nonexistent/b.json",
+    );
     // 0.4: synchronous and throughput@512; 0.5.3: concurrent@2 and @4
-    let e = fails(&[&fx(V053), &fx(V04)], "nothing in common");
+    let e = fails(
+        &[&guidellm_arg(V053), &guidellm_arg(V04)],
+        "nothing in common",
+    );
     assert!(
         e.contains("synchronous") && e.contains("concurrent@4"),
         "{e}"
     );
     fails(
-        &["--format", "json", &fx(V053), &fx(V04)],
+        &["--format", "json", &guidellm_arg(V053), &guidellm_arg(V04)],
         "nothing in common",
     );
 }
@@ -397,20 +408,19 @@ fn usage_errors_and_other_commands() {
         vec!["frobnicate"],
         vec![],
     ] {
-        let o = run(&args);
+        let o = run_pcp_llm(&args);
         assert_eq!(o.status.code(), Some(2), "{args:?}");
         assert!(o.stdout.is_empty());
         assert!(text(&o.stderr).contains("Usage: pcp llm"), "{args:?}");
     }
-    let o = run(&["compare", "--help"]);
+    let o = run_pcp_llm(&["compare", "--help"]);
     assert!(o.status.success());
     assert!(text(&o.stdout).contains("BASELINE OTHER"));
 }
 
 /// The JSON layout documented in man/pcp-llm.1: (path, allowed types).
 fn documented_schema() -> Vec<(String, Vec<String>)> {
-    let man =
-        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/man/pcp-llm.1")).unwrap();
+    let man = std::fs::read_to_string(repo().join("man/pcp-llm.1")).unwrap();
     let body = man
         .split_once("JSON-SCHEMA-BEGIN")
         .unwrap()
@@ -509,16 +519,16 @@ fn json_output_follows_the_schema_in_the_man_page() {
     let schema = documented_schema();
     let dir = TempDir::new("compare-schema");
     // a sweep moved, for a position match and a warning; a missing step, for a null OTHER
-    let mut doc: Value = serde_json::from_slice(&std::fs::read(fixture(V03)).unwrap()).unwrap();
+    let mut doc: Value = guidellm_json(V03);
     doc["benchmarks"][1]["args"]["strategy"]["rate"] = Value::from(7.5);
-    let moved = dir.path("moved.json");
+    let moved = dir.join("moved.json");
     std::fs::write(&moved, serde_json::to_vec(&doc).unwrap()).unwrap();
     let moved = moved.to_string_lossy().into_owned();
     let mut seen = std::collections::BTreeSet::new();
     for args in [
-        vec![fx(V081), fx(V053)],
-        vec![fx(V03), fx(V053), moved.clone()],
-        vec![fx(V053), fx(V03)],
+        vec![guidellm_arg(V081), guidellm_arg(V053)],
+        vec![guidellm_arg(V03), guidellm_arg(V053), moved.clone()],
+        vec![guidellm_arg(V053), guidellm_arg(V03)],
     ] {
         let a: Vec<&str> = args.iter().map(String::as_str).collect();
         let (doc, _) = json_report(&a);
@@ -579,9 +589,15 @@ fn md_table(report: &str, title: &str) -> Vec<Vec<String>> {
 
 #[test]
 fn markdown_has_the_text_tables() {
-    let args = ["compare", &fx(V053), &fx(V081)];
-    let t = text(&run(&args).stdout);
-    let o = run(&["compare", "--format", "markdown", &fx(V053), &fx(V081)]);
+    let args = ["compare", &guidellm_arg(V053), &guidellm_arg(V081)];
+    let t = text(&run_pcp_llm(&args).stdout);
+    let o = run_pcp_llm(&[
+        "compare",
+        "--format",
+        "markdown",
+        &guidellm_arg(V053),
+        &guidellm_arg(V081),
+    ]);
     assert!(o.status.success());
     let md = text(&o.stdout);
     for title in ["TTFT p95 (ms)", "Incomplete requests"] {
@@ -600,7 +616,13 @@ fn markdown_has_the_text_tables() {
 #[test]
 fn csv_has_every_number_at_full_precision() {
     let (base, other) = (walk(V053), walk(V081));
-    let o = run(&["compare", "-F", "csv", &fx(V053), &fx(V081)]);
+    let o = run_pcp_llm(&[
+        "compare",
+        "-F",
+        "csv",
+        &guidellm_arg(V053),
+        &guidellm_arg(V081),
+    ]);
     assert!(o.status.success());
     let csv = text(&o.stdout);
     let mut lines = csv.lines();
@@ -658,13 +680,21 @@ fn html_table_rows(html: &str) -> Vec<Vec<String>> {
 #[test]
 fn html_page_has_a_chart_and_the_table_per_quantity() {
     let dir = TempDir::new("compare-html");
-    let page = dir.path("report.html");
+    let page = dir.join("report.html");
     let page_s = page.to_string_lossy().into_owned();
-    let args = ["compare", "-n", "old", "-n", "new", &fx(V053), &fx(V081)];
-    let text_report = text(&run(&args).stdout);
+    let args = [
+        "compare",
+        "-n",
+        "old",
+        "-n",
+        "new",
+        &guidellm_arg(V053),
+        &guidellm_arg(V081),
+    ];
+    let text_report = text(&run_pcp_llm(&args).stdout);
     let mut with_html = args.to_vec();
     with_html.extend(["--html", &page_s]);
-    let o = run(&with_html);
+    let o = run_pcp_llm(&with_html);
     assert!(o.status.success(), "{}", text(&o.stderr));
     assert_eq!(text(&o.stdout), text_report, "stdout changed by --html");
     let html = std::fs::read_to_string(&page).unwrap();
@@ -724,11 +754,11 @@ fn html_page_has_a_chart_and_the_table_per_quantity() {
     }
 
     // a page that cannot be written: one line, exit 1, no report
-    let bad = dir.path("no/such/dir/report.html");
+    let bad = dir.join("no/such/dir/report.html");
     let mut a = args.to_vec();
     let bad_s = bad.to_string_lossy().into_owned();
     a.extend(["--html", &bad_s]);
-    let o = run(&a);
+    let o = run_pcp_llm(&a);
     assert_eq!(o.status.code(), Some(1));
     assert!(o.stdout.is_empty());
     let err = text(&o.stderr);
@@ -740,7 +770,7 @@ fn html_page_has_a_chart_and_the_table_per_quantity() {
 fn help_into_a_closed_pipe_is_not_an_error() {
     use std::process::Stdio;
     for args in [vec!["--help"], vec!["compare", "--help"]] {
-        let mut child = Command::new(BIN)
+        let mut child = Command::new(PCP_LLM)
             .args(&args)
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())

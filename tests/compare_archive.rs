@@ -1,36 +1,22 @@
 //! `pcp-llm compare` on archives written by guidellm2pcp: the same numbers as from the
 //! result files they were imported from; an archive without GuideLLM metrics is refused.
 
-mod support;
+mod util;
 
 use serde_json::Value;
-use std::process::{Command, Output};
-use support::{TempDir, fixture, run_importer, text};
+use std::process::Command;
+use util::{
+    TempDir, guidellm, guidellm_arg, guidellm_json, import, run_importer, run_pcp_llm, text, tool,
+};
 
-const BIN: &str = env!("CARGO_BIN_EXE_pcp-llm");
 const V053: &str = "v0.5.3-prefix-concurrent-2-4.json";
 const V081: &str = "v0.8.1-prefix-multiturn-concurrent-2-4.json";
 const V03: &str = "v0.3-handmade.json";
 
-fn run(args: &[&str]) -> Output {
-    Command::new(BIN).args(args).output().expect("run pcp-llm")
-}
-
-fn fx(name: &str) -> String {
-    fixture(name).to_string_lossy().into_owned()
-}
-
-fn import(dir: &TempDir, file: &str, base: &str) -> String {
-    let out = dir.path(base).to_string_lossy().into_owned();
-    let o = run_importer(&["-q", &fx(file), "-o", &out]);
-    assert!(o.status.success(), "import: {}", text(&o.stderr));
-    out
-}
-
 fn json(args: &[&str]) -> Value {
     let mut a = vec!["compare", "-F", "json"];
     a.extend_from_slice(args);
-    let o = run(&a);
+    let o = run_pcp_llm(&a);
     assert!(o.status.success(), "{}", text(&o.stderr));
     serde_json::from_slice(&o.stdout).unwrap()
 }
@@ -49,14 +35,26 @@ fn numbers(mut doc: Value) -> Value {
 #[test]
 fn archives_give_the_same_numbers_as_their_result_files() {
     let dir = TempDir::new("compare-archives");
-    let a = import(&dir, V081, "new");
-    let b = import(&dir, V053, "old");
-    let from_files = json(&["-n", "new", "-n", "old", &fx(V081), &fx(V053)]);
+    let a = import(&dir, "new", &[&guidellm(V081)], &["-q"]);
+    let b = import(&dir, "old", &[&guidellm(V053)], &["-q"]);
+    let from_files = json(&[
+        "-n",
+        "new",
+        "-n",
+        "old",
+        &guidellm_arg(V081),
+        &guidellm_arg(V053),
+    ]);
     // base name, .meta and volume names all work; a mixture of file and archive too
     for args in [
         vec![a.clone(), b.clone()],
         vec![format!("{a}.meta"), format!("{b}.0")],
-        vec!["-n".into(), "new".into(), fx(V081), format!("{b}.index")],
+        vec![
+            "-n".into(),
+            "new".into(),
+            guidellm_arg(V081),
+            format!("{b}.index"),
+        ],
     ] {
         let args: Vec<&str> = args.iter().map(String::as_str).collect();
         let from_archives = json(&args);
@@ -78,7 +76,7 @@ fn archives_give_the_same_numbers_as_their_result_files() {
             .any(|s| s["baseline"]["ci"]["request_latency_median"].is_array())
     );
     // the text report names the archives
-    let o = run(&["compare", &a, &b]);
+    let o = run_pcp_llm(&["compare", &a, &b]);
     assert!(o.status.success());
     let t = text(&o.stdout);
     assert!(
@@ -90,18 +88,25 @@ fn archives_give_the_same_numbers_as_their_result_files() {
 #[test]
 fn archives_of_several_strategies_match_like_files() {
     let dir = TempDir::new("compare-archives-03");
-    let a = import(&dir, V03, "legacy");
-    let b = import(&dir, V053, "old");
+    let a = import(&dir, "legacy", &[&guidellm(V03)], &["-q"]);
+    let b = import(&dir, "old", &[&guidellm(V053)], &["-q"]);
     assert_eq!(
         numbers(json(&[&a, &b])),
-        numbers(json(&["-n", "legacy", "-n", "old", &fx(V03), &fx(V053)]))
+        numbers(json(&[
+            "-n",
+            "legacy",
+            "-n",
+            "old",
+            &guidellm_arg(V03),
+            &guidellm_arg(V053)
+        ]))
     );
 }
 
 #[test]
 fn an_archive_without_guidellm_metrics_is_refused() {
     let dir = TempDir::new("compare-archive-bad");
-    let base = dir.path("other").to_string_lossy().into_owned();
+    let base = dir.join("other").to_string_lossy().into_owned();
     // a real archive, written by PCP's own import library, with no guidellm.* metric
     let script = r#"
 import sys
@@ -119,11 +124,11 @@ log.pmiEnd()
         .output()
         .unwrap();
     assert!(o.status.success(), "{}", text(&o.stderr));
-    let good = import(&dir, V053, "good");
+    let good = import(&dir, "good", &[&guidellm(V053)], &["-q"]);
     for args in [vec![good.as_str(), base.as_str()], vec![&base, &good]] {
         let mut a = vec!["compare"];
         a.extend_from_slice(&args);
-        let o = run(&a);
+        let o = run_pcp_llm(&a);
         let err = text(&o.stderr);
         assert_eq!(o.status.code(), Some(1), "{err}");
         assert!(o.stdout.is_empty());
@@ -135,7 +140,7 @@ log.pmiEnd()
     }
     // a broken archive: one line too
     std::fs::write(format!("{base}.meta"), b"not an archive").unwrap();
-    let o = run(&["compare", &good, &base]);
+    let o = run_pcp_llm(&["compare", &good, &base]);
     let err = text(&o.stderr);
     assert_eq!(o.status.code(), Some(1), "{err}");
     assert_eq!(err.lines().count(), 1, "{err}");
@@ -209,20 +214,10 @@ while True:
 log.pmiEnd()
 "#;
 
-fn tool_ok(cmd: &str, args: &[&str]) {
-    let o = Command::new(cmd).args(args).output().unwrap();
-    assert!(
-        o.status.success(),
-        "{cmd} {args:?}: {}{}",
-        text(&o.stdout),
-        text(&o.stderr)
-    );
-}
-
 #[test]
 fn system_columns_from_a_merged_archive() {
     let dir = TempDir::new("compare-system");
-    let doc: Value = serde_json::from_slice(&std::fs::read(fixture(V053)).unwrap()).unwrap();
+    let doc: Value = guidellm_json(V053);
     let benches = doc["benchmarks"].as_array().unwrap();
     let windows: Vec<(f64, f64)> = benches
         .iter()
@@ -244,12 +239,12 @@ fn system_columns_from_a_merged_archive() {
     let power = [150.0, 250.0];
     let kv = [0.42, 0.77];
     // the import, named like the node, then the node archive around it, then pmlogextract
-    let bench = dir.path("bench").to_string_lossy().into_owned();
-    let o = run_importer(&["-q", "-H", "testhost", &fx(V053), "-o", &bench]);
+    let bench = dir.join("bench").to_string_lossy().into_owned();
+    let o = run_importer(&["-q", "-H", "testhost", &guidellm_arg(V053), "-o", &bench]);
     assert!(o.status.success(), "{}", text(&o.stderr));
-    let node = dir.path("node").to_string_lossy().into_owned();
+    let node = dir.join("node").to_string_lossy().into_owned();
     let win_json = serde_json::to_string(&windows).unwrap();
-    tool_ok(
+    tool(
         "/usr/bin/python3",
         &[
             "-c",
@@ -263,8 +258,8 @@ fn system_columns_from_a_merged_archive() {
             &serde_json::to_string(&kv).unwrap(),
         ],
     );
-    let merged = dir.path("merged").to_string_lossy().into_owned();
-    tool_ok("pmlogextract", &[&node, &bench, &merged]);
+    let merged = dir.join("merged").to_string_lossy().into_owned();
+    tool("pmlogextract", &[&node, &bench, &merged]);
 
     // merged against the plain import: the baseline has system values, the other none
     let doc = json(&["-n", "merged", "-n", "plain", &merged, &bench]);
@@ -321,7 +316,7 @@ fn system_columns_from_a_merged_archive() {
         }
     }
     // text: the block is there, the other's cells are "-"
-    let o = run(&["compare", "-n", "merged", "-n", "plain", &merged, &bench]);
+    let o = run_pcp_llm(&["compare", "-n", "merged", "-n", "plain", &merged, &bench]);
     let t = text(&o.stdout);
     let block: Vec<&str> = t
         .lines()

@@ -3,13 +3,11 @@
 //! quantity, and its screenshot (kept as target/tmp/compare-html-screenshot.png) shows far more
 //! than the same-sized screenshot of an empty page.
 
-mod support;
+mod util;
 
 use std::path::Path;
 use std::process::Command;
-use support::{TempDir, fixture, text};
-
-const BIN: &str = env!("CARGO_BIN_EXE_pcp-llm");
+use util::{PCP_LLM, TempDir, guidellm, text};
 
 fn chromium() -> &'static str {
     ["/usr/bin/chromium", "/usr/bin/chromium-browser"]
@@ -20,7 +18,7 @@ fn chromium() -> &'static str {
 
 /// Run headless chromium on `page` with `args`; returns stdout.
 fn browser(dir: &TempDir, page: &Path, args: &[&str]) -> String {
-    let profile = dir.path("profile");
+    let profile = dir.join("profile");
     let o = Command::new(chromium())
         .args([
             "--headless",
@@ -41,12 +39,12 @@ fn browser(dir: &TempDir, page: &Path, args: &[&str]) -> String {
 #[test]
 fn html_page_renders_in_headless_chromium() {
     let dir = TempDir::new("compare-browser");
-    let page = dir.path("report.html");
-    let o = Command::new(BIN)
+    let page = dir.join("report.html");
+    let o = Command::new(PCP_LLM)
         .args(["compare", "--html"])
         .arg(&page)
-        .arg(fixture("v0.5.3-prefix-concurrent-2-4.json"))
-        .arg(fixture("v0.8.1-prefix-multiturn-concurrent-2-4.json"))
+        .arg(guidellm("v0.5.3-prefix-concurrent-2-4.json"))
+        .arg(guidellm("v0.8.1-prefix-multiturn-concurrent-2-4.json"))
         .output()
         .unwrap();
     assert!(o.status.success(), "{}", text(&o.stderr));
@@ -72,9 +70,9 @@ fn html_page_renders_in_headless_chromium() {
 
     // pixels: the page against an empty one of the same size
     let shot = Path::new(env!("CARGO_TARGET_TMPDIR")).join("compare-html-screenshot.png");
-    let blank = dir.path("blank.html");
+    let blank = dir.join("blank.html");
     std::fs::write(&blank, "<!DOCTYPE html><html><body></body></html>").unwrap();
-    let blank_shot = dir.path("blank.png");
+    let blank_shot = dir.join("blank.png");
     let size = "--window-size=1280,4000";
     browser(
         &dir,

@@ -5,66 +5,27 @@
 //! merges the two. The GPU columns must give the stub's power draw and the energy per output
 //! token that it implies, the KV-cache column the peak fed during each window. About 25 s.
 
-mod common;
-mod vllm_support;
+mod util;
 
-use common::{PrivatePmcd, TempDir, free_port, repo, run};
 use serde_json::Value;
 use std::path::Path;
 use std::process::Command;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-use vllm_support::{FakeEndpoint, Mode};
-
-const PCP_LLM: &str = env!("CARGO_BIN_EXE_pcp-llm");
-const IMPORTER: &str = env!("CARGO_BIN_EXE_guidellm2pcp");
+use util::{
+    FakeEndpoint, GUIDELLM2PCP, Mode, NvmlStub, PCP_LLM, Pmlogger, PrivatePmcd, TempDir,
+    archive_host, free_port, guidellm_json, ok, run, shift_times, vllm_capture,
+};
 
 /// The stub's power draw of its three GPUs (tests/nvml-stub/expected.txt), milliwatts; its
 /// energy counters grow at the same rate. Its MIG instances (gpu2/mig*) have no power.
 const POWER_MW: [f64; 3] = [350123.0, 98765.0, 75000.0];
 
-fn ok(out: std::process::Output, what: &str) -> String {
-    assert!(
-        out.status.success(),
-        "{what}: {}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
-
-fn stub(dir: &Path) -> std::path::PathBuf {
-    let lib = dir.join("libnvidia-ml.so.1");
-    ok(
-        run(Command::new("cc")
-            .args(["-shared", "-fPIC", "-O1", "-o"])
-            .arg(&lib)
-            .arg(format!(
-                "-DCONTROL_FILE=\"{}\"",
-                dir.join("control").display()
-            ))
-            .arg(repo().join("tests/nvml-stub/nvml_stub.c"))),
-        "cc",
-    );
-    lib
-}
-
 /// The 0.5.3 fixture with every Unix time moved so that its first benchmark starts at `start`.
 fn moved_fixture(dir: &Path, start: f64) -> (std::path::PathBuf, Value) {
-    let path = repo().join("tests/fixtures/guidellm/v0.5.3-prefix-concurrent-2-4.json");
-    let mut doc: Value = serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap();
+    let mut doc = guidellm_json("v0.5.3-prefix-concurrent-2-4.json");
     let delta = start - doc["benchmarks"][0]["start_time"].as_f64().unwrap();
-    fn shift(v: &mut Value, d: f64) {
-        match v {
-            Value::Object(m) => m.values_mut().for_each(|x| shift(x, d)),
-            Value::Array(a) => a.iter_mut().for_each(|x| shift(x, d)),
-            Value::Number(n) if n.as_f64().is_some_and(|x| x > 1e9) => {
-                *v = Value::from(n.as_f64().unwrap() + d)
-            }
-            _ => {}
-        }
-    }
-    shift(&mut doc, delta);
+    shift_times(&mut doc, delta);
     let p = dir.join("moved.json");
     std::fs::write(&p, doc.to_string()).unwrap();
     (p, doc)
@@ -72,7 +33,7 @@ fn moved_fixture(dir: &Path, start: f64) -> (std::path::PathBuf, Value) {
 
 /// A vLLM capture whose KV-cache usage is `usage`.
 fn vllm_body(usage: f64) -> Mode {
-    let text = String::from_utf8(vllm_support::fixture("busy-1.metrics.txt")).unwrap();
+    let text = String::from_utf8(vllm_capture("busy-1.metrics.txt")).unwrap();
     let line = "vllm:kv_cache_usage_perc{engine=\"0\",model_name=\"Qwen/Qwen1.5-0.5B-Chat\"} ";
     let at = text.find(line).expect("kv usage line in the capture");
     let end = at + text[at..].find('\n').unwrap();
@@ -90,14 +51,14 @@ fn now() -> f64 {
 #[test]
 fn gpu_and_kv_cache_columns_from_pmlogger_the_stand_in_nvml_and_a_replayed_vllm() {
     let tmp = TempDir::new("compare-system");
-    let lib = stub(tmp.path());
+    let nvml = NvmlStub::build("compare-system-nvml");
     // outside the benchmarks' windows the KV cache is nearly empty
     let vllm = FakeEndpoint::start(free_port(), vllm_body(0.05));
     let p = PrivatePmcd::start(
         "compare-system",
         &format!(
             "[gpu]\ninterval = \"100ms\"\nlibrary = \"{}\"\n\n[[vllm]]\nname = \"vllm0\"\nurl = \"http://127.0.0.1:{}/metrics\"\ninterval = \"250ms\"\n",
-            lib.display(),
+            nvml.lib.display(),
             vllm.port
         ),
     );
@@ -120,16 +81,9 @@ fn gpu_and_kv_cache_columns_from_pmlogger_the_stand_in_nvml_and_a_replayed_vllm(
     .unwrap();
     let logger = tmp.path().join("logger").to_string_lossy().into_owned();
     let began = now();
-    let mut pmlogger = Command::new("pmlogger")
-        .arg("-h")
-        .arg(p.host())
-        .arg("-c")
-        .arg(&config)
-        .args(["-s", "34", "-l"])
-        .arg(tmp.path().join("pmlogger.log"))
-        .arg(&logger)
-        .spawn()
-        .unwrap();
+    let mut pmlogger = Pmlogger::new(&p.host(), &config, &logger)
+        .samples(34)
+        .spawn();
     // benchmark k runs from WINDOWS[k].0 to .1 seconds after `began` (see moved_fixture below);
     // the KV cache is at KV[k] from 1.5 s after its start to 1.5 s before its end, and at 0.99
     // only from 1 s after the last one: a peak no window may show
@@ -148,29 +102,16 @@ fn gpu_and_kv_cache_columns_from_pmlogger_the_stand_in_nvml_and_a_replayed_vllm(
         }
         vllm.set(vllm_body(usage));
     }
-    let status = pmlogger.wait().unwrap();
-    assert!(
-        status.success(),
-        "pmlogger: {}",
-        std::fs::read_to_string(tmp.path().join("pmlogger.log")).unwrap_or_default()
-    );
+    let status = pmlogger.wait();
+    assert!(status.success(), "pmlogger: {}", pmlogger.log());
     drop(p);
-    let label = ok(
-        run(Command::new("pmdumplog").args(["-L", &logger])),
-        "pmdumplog",
-    );
-    let host = label
-        .lines()
-        .find_map(|l| l.trim().strip_prefix("Performance metrics from host "))
-        .unwrap()
-        .trim()
-        .to_string();
+    let host = archive_host(&logger);
 
     // benchmarks from 1.5 s into the recording (the fixture spans about 12 s of its 16.5)
     let (moved, doc) = moved_fixture(tmp.path(), began + WINDOWS[0].0);
     let bench = tmp.path().join("bench").to_string_lossy().into_owned();
     ok(
-        run(Command::new(IMPORTER).args([
+        run(Command::new(GUIDELLM2PCP).args([
             "-q",
             "-H",
             &host,

@@ -4,12 +4,12 @@
 //! Vector for one live pmcd), and every metric a target queries is a leaf of the generated
 //! namespace pmda/pmns (the agent's catalogue) or a name guidellm2pcp writes for the fixtures.
 
-mod common;
+mod util;
 
-use common::*;
 use serde_json::Value;
 use std::collections::BTreeSet;
 use std::process::Command;
+use util::*;
 
 const DATA_SOURCES: [&str; 3] = [
     "performancecopilot-redis-datasource",
@@ -52,8 +52,8 @@ fn guidellm_names() -> BTreeSet<String> {
     .enumerate()
     {
         let base = tmp.path().join(format!("a{i}"));
-        let out = run(Command::new(env!("CARGO_BIN_EXE_guidellm2pcp"))
-            .arg(repo().join("tests/fixtures/guidellm").join(f))
+        let out = run(Command::new(GUIDELLM2PCP)
+            .arg(guidellm(f))
             .arg("-q")
             .arg("-o")
             .arg(&base));

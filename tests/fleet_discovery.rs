@@ -5,21 +5,13 @@
 //! appear with stable names and their model, go away when they stop, and a restarted server
 //! (a new pid) gets its old name back.
 
-mod common;
+mod util;
 
-use common::*;
 use llm_agent::sources::discovery::{Endpoint, local};
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
-
-struct Proc(Child);
-impl Drop for Proc {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
+use util::*;
 
 fn start(vllm: &Path, args: &[&str]) -> Proc {
     Proc(

@@ -3,12 +3,13 @@
 //! and gets its new address, a deleted one is withdrawn, a 401 and a slow answer are errors
 //! that do not carry the token, and the request asks for this node's pods with the token.
 
+mod util;
+
 use llm_agent::sources::discovery::kubernetes::{Config, list};
 use serde_json::{Value, json};
-use std::io::{Read, Write};
-use std::net::TcpListener;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
+use util::{Reply, serve};
 
 #[derive(Clone)]
 struct Answer {
@@ -17,13 +18,11 @@ struct Answer {
     delay: Duration,
 }
 
-/// A one-thread HTTP server answering every request with the current `Answer`; records the
+/// A stand-in API server answering every request with the current `Answer`; records the
 /// request heads.
 type Heads = Arc<Mutex<Vec<String>>>;
 
 fn stand_in() -> (u16, Arc<Mutex<Answer>>, Heads) {
-    let l = TcpListener::bind("127.0.0.1:0").unwrap();
-    let port = l.local_addr().unwrap().port();
     let answer = Arc::new(Mutex::new(Answer {
         status: 200,
         body: "{}".into(),
@@ -31,30 +30,15 @@ fn stand_in() -> (u16, Arc<Mutex<Answer>>, Heads) {
     }));
     let heads = Arc::new(Mutex::new(Vec::new()));
     let (a, h) = (answer.clone(), heads.clone());
-    std::thread::spawn(move || {
-        for conn in l.incoming() {
-            let Ok(mut c) = conn else { continue };
-            let mut head = Vec::new();
-            let mut buf = [0u8; 1024];
-            while !head.windows(4).any(|w| w == b"\r\n\r\n") {
-                match c.read(&mut buf) {
-                    Ok(0) | Err(_) => break,
-                    Ok(n) => head.extend_from_slice(&buf[..n]),
-                }
-            }
-            h.lock()
-                .unwrap()
-                .push(String::from_utf8_lossy(&head).into_owned());
-            let ans = a.lock().unwrap().clone();
-            std::thread::sleep(ans.delay);
-            let _ = write!(
-                c,
-                "HTTP/1.1 {} X\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{}",
-                ans.status,
-                ans.body.len(),
-                ans.body
-            );
-        }
+    let port = serve(move |_, head| {
+        h.lock().unwrap().push(head.to_string());
+        let ans = a.lock().unwrap().clone();
+        Reply::new(
+            &format!("{} X", ans.status),
+            "application/json",
+            ans.body.into_bytes(),
+        )
+        .delay(ans.delay)
     });
     (port, answer, heads)
 }

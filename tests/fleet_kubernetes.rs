@@ -4,12 +4,12 @@
 //! archive, and SIGTERM stops both processes and the script cleanly (exit 0, a readable
 //! archive). Takes about 15 s.
 
-mod common;
+mod util;
 
-use common::*;
 use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
+use util::*;
 
 fn alive(pid: u32) -> bool {
     Path::new(&format!("/proc/{pid}")).exists()
@@ -85,7 +85,7 @@ fn start_script_runs_pmcd_and_pmlogger_and_stops_on_sigterm() {
         format!(
             "pmcd\t2\tdso\tpmcd_init\t/var/lib/pcp/pmdas/pmcd/pmda_pmcd.so\n\
              llm\t{DOMAIN}\tpipe\tbinary\t{} -d {DOMAIN} -c {}\n",
-            pmdallm().display(),
+            PMDALLM,
             conf.display()
         ),
     )

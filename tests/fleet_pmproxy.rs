@@ -7,27 +7,16 @@
 //! and compares the values with what pmcd served and what the importer wrote.
 //! Needs redis-server (scripts/setup.sh installs it). Takes about 15 s.
 
-mod common;
-mod vllm_support;
+mod util;
 
-use common::*;
 use std::collections::BTreeSet;
 use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-use vllm_support::{FakeEndpoint, Mode, conf, fixture};
-
-/// A child process killed and reaped on drop.
-struct Proc(Child);
-impl Drop for Proc {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
+use util::*;
 
 fn wait_port(port: u16, what: &str, log: &Path) {
     let deadline = Instant::now() + Duration::from_secs(15);
@@ -193,8 +182,11 @@ fn pmseries_finds_llm_and_guidellm_series_by_name_and_label() {
 
     // An llm.* archive: pmdallm scraping a fake vLLM endpoint, recorded by pmlogger.
     let port = free_port();
-    let _ep = FakeEndpoint::start(port, Mode::Body(Arc::new(fixture("busy-1.metrics.txt"))));
-    let pmcd = PrivatePmcd::start("fleet-pmcd", &conf(port, "interval = \"1s\""));
+    let _ep = FakeEndpoint::start(
+        port,
+        Mode::Body(Arc::new(vllm_capture("busy-1.metrics.txt"))),
+    );
+    let pmcd = PrivatePmcd::start("fleet-pmcd", &vllm_conf(port, "interval = \"1s\""));
     assert!(
         pmcd.wait(20, |p| p
             .value("llm.vllm.kv_cache.usage", "vllm0")
@@ -212,27 +204,13 @@ fn pmseries_finds_llm_and_guidellm_series_by_name_and_label() {
     )
     .unwrap();
     let llm = dir.join("llm").to_string_lossy().into_owned();
-    let out = run(Command::new("pmlogger")
-        .args(["-h", &pmcd.host(), "-s", "3", "-c"])
-        .arg(&config)
-        .arg("-l")
-        .arg(dir.join("pmlogger.log"))
-        .arg(&llm));
-    assert!(out.status.success(), "pmlogger: {out:?}");
-    let llm_host = {
-        let label = stdout(&run(Command::new("pmdumplog").args(["-L", &llm])));
-        label
-            .lines()
-            .find_map(|l| l.trim().strip_prefix("Performance metrics from host "))
-            .unwrap_or_else(|| panic!("no host in {label}"))
-            .trim()
-            .to_string()
-    };
+    Pmlogger::new(&pmcd.host(), &config, &llm).samples(3).run();
+    let llm_host = archive_host(&llm);
 
     // A guidellm.* archive from a fixture, under a host name of its own.
     let gl = dir.join("guidellm").to_string_lossy().into_owned();
-    let out = run(Command::new(env!("CARGO_BIN_EXE_guidellm2pcp"))
-        .arg(repo().join("tests/fixtures/guidellm/v0.4-handmade.json"))
+    let out = run(Command::new(GUIDELLM2PCP)
+        .arg(guidellm("v0.4-handmade.json"))
         .args(["-q", "-H", "bench-node-7", "-o", &gl]));
     assert!(out.status.success(), "guidellm2pcp: {out:?}");
 

@@ -1,12 +1,12 @@
 //! The agent against PCP's real tools: header layouts, generated files, dbpmda, pminfo through
 //! a (private) pmcd, pmlogger + pmdumplog + pmrep on an archive, and bad input.
 
-mod common;
+mod util;
 
-use common::*;
 use llm_agent::catalogue::{self, generate};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
+use util::*;
 
 /// Compiles a C probe against /usr/include/pcp and compares every size, offset and constant
 /// with what the Rust declarations in crates/pcp/src/ffi.rs and crates/pcp/src/import_ffi.rs compute, and
@@ -125,7 +125,7 @@ fn dbpmda(script: &str, config: &std::path::Path, run_dir: &std::path::Path) -> 
     let log = dir.path().join("agent.log");
     let open = format!(
         "open pipe {} -d {DOMAIN} -c {} -l {}\n",
-        pmdallm().display(),
+        PMDALLM,
         config.display(),
         log.display()
     );
@@ -218,23 +218,10 @@ fn pmlogger_records_and_pmrep_replays() {
     let config = pmcd.dir.path().join("logger.config");
     std::fs::write(&config, "log mandatory on 1 sec {\n    llm.agent\n}\n").unwrap();
     let archive = pmcd.dir.path().join("archive");
-    let out = run(Command::new("pmlogger")
-        .arg("-h")
-        .arg(pmcd.host())
-        .arg("-c")
-        .arg(&config)
-        .arg("-s")
-        .arg("4")
-        .arg("-t")
-        .arg("1")
-        .arg("-l")
-        .arg(pmcd.dir.path().join("pmlogger.log"))
-        .arg(&archive));
-    assert!(
-        out.status.success(),
-        "pmlogger: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    Pmlogger::new(&pmcd.host(), &config, &archive)
+        .samples(4)
+        .interval("1")
+        .run();
     let dump = run(Command::new("pmdumplog").arg("-a").arg(&archive));
     let text = stdout(&dump);
     assert!(text.contains("llm.agent.fetches"), "pmdumplog: {text}");
@@ -308,7 +295,7 @@ fn check_config_gives_one_line_per_error() {
         ),
     ];
     for (path, expected) in cases {
-        let out = run(Command::new(pmdallm()).arg("--check-config").arg(&path));
+        let out = run(Command::new(PMDALLM).arg("--check-config").arg(&path));
         let err = String::from_utf8_lossy(&out.stderr);
         assert_eq!(out.status.code(), Some(1), "{err}");
         assert_eq!(err.lines().count(), 1, "one line expected: {err}");
@@ -316,7 +303,7 @@ fn check_config_gives_one_line_per_error() {
     }
     let good = dir.path().join("good.conf");
     std::fs::copy(repo().join("pmda/llm.conf.example"), &good).unwrap();
-    let out = run(Command::new(pmdallm()).arg("--check-config").arg(&good));
+    let out = run(Command::new(PMDALLM).arg("--check-config").arg(&good));
     assert!(
         out.status.success(),
         "the shipped example must be valid: {}",
@@ -329,7 +316,7 @@ fn a_second_instance_is_refused_with_one_line() {
     let pmcd = PrivatePmcd::start("second", "");
     // Same run directory as the running agent: the lock file is held.
     let started = Instant::now();
-    let out = run(Command::new(pmdallm())
+    let out = run(Command::new(PMDALLM)
         .env("PCP_RUN_DIR", pmcd.dir.path().join("pmcd/run"))
         .stdin(Stdio::piped())
         .args(["-l", "/dev/null"]));
@@ -344,7 +331,7 @@ fn a_second_instance_is_refused_with_one_line() {
     // From a shell (a terminal on stdin): refused before anything else.
     let out = run(Command::new("script")
         .args(["-qec"])
-        .arg(format!("{} -l /dev/null", pmdallm().display()))
+        .arg(format!("{} -l /dev/null", PMDALLM))
         .arg("/dev/null"));
     let text = stdout(&out);
     assert!(
@@ -394,12 +381,7 @@ fn remembered_dynamic_names_exist_from_the_start() {
 /// Install's optional socket mode: pmcd connects to the agent over an inet socket (-i PORT).
 #[test]
 fn the_agent_also_serves_pmcd_over_an_inet_socket() {
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-        .to_string();
+    let port = free_port().to_string();
     let ipc = format!("socket inet {port}");
     let options = Options {
         ipc: &ipc,

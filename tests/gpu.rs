@@ -4,60 +4,15 @@
 //! energy counter in `pmrep`, and the fault cases (no library, no driver, unsupported calls, a
 //! lost GPU, exiting processes, XID events).
 
-mod common;
+mod util;
 
-use common::{PmrepCsv, PrivatePmcd, TempDir, parse_pminfo_values, repo, run, stdout};
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
-
-/// A compiled stand-in NVML whose control file is `dir/control`.
-struct Stub {
-    dir: TempDir,
-    lib: PathBuf,
-}
-
-impl Stub {
-    fn build(tag: &str) -> Stub {
-        let dir = TempDir::new(tag);
-        let lib = dir.path().join("libnvidia-ml.so.1");
-        Self::compile(dir.path(), &lib);
-        Stub { dir, lib }
-    }
-
-    fn compile(dir: &Path, lib: &Path) {
-        let control = dir.join("control");
-        let out = run(Command::new("cc")
-            .args(["-shared", "-fPIC", "-O1", "-o"])
-            .arg(lib)
-            .arg(format!("-DCONTROL_FILE=\"{}\"", control.display()))
-            .arg(repo().join("tests/nvml-stub/nvml_stub.c")));
-        assert!(
-            out.status.success(),
-            "cc failed: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-    }
-
-    /// Replaces the control file atomically (the stub re-reads it at the next sample).
-    fn control(&self, text: &str) {
-        let tmp = self.dir.path().join("control.tmp");
-        std::fs::write(&tmp, text).unwrap();
-        std::fs::rename(&tmp, self.dir.path().join("control")).unwrap();
-    }
-
-    fn config(&self) -> String {
-        config_for(&self.lib)
-    }
-}
-
-fn config_for(lib: &Path) -> String {
-    format!(
-        "[gpu]\ninterval = \"100ms\"\nlibrary = \"{}\"\n",
-        lib.display()
-    )
-}
+use util::{
+    NvmlStub, Pmlogger, PmrepCsv, PrivatePmcd, TempDir, nvml_config, parse_pminfo_values, repo,
+    run, stdout, stdout_stderr,
+};
 
 /// `pminfo -f` output of several metrics: metric -> [(instance or "-", value)].
 fn values_by_metric(text: &str) -> BTreeMap<String, Vec<(String, String)>> {
@@ -122,7 +77,7 @@ fn gpu_source_error(p: &PrivatePmcd) -> String {
 
 #[test]
 fn pminfo_reports_the_stub_table_with_units_and_labels() {
-    let stub = Stub::build("gpu-table");
+    let stub = NvmlStub::build("gpu-table");
     let p = PrivatePmcd::start("gpu-table", &stub.config());
     // GPM values need two samples: wait for those.
     wait_until("GPU values", &p, Duration::from_secs(10), || {
@@ -219,10 +174,7 @@ fn pminfo_reports_the_stub_table_with_units_and_labels() {
         Some("1")
     );
     // ... in an agent that dropped root before NVML was initialised (it runs as PCP's user).
-    let status = stdout(&run(Command::new("bash")
-        .arg(repo().join("tests/private-pmcd.sh"))
-        .arg("status")
-        .arg(p.dir.path().join("pmcd"))));
+    let status = p.status();
     let pid = status
         .lines()
         .find_map(|l| l.strip_prefix("agent pid=")?.split(' ').next())
@@ -242,7 +194,7 @@ fn pminfo_reports_the_stub_table_with_units_and_labels() {
 /// time between the rows' own timestamps, give the stub's power in watts.
 #[test]
 fn energy_rate_in_pmrep_is_the_power_draw_in_watts() {
-    let stub = Stub::build("gpu-energy");
+    let stub = NvmlStub::build("gpu-energy");
     let p = PrivatePmcd::start("gpu-energy", &stub.config());
     wait_until("GPU values", &p, Duration::from_secs(10), || {
         value(&p, "llm.gpu.energy", "gpu0").is_some()
@@ -310,7 +262,7 @@ fn energy_rate_in_pmrep_is_the_power_draw_in_watts() {
 /// rate-converts the logged millijoules to watts.
 #[test]
 fn energy_logged_by_pmlogger_replays_as_watts() {
-    let stub = Stub::build("gpu-archive");
+    let stub = NvmlStub::build("gpu-archive");
     let p = PrivatePmcd::start("gpu-archive", &stub.config());
     wait_until("GPU values", &p, Duration::from_secs(10), || {
         value(&p, "llm.gpu.energy", "gpu0").is_some()
@@ -322,23 +274,10 @@ fn energy_logged_by_pmlogger_replays_as_watts() {
     )
     .unwrap();
     let archive = p.dir.path().join("gpu-archive");
-    let out = run(Command::new("pmlogger")
-        .arg("-h")
-        .arg(p.host())
-        .arg("-c")
-        .arg(&config)
-        .arg("-s")
-        .arg("8")
-        .arg("-t")
-        .arg("1")
-        .arg("-l")
-        .arg(p.dir.path().join("pmlogger.log"))
-        .arg(&archive));
-    assert!(
-        out.status.success(),
-        "pmlogger: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    Pmlogger::new(&p.host(), &config, &archive)
+        .samples(8)
+        .interval("1")
+        .run();
     let rep = run(Command::new("pmrep")
         .env("PCP_PYTHON_PROG", "/usr/bin/python3")
         .args(["-q", "count", "-t", "3", "-o", "csv", "-P", "3", "-a"])
@@ -384,7 +323,7 @@ fn energy_logged_by_pmlogger_replays_as_watts() {
 fn without_a_library_every_metric_exists_without_values_and_the_agent_retries() {
     let dir = TempDir::new("gpu-nolib");
     let lib = dir.path().join("lib/libnvidia-ml.so.1");
-    let p = PrivatePmcd::start("gpu-nolib", &config_for(&lib));
+    let p = PrivatePmcd::start("gpu-nolib", &nvml_config(&lib));
     wait_until("the gpu source error", &p, Duration::from_secs(10), || {
         gpu_source_error(&p).contains("not found")
     });
@@ -406,7 +345,7 @@ fn without_a_library_every_metric_exists_without_values_and_the_agent_retries() 
     assert!(!all.contains(" value "), "no values expected:\n{all}");
     // The library appears: the agent finds it at a retry (back-off at most 30 x 100 ms).
     std::fs::create_dir_all(lib.parent().unwrap()).unwrap();
-    Stub::compile(dir.path(), &lib);
+    NvmlStub::compile(dir.path(), &lib);
     wait_until("recovery", &p, Duration::from_secs(20), || {
         value(&p, "llm.gpu.count", "-").as_deref() == Some("3")
     });
@@ -423,7 +362,7 @@ fn without_a_library_every_metric_exists_without_values_and_the_agent_retries() 
 
 #[test]
 fn driver_not_loaded_is_reported_and_recovers() {
-    let stub = Stub::build("gpu-nodriver");
+    let stub = NvmlStub::build("gpu-nodriver");
     stub.control("init 9\n");
     let p = PrivatePmcd::start("gpu-nodriver", &stub.config());
     wait_until("the gpu source error", &p, Duration::from_secs(10), || {
@@ -443,7 +382,7 @@ fn driver_not_loaded_is_reported_and_recovers() {
 
 #[test]
 fn unsupported_calls_lost_gpus_exiting_processes_and_xids() {
-    let stub = Stub::build("gpu-faults");
+    let stub = NvmlStub::build("gpu-faults");
     let p = PrivatePmcd::start("gpu-faults", &stub.config());
     wait_until("GPU values", &p, Duration::from_secs(10), || {
         value(&p, "llm.gpu.power.usage", "gpu1").is_some()
@@ -561,13 +500,89 @@ fn unsupported_calls_lost_gpus_exiting_processes_and_xids() {
     assert!(inits >= 2, "{inits} initialisations:\n{}", p.log());
 }
 
+/// The agent only reads NVML. The stub records every call of an NVML function that changes
+/// the state of a GPU or of the driver (setters, clears, resets, GPU discovery and removal, MIG
+/// instance creation, ...: the end of tests/nvml-stub/nvml_stub.c) in `control.writes`. Through
+/// what the other tests drive (every metric with GPM, an unsupported call, a lost GPU, an
+/// exiting process, XID events, NVML failing as a whole and initialised again) the agent makes
+/// no such call. A program calling two of them shows that the record works.
+#[test]
+fn the_agent_calls_no_nvml_function_that_changes_gpu_state() {
+    let stub = NvmlStub::build("gpu-read-only");
+    let writes = stub.dir.join("control.writes");
+    let p = PrivatePmcd::start("gpu-read-only", &stub.config());
+    wait_until("GPU values", &p, Duration::from_secs(10), || {
+        value(&p, "llm.gpu.prof.sm_active", "gpu0").is_some()
+    });
+    stub.control("unsupported 1 nvmlDeviceGetPowerUsage\n");
+    wait_until("power of gpu1 to go", &p, Duration::from_secs(10), || {
+        value(&p, "llm.gpu.power.usage", "gpu1").is_none()
+    });
+    stub.control("lost 1\n");
+    wait_until("gpu1 to go", &p, Duration::from_secs(10), || {
+        value(&p, "llm.gpu.name", "gpu1").is_none()
+    });
+    stub.control("hide_pid 4242\nxid 0 79\n");
+    wait_until(
+        "pid 4242 to go and the XID",
+        &p,
+        Duration::from_secs(10),
+        || {
+            value(&p, "llm.gpu.process.memory", "gpu0/pid4242").is_none()
+                && value(&p, "llm.gpu.xid.count", "gpu0").as_deref() == Some("1")
+        },
+    );
+    stub.control("count_error 9\n");
+    wait_until("the count error", &p, Duration::from_secs(10), || {
+        gpu_source_error(&p).contains("nvmlDeviceGetCount_v2 failed")
+    });
+    stub.control("");
+    wait_until(
+        "NVML to be initialised again",
+        &p,
+        Duration::from_secs(20),
+        || value(&p, "llm.gpu.prof.sm_active", "gpu0").is_some(),
+    );
+    assert!(
+        !writes.exists(),
+        "the agent changed GPU state: {}",
+        std::fs::read_to_string(&writes).unwrap_or_default()
+    );
+
+    // The record works: a program that calls two such functions through the stub.
+    let program = stub.dir.join("changes-state.c");
+    std::fs::write(
+        &program,
+        "int nvmlDeviceSetPersistenceMode(void *device, int mode);\n\
+         int nvmlDeviceResetGpuLockedClocks(void *device);\n\
+         int main(void)\n\
+         {\n\
+         \x20   return nvmlDeviceSetPersistenceMode(0, 1) == 4 && nvmlDeviceResetGpuLockedClocks(0) == 4 ? 0 : 1;\n\
+         }\n",
+    )
+    .unwrap();
+    let exe = stub.dir.join("changes-state");
+    let out = run(Command::new("cc")
+        .arg(&program)
+        .arg(&stub.lib)
+        .arg("-o")
+        .arg(&exe));
+    assert!(out.status.success(), "cc: {}", stdout_stderr(&out));
+    let out = run(Command::new(&exe).env("LD_LIBRARY_PATH", stub.dir.path()));
+    assert!(out.status.success(), "{}", stdout_stderr(&out));
+    assert_eq!(
+        std::fs::read_to_string(&writes).unwrap(),
+        "nvmlDeviceSetPersistenceMode\nnvmlDeviceResetGpuLockedClocks\n"
+    );
+}
+
 /// In-process: a source whose NVML keeps failing as a whole initialises it again at each
 /// attempt, at most 20 times (each leaks a small handle), then asks for a restart.
 #[test]
 fn nvml_is_initialised_again_a_bounded_number_of_times() {
     use llm_agent::sources::Source;
     use llm_agent::sources::gpu::GpuSource;
-    let stub = Stub::build("gpu-reinit");
+    let stub = NvmlStub::build("gpu-reinit");
     let mut source = GpuSource::new(Duration::from_secs(1), Some(stub.lib.clone()));
     let snap = source.sample().expect("first sample");
     assert!(!snap.values.is_empty());

@@ -2,14 +2,12 @@
 //! (private) pmcd. Secrets in a URL never leave the agent; bounds; last_error semantics;
 //! SIGHUP re-reads the configuration; SIGTERM exits cleanly.
 
-mod common;
-mod vllm_support;
+mod util;
 
-use common::*;
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::sync::Arc;
 use std::time::Duration;
-use vllm_support::*;
+use util::*;
 
 const CAPTURE: &str = "vllm-0.11.0_qwen1.5-0.5b-chat_idle.metrics.txt";
 
@@ -30,7 +28,7 @@ fn archive_text(base: &std::path::Path) -> String {
 fn a_password_or_token_in_a_url_appears_in_no_label_error_log_or_archive() {
     let up = free_port();
     let down = free_port();
-    let _ep = FakeEndpoint::start(up, Mode::Body(Arc::new(fixture(CAPTURE))));
+    let _ep = FakeEndpoint::start(up, Mode::Body(Arc::new(vllm_capture(CAPTURE))));
     let config = format!(
         "[gpu]\nenabled = false\n\n[[vllm]]\nname = \"up\"\n\
 url = \"http://user:PW4up@127.0.0.1:{up}/metrics?access_token=TOK4up\"\n\n\
@@ -44,18 +42,7 @@ url = \"http://user:PW4up@127.0.0.1:{up}/metrics?access_token=TOK4up\"\n\n\
         "log mandatory on 1 sec {\n llm.agent\n llm.vllm\n}\n",
     )
     .unwrap();
-    let mut logger = Command::new("/usr/lib/pcp/bin/pmlogger")
-        .arg("-h")
-        .arg(pmcd.host())
-        .arg("-c")
-        .arg(&logger_conf)
-        .arg("-l")
-        .arg(pmcd.dir.path().join("pmlogger.log"))
-        .arg(&arch)
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("start pmlogger");
+    let mut logger = Pmlogger::new(&pmcd.host(), &logger_conf, &arch).spawn();
     let shown_up = format!("http://***@127.0.0.1:{up}/metrics?access_token=***");
     let shown_down = format!("http://***@127.0.0.1:{down}/metrics?key=***");
     let ok = pmcd.wait(15, |p| {
@@ -69,10 +56,7 @@ url = \"http://user:PW4up@127.0.0.1:{up}/metrics?access_token=TOK4up\"\n\n\
     let listing = pmcd.pminfo(&["-fl", "llm"]);
     assert!(ok, "sources never reported; pminfo:\n{listing}");
     std::thread::sleep(Duration::from_secs(3));
-    let _ = Command::new("kill")
-        .args(["-TERM", &logger.id().to_string()])
-        .status();
-    let _ = logger.wait();
+    logger.stop();
 
     let listing = pmcd.pminfo(&["-fl", "llm"]);
     let log = pmcd.log();
@@ -118,7 +102,7 @@ fn last_error_is_cleared_on_recovery_and_the_previous_error_stays_visible() {
         "{}",
         pmcd.log()
     );
-    ep.set(Mode::Body(Arc::new(fixture(CAPTURE))));
+    ep.set(Mode::Body(Arc::new(vllm_capture(CAPTURE))));
     assert!(
         pmcd.wait(10, |p| p.value("llm.agent.source.up", "flap").as_deref()
             == Some("1")),
@@ -145,35 +129,7 @@ fn last_error_is_cleared_on_recovery_and_the_previous_error_stays_visible() {
 
 /// A Prometheus endpoint whose answer to request N (from 0) is `body(N)`.
 fn serve_fn(body: impl Fn(usize) -> Vec<u8> + Send + Sync + 'static) -> u16 {
-    use std::io::{Read, Write};
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let port = listener.local_addr().unwrap().port();
-    let body = Arc::new(body);
-    std::thread::spawn(move || {
-        for (n, conn) in listener.incoming().enumerate() {
-            let Ok(mut conn) = conn else { continue };
-            let body = body.clone();
-            std::thread::spawn(move || {
-                let mut buf = [0u8; 4096];
-                let mut head = Vec::new();
-                while !head.windows(4).any(|w| w == b"\r\n\r\n") {
-                    match conn.read(&mut buf) {
-                        Ok(0) | Err(_) => return,
-                        Ok(k) => head.extend_from_slice(&buf[..k]),
-                    }
-                }
-                let b = body(n);
-                let h = format!(
-                    "HTTP/1.1 200 OK\r\nContent-Type: text/plain; version=0.0.4\r\n\
-Connection: close\r\nContent-Length: {}\r\n\r\n",
-                    b.len()
-                );
-                let _ = conn.write_all(h.as_bytes());
-                let _ = conn.write_all(&b);
-            });
-        }
-    });
-    port
+    serve(move |n, _| Reply::prometheus(body(n)))
 }
 
 fn num(p: &PrivatePmcd, metric: &str, inst: &str) -> u64 {
@@ -184,7 +140,7 @@ fn num(p: &PrivatePmcd, metric: &str, inst: &str) -> u64 {
 
 #[test]
 fn an_endpoint_inventing_names_and_huge_labels_is_bounded_refused_and_counted() {
-    let capture = fixture(CAPTURE);
+    let capture = vllm_capture(CAPTURE);
     let port = serve_fn(move |n| {
         let mut b = capture.clone();
         // 300 new family names in every answer, one 100,000-character name, one 1 MB label.
@@ -258,7 +214,7 @@ fn agent_rss_kb(p: &PrivatePmcd) -> u64 {
 #[test]
 fn memory_returns_to_its_steady_level_after_a_huge_body() {
     let port = free_port();
-    let ep = FakeEndpoint::start(port, Mode::Body(Arc::new(fixture(CAPTURE))));
+    let ep = FakeEndpoint::start(port, Mode::Body(Arc::new(vllm_capture(CAPTURE))));
     let config = format!(
         "[gpu]\nenabled = false\n\n[[vllm]]\nname = \"big\"\nurl = \"http://127.0.0.1:{port}/metrics\"\ninterval = \"200ms\"\n"
     );
@@ -267,7 +223,7 @@ fn memory_returns_to_its_steady_level_after_a_huge_body() {
     let steady = agent_rss_kb(&pmcd);
     ep.set(Mode::Huge);
     assert!(pmcd.wait(20, |p| num(p, "llm.agent.source.errors", "big") >= 5));
-    ep.set(Mode::Body(Arc::new(fixture(CAPTURE))));
+    ep.set(Mode::Body(Arc::new(vllm_capture(CAPTURE))));
     let samples = num(&pmcd, "llm.agent.source.samples", "big");
     assert!(pmcd.wait(10, |p| num(p, "llm.agent.source.samples", "big")
         >= samples + 5));
@@ -300,7 +256,7 @@ fn instances(p: &PrivatePmcd, metric: &str) -> Vec<String> {
 #[test]
 fn sighup_rereads_the_configuration_with_stable_instance_ids_and_sigterm_exits_cleanly() {
     let (pa, pb, pc) = (free_port(), free_port(), free_port());
-    let body = Arc::new(fixture(CAPTURE));
+    let body = Arc::new(vllm_capture(CAPTURE));
     let _a = FakeEndpoint::start(pa, Mode::Body(body.clone()));
     let _b = FakeEndpoint::start(pb, Mode::Body(body.clone()));
     let _c = FakeEndpoint::start(pc, Mode::Body(body));
@@ -404,47 +360,22 @@ fn sighup_rereads_the_configuration_with_stable_instance_ids_and_sigterm_exits_c
 
 /// Like `serve_fn`, but answers 401 unless the request carries `Bearer <token>`.
 fn serve_with_token(token: &'static str, body: Vec<u8>) -> u16 {
-    use std::io::{Read, Write};
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let port = listener.local_addr().unwrap().port();
-    let body = Arc::new(body);
-    std::thread::spawn(move || {
-        for conn in listener.incoming() {
-            let Ok(mut conn) = conn else { continue };
-            let body = body.clone();
-            std::thread::spawn(move || {
-                let mut buf = [0u8; 4096];
-                let mut head = Vec::new();
-                while !head.windows(4).any(|w| w == b"\r\n\r\n") {
-                    match conn.read(&mut buf) {
-                        Ok(0) | Err(_) => return,
-                        Ok(k) => head.extend_from_slice(&buf[..k]),
-                    }
-                }
-                let head = String::from_utf8_lossy(&head).to_ascii_lowercase();
-                let empty = Vec::new();
-                let (status, b) = if head.contains(&format!("authorization: bearer {token}\r\n")) {
-                    ("200 OK", &*body)
-                } else {
-                    ("401 Unauthorized", &empty)
-                };
-                let h = format!(
-                    "HTTP/1.1 {status}\r\nContent-Type: text/plain; version=0.0.4\r\n\
-Connection: close\r\nContent-Length: {}\r\n\r\n",
-                    b.len()
-                );
-                let _ = conn.write_all(h.as_bytes());
-                let _ = conn.write_all(b);
-            });
+    serve(move |_, head| {
+        if head
+            .to_ascii_lowercase()
+            .contains(&format!("authorization: bearer {token}\r\n"))
+        {
+            Reply::prometheus(body.clone())
+        } else {
+            Reply::prometheus(Vec::new()).status("401 Unauthorized")
         }
-    });
-    port
+    })
 }
 
 #[test]
 fn a_root_only_token_file_is_read_and_a_world_readable_one_is_warned_about() {
     use std::os::unix::fs::PermissionsExt;
-    let port = serve_with_token("s3cr3t", fixture(CAPTURE));
+    let port = serve_with_token("s3cr3t", vllm_capture(CAPTURE));
     let dir = TempDir::new("tokens");
     let private = dir.path().join("private.token");
     let open = dir.path().join("open.token");
@@ -466,7 +397,7 @@ fn a_root_only_token_file_is_read_and_a_world_readable_one_is_warned_about() {
     // --check-config: the world-readable file is a warning with its line; valid otherwise.
     let conf = dir.path().join("llm.conf");
     std::fs::write(&conf, &config).unwrap();
-    let out = run(Command::new(pmdallm()).arg("--check-config").arg(&conf));
+    let out = run(Command::new(PMDALLM).arg("--check-config").arg(&conf));
     let err = String::from_utf8_lossy(&out.stderr).to_string();
     assert!(out.status.success(), "{err}");
     assert!(
@@ -480,7 +411,7 @@ fn a_root_only_token_file_is_read_and_a_world_readable_one_is_warned_about() {
     // A missing token file is an error there, with its line.
     let missing = config.replace("open.token", "missing.token");
     std::fs::write(&conf, &missing).unwrap();
-    let out = run(Command::new(pmdallm()).arg("--check-config").arg(&conf));
+    let out = run(Command::new(PMDALLM).arg("--check-config").arg(&conf));
     let err = String::from_utf8_lossy(&out.stderr).to_string();
     assert_eq!(out.status.code(), Some(1), "{err}");
     assert!(

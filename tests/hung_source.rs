@@ -2,12 +2,12 @@
 //! answers keeps its scrape thread waiting, while every fetch of all llm.* metrics still
 //! answers at once, pmcd keeps the agent, and llm.agent.* reports the timeout.
 
-mod common;
+mod util;
 
-use common::*;
 use std::net::TcpListener;
 use std::process::Command;
 use std::time::Duration;
+use util::*;
 
 /// Accepts connections on 127.0.0.1 and holds them open without answering.
 fn hanging_endpoint() -> u16 {

@@ -1,22 +1,23 @@
 //! guidellm2pcp on bad input: one line naming the file and the byte offset or JSON path,
 //! a non-zero exit status, and no archive files left behind.
 
-mod support;
+mod util;
 
-use serde_json::{Value, json};
+use serde_json::json;
 use std::process::Output;
-use support::*;
+use util::*;
 
 const V053: &str = "v0.5.3-prefix-concurrent-2-4.json";
 const V04: &str = "v0.4-handmade.json";
+const V081: &str = "v0.8.1-prefix-multiturn-concurrent-2-4.json";
 
 /// Write `content` as an input in `inp`, import it into an empty `out`, expect failure.
 fn fails(tag: &str, content: &[u8], extra: &[&str]) -> (String, i32) {
     let inp = TempDir::new(&format!("{tag}-in"));
     let out = TempDir::new(&format!("{tag}-out"));
-    let f = inp.path("bad.json");
+    let f = inp.join("bad.json");
     std::fs::write(&f, content).unwrap();
-    let base = out.path("a").to_string_lossy().into_owned();
+    let base = out.join("a").to_string_lossy().into_owned();
     let mut args = vec![f.to_str().unwrap(), "-o", base.as_str()];
     args.extend_from_slice(extra);
     let o = run_importer(&args);
@@ -45,13 +46,9 @@ fn check_failure(o: &Output) -> (String, i32) {
     (msg, o.status.code().unwrap_or(-1))
 }
 
-fn v04() -> Value {
-    serde_json::from_slice(&std::fs::read(fixture(V04)).unwrap()).unwrap()
-}
-
 #[test]
 fn truncated_json() {
-    let data = std::fs::read(fixture(V053)).unwrap();
+    let data = std::fs::read(guidellm(V053)).unwrap();
     let (msg, code) = fails("trunc", &data[..300_000], &[]);
     assert_eq!(code, 1);
     assert!(msg.contains("truncated JSON"), "{msg}");
@@ -61,7 +58,7 @@ fn truncated_json() {
 
 #[test]
 fn nan_is_rejected_with_offset() {
-    let data = String::from_utf8(std::fs::read(fixture(V053)).unwrap()).unwrap();
+    let data = String::from_utf8(std::fs::read(guidellm(V053)).unwrap()).unwrap();
     let at = data.find("\"duration\": 5.0").unwrap();
     let bad = data.replacen("\"duration\": 5.0", "\"duration\": NaN", 1);
     let (msg, code) = fails("nan", bad.as_bytes(), &[]);
@@ -76,7 +73,7 @@ fn nan_is_rejected_with_offset() {
 
 #[test]
 fn wrong_type_of_benchmark_time() {
-    let mut d = v04();
+    let mut d = guidellm_json(V04);
     d["benchmarks"][1]["start_time"] = json!("yesterday");
     let (msg, _) = fails("type1", d.to_string().as_bytes(), &[]);
     assert!(msg.contains("(path benchmarks[1].start_time)"), "{msg}");
@@ -85,7 +82,7 @@ fn wrong_type_of_benchmark_time() {
 
 #[test]
 fn wrong_type_in_summary_statistic() {
-    let mut d = v04();
+    let mut d = guidellm_json(V04);
     d["benchmarks"][0]["metrics"]["time_to_first_token_ms"]["total"]["percentiles"]["p95"] =
         json!("fast");
     let (msg, _) = fails("type2", d.to_string().as_bytes(), &[]);
@@ -96,21 +93,16 @@ fn wrong_type_in_summary_statistic() {
     assert!(msg.contains("expected a number"), "{msg}");
 }
 
-fn v081() -> Value {
-    let f = fixture("v0.8.1-prefix-multiturn-concurrent-2-4.json");
-    serde_json::from_slice(&std::fs::read(f).unwrap()).unwrap()
-}
-
 #[test]
 fn bad_turns_and_warnings() {
-    let mut d = v081();
+    let mut d = guidellm_json(V081);
     d["benchmarks"][1]["metrics"]["turns"][1]["turn_index"] = json!(0);
     let (msg, _) = fails("turn1", d.to_string().as_bytes(), &[]);
     assert!(
         msg.contains(": path benchmarks[1].metrics.turns[1].turn_index: duplicate turn_index 0"),
         "{msg}"
     );
-    let mut d = v081();
+    let mut d = guidellm_json(V081);
     d["benchmarks"][0]["metrics"]["turns"][0]["inter_token_latency_ms"]["successful"]["mean_ci"]
         ["upper"] = json!(true);
     let (msg, _) = fails("turn2", d.to_string().as_bytes(), &[]);
@@ -120,14 +112,14 @@ fn bad_turns_and_warnings() {
         ),
         "{msg}"
     );
-    let mut d = v081();
+    let mut d = guidellm_json(V081);
     d["benchmarks"][0]["metrics"]["turns"] = json!({"turn_index": 0});
     let (msg, _) = fails("turn3", d.to_string().as_bytes(), &[]);
     assert!(
         msg.contains(": path benchmarks[0].metrics.turns: expected a list of turn summaries"),
         "{msg}"
     );
-    let mut d = v081();
+    let mut d = guidellm_json(V081);
     d["benchmarks"][1]["warnings"][0]["sample_count"] = json!(-3);
     let (msg, _) = fails("warn1", d.to_string().as_bytes(), &[]);
     assert!(
@@ -140,7 +132,7 @@ fn bad_turns_and_warnings() {
 
 #[test]
 fn wrong_type_in_request_record() {
-    let mut d = v04();
+    let mut d = guidellm_json(V04);
     d["benchmarks"][1]["requests"]["successful"][3]["prompt_tokens"] = json!([1, 2]);
     let (msg, _) = fails("type3", d.to_string().as_bytes(), &[]);
     assert!(
@@ -160,7 +152,7 @@ fn empty_benchmark_list() {
 
 #[test]
 fn unknown_schema() {
-    let mut d = v04();
+    let mut d = guidellm_json(V04);
     d["metadata"] = json!({"version": 3, "guidellm_version": "9.9"});
     let (msg, _) = fails("schema", d.to_string().as_bytes(), &[]);
     assert!(msg.contains("unsupported GuideLLM report schema"), "{msg}");
@@ -175,7 +167,7 @@ fn unknown_schema() {
 
 #[test]
 fn duplicate_benchmark_ids() {
-    let mut d = v04();
+    let mut d = guidellm_json(V04);
     let id = d["benchmarks"][0]["config"]["id_"].clone();
     d["benchmarks"][1]["config"]["id_"] = id;
     let (msg, _) = fails("dup", d.to_string().as_bytes(), &[]);
@@ -183,8 +175,8 @@ fn duplicate_benchmark_ids() {
     assert!(msg.contains(": path benchmarks[1].config.id_: "), "{msg}");
     // the same file twice
     let out = TempDir::new("dup2");
-    let f = fixture(V04);
-    let base = out.path("a").to_string_lossy().into_owned();
+    let f = guidellm(V04);
+    let base = out.join("a").to_string_lossy().into_owned();
     let o = run_importer(&[f.to_str().unwrap(), f.to_str().unwrap(), "-o", &base]);
     let (msg, _) = check_failure(&o);
     assert!(msg.contains("duplicate benchmark id"), "{msg}");
@@ -194,9 +186,9 @@ fn duplicate_benchmark_ids() {
 #[test]
 fn existing_archive_needs_force() {
     let out = TempDir::new("exists");
-    let base = out.path("a").to_string_lossy().into_owned();
-    std::fs::write(out.path("a.meta"), b"precious").unwrap();
-    let f = fixture(V04);
+    let base = out.join("a").to_string_lossy().into_owned();
+    std::fs::write(out.join("a.meta"), b"precious").unwrap();
+    let f = guidellm(V04);
     let o = run_importer(&[f.to_str().unwrap(), "-o", &base]);
     let (msg, code) = check_failure(&o);
     assert_eq!(code, 1);
@@ -204,7 +196,7 @@ fn existing_archive_needs_force() {
         msg.contains("archive exists") && msg.contains("--force"),
         "{msg}"
     );
-    assert_eq!(std::fs::read(out.path("a.meta")).unwrap(), b"precious");
+    assert_eq!(std::fs::read(out.join("a.meta")).unwrap(), b"precious");
     assert_eq!(out.files(), vec!["a.meta"]);
     let o = run_importer(&[f.to_str().unwrap(), "-o", &base, "--force"]);
     assert!(o.status.success(), "{}", text(&o.stderr));
@@ -213,7 +205,7 @@ fn existing_archive_needs_force() {
 
 #[test]
 fn unwritable_or_missing_directory() {
-    let f = fixture(V04);
+    let f = guidellm(V04);
     let o = run_importer(&[f.to_str().unwrap(), "-o", "/proc/guidellm2pcp-test"]);
     let (msg, code) = check_failure(&o);
     assert_eq!(code, 1);
@@ -227,13 +219,13 @@ fn unwritable_or_missing_directory() {
 fn full_disk_leaves_nothing() {
     // RLIMIT_FSIZE makes writes fail with EFBIG once a file passes 64 KiB, as a full disk would
     let out = TempDir::new("full");
-    let base = out.path("a").to_string_lossy().into_owned();
-    let f = fixture(V053);
+    let base = out.join("a").to_string_lossy().into_owned();
+    let f = guidellm(V053);
     let o = std::process::Command::new("/bin/sh")
         .args([
             "-c",
             "ulimit -f 64; exec \"$0\" \"$1\" -o \"$2\"",
-            BIN,
+            GUIDELLM2PCP,
             f.to_str().unwrap(),
             &base,
         ])
@@ -248,7 +240,7 @@ fn full_disk_leaves_nothing() {
 #[test]
 fn missing_input_and_usage() {
     let out = TempDir::new("usage");
-    let base = out.path("a").to_string_lossy().into_owned();
+    let base = out.join("a").to_string_lossy().into_owned();
     let o = run_importer(&["/nonexistent/results.json", "-o", &base]);
     let (msg, code) = check_failure(&o);
     assert_eq!(code, 1);
@@ -270,14 +262,14 @@ fn sigint_leaves_nothing() {
     use std::io::Write;
     use std::os::unix::process::ExitStatusExt;
     let out = TempDir::new("sigint");
-    let base = out.path("a").to_string_lossy().into_owned();
-    let mut c = std::process::Command::new(BIN)
+    let base = out.join("a").to_string_lossy().into_owned();
+    let mut c = std::process::Command::new(GUIDELLM2PCP)
         .args(["-", "-o", &base])
         .stdin(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())
         .spawn()
         .unwrap();
-    let data = std::fs::read(fixture(V053)).unwrap();
+    let data = std::fs::read(guidellm(V053)).unwrap();
     let mut stdin = c.stdin.take().unwrap();
     stdin.write_all(&data[..data.len() / 2]).unwrap();
     stdin.flush().unwrap();
@@ -296,7 +288,7 @@ fn sigint_leaves_nothing() {
 #[test]
 fn interval_too_small_for_benchmark() {
     // a one-hour benchmark at 10 ms: 360,000 intervals
-    let mut d = v04();
+    let mut d = guidellm_json(V04);
     let start = d["benchmarks"][0]["start_time"].as_f64().unwrap();
     d["benchmarks"][0]["end_time"] = json!(start + 3600.0);
     let (msg, code) = fails("tiny-iv", d.to_string().as_bytes(), &["--interval", "10ms"]);
@@ -309,7 +301,7 @@ fn interval_too_small_for_benchmark() {
 fn stray_quote_in_request_record_is_placed_where_it_is() {
     // the record scanner cuts records out of the buffer: a stray quote flips its idea of
     // what is inside a string; the error must still be placed in the record, not at EOF
-    let data = String::from_utf8(std::fs::read(fixture(V053)).unwrap()).unwrap();
+    let data = String::from_utf8(std::fs::read(guidellm(V053)).unwrap()).unwrap();
     let at = data.find("\"prompt_tokens\":").unwrap();
     let bad = format!("{}\"{}", &data[..at + 15], &data[at + 15..]);
     let (msg, _) = fails("quote", bad.as_bytes(), &[]);
@@ -328,9 +320,9 @@ fn stray_quote_in_request_record_is_placed_where_it_is() {
 
 #[test]
 fn stdin_error_has_byte_offset() {
-    let data = std::fs::read(fixture(V053)).unwrap();
+    let data = std::fs::read(guidellm(V053)).unwrap();
     let out = TempDir::new("stdin-trunc-out");
-    let base = out.path("a").to_string_lossy().into_owned();
+    let base = out.join("a").to_string_lossy().into_owned();
     let o = run_importer_stdin(&["-", "-o", base.as_str()], &data[..300_000]);
     let (msg, _) = check_failure(&o);
     assert!(msg.contains("byte 300000"), "{msg}");
@@ -342,7 +334,7 @@ fn stdin_error_has_byte_offset() {
 /// "failed printing to stdout" panic).
 #[test]
 fn help_into_a_closed_pipe_is_not_a_panic() {
-    let mut c = std::process::Command::new(BIN)
+    let mut c = std::process::Command::new(GUIDELLM2PCP)
         .arg("--help")
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())

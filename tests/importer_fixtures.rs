@@ -2,21 +2,17 @@
 //! readable by PCP's tools, its summary values equal the JSON's numbers exactly, the interval
 //! series add up to the record counts, and instance ids are stable.
 
-mod support;
+mod util;
 
 use serde_json::Value;
 use std::collections::BTreeMap;
-use support::*;
+use util::*;
 
 const V053: &str = "v0.5.3-prefix-concurrent-2-4.json";
 const V053Z: &str = "v0.5.3-prefix-concurrent-2-4.json.zst";
 const V081: &str = "v0.8.1-prefix-multiturn-concurrent-2-4.json";
 const V03: &str = "v0.3-handmade.json";
 const V04: &str = "v0.4-handmade.json";
-
-fn load(name: &str) -> Value {
-    serde_json::from_slice(&std::fs::read(fixture(name)).unwrap()).unwrap()
-}
 
 const STATUSES: [&str; 4] = ["successful", "errored", "incomplete", "total"];
 
@@ -258,7 +254,7 @@ fn check_intervals(doc: &Value, v: &Values) {
 
 fn full_check(file: &str, json: &str, min_values: usize) {
     let dir = TempDir::new("fix");
-    let base = import(&dir, "a", &[&fixture(file)], &[]);
+    let base = import(&dir, "a", &[&guidellm(file)], &[]);
     assert_eq!(dir.files(), vec!["a.0", "a.index", "a.meta"]);
     // PCP's tools read it
     let names = tool("pminfo", &["-a", &base]);
@@ -278,7 +274,7 @@ fn full_check(file: &str, json: &str, min_values: usize) {
         ],
     );
     assert!(rep.lines().count() > 5, "{rep}");
-    let doc = load(json);
+    let doc = guidellm_json(json);
     let v = values(&base);
     let n = check_summaries(&doc, &v);
     assert!(n >= min_values, "only {n} values compared");
@@ -301,7 +297,7 @@ fn v053_zst_imports_exactly() {
 fn v081_json_imports_exactly() {
     full_check(V081, V081, 2000);
     // what 0.7+ adds is in the fixture, so the comparison above covered it
-    for b in load(V081)["benchmarks"].as_array().unwrap() {
+    for b in guidellm_json(V081)["benchmarks"].as_array().unwrap() {
         let turns = expected_turns(b);
         assert!(turns.iter().any(|t| t.0 == 1), "no second turn");
         assert!(turns.len() > 300, "{} per-turn values", turns.len());
@@ -316,7 +312,7 @@ fn v081_json_imports_exactly() {
 fn v03_handmade_imports() {
     full_check(V03, V03, 500);
     let dir = TempDir::new("v03");
-    let base = import(&dir, "a", &[&fixture(V03)], &[]);
+    let base = import(&dir, "a", &[&guidellm(V03)], &[]);
     let labels = tool("pmdumplog", &["-e", &base]);
     assert!(labels.contains("\"schema\":\"0.3\""), "{labels}");
     assert!(labels.contains("\"tpot_includes_ttft\":false"), "{labels}");
@@ -333,7 +329,7 @@ fn v03_handmade_imports() {
 fn v04_handmade_imports() {
     full_check(V04, V04, 500);
     let dir = TempDir::new("v04");
-    let base = import(&dir, "a", &[&fixture(V04)], &[]);
+    let base = import(&dir, "a", &[&guidellm(V04)], &[]);
     let labels = tool("pmdumplog", &["-e", &base]);
     assert!(labels.contains("\"schema\":\"0.4\""), "{labels}");
     let insts = tool("pmdumplog", &["-i", &base]);
@@ -344,7 +340,7 @@ fn v04_handmade_imports() {
 #[test]
 fn labels_and_help() {
     let dir = TempDir::new("labels");
-    let base = import(&dir, "a", &[&fixture(V081)], &[]);
+    let base = import(&dir, "a", &[&guidellm(V081)], &[]);
     let labels = tool("pminfo", &["-a", &base, "-l", "guidellm.duration"]);
     for want in [
         "\"strategy\":\"concurrent\"",
@@ -412,8 +408,8 @@ fn labels_and_help() {
 #[test]
 fn instance_ids_stable_across_imports() {
     let dir = TempDir::new("stable");
-    let a = import(&dir, "a", &[&fixture(V053)], &[]);
-    let b = import(&dir, "b", &[&fixture(V053)], &[]);
+    let a = import(&dir, "a", &[&guidellm(V053)], &[]);
+    let b = import(&dir, "b", &[&guidellm(V053)], &[]);
     let ia = tool("pmdumplog", &["-i", &a]);
     let ib = tool("pmdumplog", &["-i", &b]);
     let strip = |s: &str| -> Vec<String> {
@@ -437,8 +433,8 @@ fn instance_ids_stable_across_imports() {
 #[test]
 fn stdin_and_hostname_and_v3() {
     let dir = TempDir::new("stdin");
-    let base = dir.path("s").to_string_lossy().into_owned();
-    let data = std::fs::read(fixture(V053Z)).unwrap();
+    let base = dir.join("s").to_string_lossy().into_owned();
+    let data = std::fs::read(guidellm(V053Z)).unwrap();
     let out = run_importer_stdin(
         &[
             "-",
@@ -469,7 +465,7 @@ fn several_files_in_time_order() {
     let base = import(
         &dir,
         "m",
-        &[&fixture(V081), &fixture(V03), &fixture(V053)],
+        &[&guidellm(V081), &guidellm(V03), &guidellm(V053)],
         &["--interval", "2s"],
     );
     let v = values(&base);
@@ -480,7 +476,7 @@ fn several_files_in_time_order() {
     let none = import(
         &dir,
         "n",
-        &[&fixture(V081), &fixture(V03), &fixture(V053)],
+        &[&guidellm(V081), &guidellm(V03), &guidellm(V053)],
         &["--interval", "2s", "--no-marks"],
     );
     assert_eq!(values(&none).marks, Vec::<f64>::new());
@@ -496,7 +492,11 @@ fn several_files_in_time_order() {
         names.contains(&&"2.1 concurrent@4".to_string()),
         "{names:?}"
     );
-    for (doc, _) in [(load(V081), 0), (load(V03), 1), (load(V053), 2)] {
+    for (doc, _) in [
+        (guidellm_json(V081), 0),
+        (guidellm_json(V03), 1),
+        (guidellm_json(V053), 2),
+    ] {
         check_summaries(&doc, &v);
         check_intervals(&doc, &v);
     }
@@ -506,15 +506,15 @@ fn several_files_in_time_order() {
 fn separate_imports_merge_with_pmlogextract() {
     // what merging with a node's pmlogger archive needs: the same host name
     let dir = TempDir::new("merge");
-    let a = import(&dir, "a", &[&fixture(V053)], &["--hostname", "node-x"]);
-    let b = import(&dir, "b", &[&fixture(V081)], &["--hostname", "node-x"]);
-    let m = dir.path("m").to_string_lossy().into_owned();
+    let a = import(&dir, "a", &[&guidellm(V053)], &["--hostname", "node-x"]);
+    let b = import(&dir, "b", &[&guidellm(V081)], &["--hostname", "node-x"]);
+    let m = dir.join("m").to_string_lossy().into_owned();
     tool("pmlogextract", &[&a, &b, &m]);
     let v = values(&m);
     // the imports hold none; pmlogextract puts one after the end of the first
     assert_eq!(v.marks.len(), 1, "{:?}", v.marks);
     // instance names repeat across separately imported runs: compare totals
-    let want: usize = [load(V053), load(V081)]
+    let want: usize = [guidellm_json(V053), guidellm_json(V081)]
         .iter()
         .flat_map(|d| d["benchmarks"].as_array().unwrap().clone())
         .map(|b| b["requests"]["successful"].as_array().map_or(0, Vec::len))
@@ -532,14 +532,14 @@ fn separate_imports_merge_with_pmlogextract() {
 
 #[test]
 fn repeated_warning_codes_and_bare_turns() {
-    let mut doc = load(V081);
+    let mut doc = guidellm_json(V081);
     for b in doc["benchmarks"].as_array_mut().unwrap() {
         b["metrics"]["turns"] = serde_json::json!([{"turn_index": 0}, {"turn_index": 3}]);
         b["warnings"] =
             serde_json::json!([{"code": "root_late"}, {"code": "root_late", "observed": 0.5}]);
     }
     let dir = TempDir::new("warn");
-    let input = dir.path("in.json");
+    let input = dir.join("in.json");
     std::fs::write(&input, doc.to_string()).unwrap();
     let base = import(&dir, "a", &[&input], &[]);
     let insts = tool("pmdumplog", &["-i", &base]);
@@ -569,12 +569,12 @@ fn repeated_warning_codes_and_bare_turns() {
 #[test]
 fn unknown_additions_are_reported() {
     let dir = TempDir::new("unknown");
-    let clean = dir.path("clean").to_string_lossy().into_owned();
-    let out = run_importer(&[fixture(V081).to_str().unwrap(), "-o", &clean]);
+    let clean = dir.join("clean").to_string_lossy().into_owned();
+    let out = run_importer(&[guidellm(V081).to_str().unwrap(), "-o", &clean]);
     assert!(out.status.success());
     assert_eq!(text(&out.stderr), "", "a known file gets no note");
 
-    let mut doc = load(V081);
+    let mut doc = guidellm_json(V081);
     let summary = doc["benchmarks"][0]["metrics"]["request_latency"]["total"].clone();
     for b in doc["benchmarks"].as_array_mut().unwrap() {
         let m = &mut b["metrics"];
@@ -583,9 +583,9 @@ fn unknown_additions_are_reported() {
         m["slo_attainment"] = serde_json::json!({"ttft": 0.9});
         m["turns"][1]["queue_depth"] = summary.clone();
     }
-    let input = dir.path("new.json");
+    let input = dir.join("new.json");
     std::fs::write(&input, doc.to_string()).unwrap();
-    let base = dir.path("a").to_string_lossy().into_owned();
+    let base = dir.join("a").to_string_lossy().into_owned();
     let out = run_importer(&[input.to_str().unwrap(), "-o", &base]);
     assert!(out.status.success(), "{}", text(&out.stderr));
     let note = text(&out.stderr);
@@ -607,5 +607,5 @@ fn unknown_additions_are_reported() {
     }
     // everything known is still there
     let v = values(&base);
-    check_summaries(&load(V081), &v);
+    check_summaries(&guidellm_json(V081), &v);
 }

@@ -2,18 +2,14 @@
 //! killed run are removed by the next run into the same directory (a live run's are kept),
 //! and a JSON string longer than the limit is refused with its place named, memory bounded.
 
-mod support;
+mod util;
 
 use serde_json::Value;
 use std::os::unix::process::ExitStatusExt;
 use std::process::{Command, Stdio};
-use support::*;
+use util::*;
 
 const V04: &str = "v0.4-handmade.json";
-
-fn v04() -> Value {
-    serde_json::from_slice(&std::fs::read(fixture(V04)).unwrap()).unwrap()
-}
 
 /// The pid of a process that has exited.
 fn dead_pid() -> u32 {
@@ -41,10 +37,10 @@ fn a_killed_runs_temporary_files_are_removed_by_the_next_run() {
         ".old.tmpabc.0".to_string(),
     ];
     for f in stale.iter().chain(&kept) {
-        std::fs::write(dir.path(f), b"x").unwrap();
+        std::fs::write(dir.join(f), b"x").unwrap();
     }
-    let base = dir.path("new").to_string_lossy().into_owned();
-    let out = run_importer(&[fixture(V04).to_str().unwrap(), "-o", &base, "-q"]);
+    let base = dir.join("new").to_string_lossy().into_owned();
+    let out = run_importer(&[guidellm(V04).to_str().unwrap(), "-o", &base, "-q"]);
     assert!(out.status.success(), "{}", text(&out.stderr));
     let note = text(&out.stderr);
     assert!(note.contains("removed what a killed run left"), "{note}");
@@ -59,7 +55,7 @@ fn sigkill_mid_write_is_cleaned_up_by_the_next_run() {
     // a big enough input that the write takes a while: the 0.8.1 fixture, 20 times over
     let dir = TempDir::new("sigkill");
     let one: Value = serde_json::from_slice(
-        &std::fs::read(fixture("v0.8.1-prefix-multiturn-concurrent-2-4.json")).unwrap(),
+        &std::fs::read(guidellm("v0.8.1-prefix-multiturn-concurrent-2-4.json")).unwrap(),
     )
     .unwrap();
     let mut inputs = Vec::new();
@@ -70,16 +66,16 @@ fn sigkill_mid_write_is_cleaned_up_by_the_next_run() {
             b["config"]["id_"] = Value::String(format!("{id}-{k}"));
             b["config"]["run_id"] = Value::String(format!("run-{k}"));
         }
-        let p = dir.path(&format!("in{k}.json"));
+        let p = dir.join(format!("in{k}.json"));
         std::fs::write(&p, d.to_string()).unwrap();
         inputs.push(p.to_string_lossy().into_owned());
     }
-    let out_dir = dir.path("out");
+    let out_dir = dir.join("out");
     std::fs::create_dir(&out_dir).unwrap();
     let base = out_dir.join("a").to_string_lossy().into_owned();
     let mut args: Vec<&str> = inputs.iter().map(String::as_str).collect();
     args.extend(["-o", &base, "-i", "1ms"]);
-    let mut child = Command::new(BIN)
+    let mut child = Command::new(GUIDELLM2PCP)
         .args(&args)
         .stdout(Stdio::null())
         .stderr(Stdio::null())
@@ -119,7 +115,7 @@ fn sigkill_mid_write_is_cleaned_up_by_the_next_run() {
         .collect();
     assert!(!left.is_empty(), "SIGKILL left nothing to clean up");
     let b = out_dir.join("b").to_string_lossy().into_owned();
-    let out = run_importer(&[fixture(V04).to_str().unwrap(), "-o", &b, "-q"]);
+    let out = run_importer(&[guidellm(V04).to_str().unwrap(), "-o", &b, "-q"]);
     assert!(out.status.success(), "{}", text(&out.stderr));
     let mut after: Vec<String> = std::fs::read_dir(&out_dir)
         .unwrap()
@@ -145,7 +141,7 @@ fn run_measured(args: &[&str]) -> (Option<i32>, String, i64) {
     let out = Command::new("/usr/bin/python3")
         .arg("-c")
         .arg(script)
-        .arg(BIN)
+        .arg(GUIDELLM2PCP)
         .args(args)
         .output()
         .unwrap();
@@ -163,13 +159,13 @@ fn run_measured(args: &[&str]) -> (Option<i32>, String, i64) {
 fn a_string_beyond_the_limit_is_refused_with_its_place_and_memory_stays_small() {
     let dir = TempDir::new("longstr");
     // 48 MiB in one request record's output (the record scanner's path)
-    let mut doc = v04();
+    let mut doc = guidellm_json(V04);
     doc["benchmarks"][1]["requests"]["successful"][1]["output"] =
         Value::String("y".repeat(48 << 20));
-    let input = dir.path("long.json");
+    let input = dir.join("long.json");
     std::fs::write(&input, doc.to_string()).unwrap();
     drop(doc);
-    let base = dir.path("a").to_string_lossy().into_owned();
+    let base = dir.join("a").to_string_lossy().into_owned();
     let (code, e, maxrss_kib) = run_measured(&[input.to_str().unwrap(), "-o", &base]);
     assert_eq!(code, Some(1), "{e}");
     assert!(
@@ -189,11 +185,11 @@ fn a_string_beyond_the_limit_is_refused_with_its_place_and_memory_stays_small() 
 fn the_limit_applies_everywhere_and_can_be_raised() {
     let dir = TempDir::new("maxstr");
     // 1 MiB in the run's args (kept as a JSON value by the reader: serde_json's path)
-    let mut doc = v04();
+    let mut doc = guidellm_json(V04);
     doc["args"]["note"] = Value::String("z".repeat(1 << 20));
-    let input = dir.path("args.json");
+    let input = dir.join("args.json");
     std::fs::write(&input, doc.to_string()).unwrap();
-    let base = dir.path("a").to_string_lossy().into_owned();
+    let base = dir.join("a").to_string_lossy().into_owned();
     let out = run_importer(&[input.to_str().unwrap(), "-o", &base, "--max-string", "64K"]);
     assert_eq!(out.status.code(), Some(1));
     let e = text(&out.stderr);

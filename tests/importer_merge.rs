@@ -4,11 +4,10 @@
 //! as the pmlogger archive's at every time (no `<mark>` blanks them at the import's end or
 //! between its benchmarks).
 
-mod support;
+mod util;
 
 use std::process::Command;
-use support::pmlogger::*;
-use support::*;
+use util::*;
 
 /// pmrep's view of the pmlogger columns, every 100 ms over the archive's window (counters
 /// rate-converted, as users read them; an unknown value shows as N/A).
@@ -33,14 +32,16 @@ fn live_columns(archive: &str) -> String {
 #[test]
 fn import_merges_with_pmlogger_and_keeps_its_columns() {
     let dir = TempDir::new("merge-logger");
-    let pmcd = Pmcd::start(&dir.0);
-    let config = dir.path("logger.config");
+    let pmcd = Pmcd::linux(dir.path());
+    let config = dir.join("logger.config");
     std::fs::write(
         &config,
         "log mandatory on 500 msec {\n    kernel.all.load\n    kernel.all.cpu.user\n    kernel.all.pswitch\n}\n",
     )
     .unwrap();
-    let logger = pmlogger(&pmcd, &dir, &config, 24);
+    let logger = Pmlogger::new(&pmcd.host(), &config, dir.join("logger"))
+        .samples(24)
+        .run();
     drop(pmcd);
     let (start, end) = window(&logger);
     assert!(end - start > 10.0, "pmlogger ran {:.1} s", end - start);
@@ -49,7 +50,7 @@ fn import_merges_with_pmlogger_and_keeps_its_columns() {
     // 3. the default host is the one pmlogger recorded: pmlogextract merges the two as they are
     let plain = import(&dir, "plain", &[&input], &[]);
     assert_eq!(archive_host(&plain), archive_host(&logger));
-    let merged_plain = dir.path("merged-plain").to_string_lossy().into_owned();
+    let merged_plain = dir.join("merged-plain").to_string_lossy().into_owned();
     let out = Command::new("pmlogextract")
         .args([&logger, &plain, &merged_plain])
         .output()
@@ -70,7 +71,7 @@ fn import_merges_with_pmlogger_and_keeps_its_columns() {
 
     // 2. --merge-with: the merged archive's pmlogger columns equal the pmlogger archive's
     let imp = import(&dir, "imp", &[&input], &["--merge-with", &logger]);
-    let merged = dir.path("merged").to_string_lossy().into_owned();
+    let merged = dir.join("merged").to_string_lossy().into_owned();
     tool("pmlogextract", &[&logger, &imp, &merged]);
     let m = values(&merged);
     assert_eq!(m.marks, Vec::<f64>::new(), "marks in the merged archive");
@@ -108,10 +109,10 @@ fn import_merges_with_pmlogger_and_keeps_its_columns() {
 #[test]
 fn merge_with_names_an_archive_that_exists() {
     let dir = TempDir::new("merge-missing");
-    let missing = dir.path("nothing-here").to_string_lossy().into_owned();
-    let base = dir.path("a").to_string_lossy().into_owned();
+    let missing = dir.join("nothing-here").to_string_lossy().into_owned();
+    let base = dir.join("a").to_string_lossy().into_owned();
     let out = run_importer(&[
-        fixture("v0.4-handmade.json").to_str().unwrap(),
+        guidellm("v0.4-handmade.json").to_str().unwrap(),
         "-o",
         &base,
         "--merge-with",

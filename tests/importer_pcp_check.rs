@@ -2,14 +2,14 @@
 //! import of every fixture (archive versions 2 and 3), every value read back by `pmdumplog`,
 //! and `pcp2arrow` where it is installed.
 
-mod support;
+mod util;
 
 use std::process::Command;
-use support::*;
+use util::*;
 
 /// Every GuideLLM fixture shipped in tests/fixtures/guidellm (.json and .json.zst).
 fn all_fixtures() -> Vec<std::path::PathBuf> {
-    let dir = fixture("");
+    let dir = guidellm("");
     let mut v: Vec<_> = std::fs::read_dir(&dir)
         .unwrap()
         .map(|e| e.unwrap().path())
@@ -85,10 +85,10 @@ fn pcp2arrow_converts_where_installed() {
     let base = import(
         &dir,
         "a",
-        &[&fixture("v0.8.1-prefix-multiturn-concurrent-2-4.json")],
+        &[&guidellm("v0.8.1-prefix-multiturn-concurrent-2-4.json")],
         &[],
     );
-    let out_file = dir.path("a.parquet");
+    let out_file = dir.join("a.parquet");
     let out = Command::new("pcp2arrow")
         .env("PCP_PYTHON_PROG", "/usr/bin/python3")
         .args(["-a", &base, "-o", out_file.to_str().unwrap(), "guidellm"])

@@ -5,11 +5,10 @@
 //! no vLLM. The one change: the window of the example's `-S … -T … -Z UTC` is the one the
 //! import printed for the first benchmark (the README's is from another run).
 
-mod support;
+mod util;
 
 use std::process::Command;
-use support::pmlogger::*;
-use support::*;
+use util::*;
 
 /// The README's example commands: continuation lines joined, comments and blank lines dropped.
 fn readme_commands() -> Vec<String> {
@@ -66,12 +65,14 @@ fn readme_import_example_runs_on_a_merged_archive_without_gpu() {
     }
 
     let dir = TempDir::new("readme");
-    let pmcd = Pmcd::start(&dir.0);
+    let pmcd = Pmcd::linux(dir.path());
     let config = repo().join("deploy/pmlogger/benchmark.config");
-    let logger = pmlogger(&pmcd, &dir, &config, 13);
+    let logger = Pmlogger::new(&pmcd.host(), &config, dir.join("logger"))
+        .samples(13)
+        .run();
     drop(pmcd);
     let (start, _) = window(&logger);
-    let work = dir.path("work");
+    let work = dir.join("work");
     std::fs::create_dir(&work).unwrap();
     for ext in ["0", "meta", "index"] {
         std::fs::copy(format!("{logger}.{ext}"), work.join(format!("bench.{ext}"))).unwrap();
@@ -82,7 +83,10 @@ fn readme_import_example_runs_on_a_merged_archive_without_gpu() {
     )
     .unwrap();
 
-    let bin_dir = std::path::Path::new(BIN).parent().unwrap().to_path_buf();
+    let bin_dir = std::path::Path::new(GUIDELLM2PCP)
+        .parent()
+        .unwrap()
+        .to_path_buf();
     let path = format!(
         "{}:{}",
         bin_dir.display(),

@@ -4,16 +4,12 @@
 //! the same JSON value (a string, except GuideLLM's booleans), although 7.2's pmiPutLabel
 //! turns number-like values into JSON numbers where earlier releases quote everything.
 
-mod support;
+mod util;
 
 use serde_json::{Map, Value};
-use support::*;
+use util::*;
 
 const V081: &str = "v0.8.1-prefix-multiturn-concurrent-2-4.json";
-
-fn load(name: &str) -> Value {
-    serde_json::from_slice(&std::fs::read(fixture(name)).unwrap()).unwrap()
-}
 
 /// Microseconds since the epoch of JSON seconds, rounded as the importer rounds them.
 fn usec(t: f64) -> i64 {
@@ -55,7 +51,7 @@ fn label_time(dump: &str, word: &str) -> i128 {
 }
 
 fn check_times(archive_version: &str) {
-    let doc = load(V081);
+    let doc = guidellm_json(V081);
     let benches = doc["benchmarks"].as_array().unwrap();
     let start = benches[0]["start_time"].as_f64().unwrap();
     // The point of the fixture: its first benchmark starts at a fractional second.
@@ -67,7 +63,7 @@ fn check_times(archive_version: &str) {
     let base = import(
         &dir,
         "a",
-        &[&fixture(V081)],
+        &[&guidellm(V081)],
         &["--archive-version", archive_version],
     );
 
@@ -146,9 +142,9 @@ fn json_text(pairs: &[(&str, Value)]) -> String {
 
 #[test]
 fn label_json_is_exact() {
-    let doc = load(V081);
+    let doc = guidellm_json(V081);
     let dir = TempDir::new("labels-exact");
-    let base = import(&dir, "a", &[&fixture(V081)], &[]);
+    let base = import(&dir, "a", &[&guidellm(V081)], &[]);
     let dump = tool("pmdumplog", &["-e", &base]);
     let sets = label_sets(&dump);
     let s = |x: &str| Value::String(x.to_string());
@@ -224,7 +220,7 @@ fn label_json_is_exact() {
     assert_eq!(v["target_concurrency"], s("2"), "{info}");
     assert_eq!(v["tpot_includes_ttft"], Value::Bool(true), "{info}");
     // the archive's host (this host by default), not the benchmark target's
-    let host = support::pmlogger::archive_host(&base);
+    let host = archive_host(&base);
     assert_eq!(v["hostname"], s(&host), "{info}");
     assert_ne!(host, "127.0.0.1");
 }
@@ -264,10 +260,10 @@ fn descriptor_lines(text: &str) -> Vec<String> {
 #[test]
 fn descriptors_are_the_same_on_every_release() {
     let dir = TempDir::new("descriptors");
-    let base = import(&dir, "a", &[&fixture(V081)], &[]);
+    let base = import(&dir, "a", &[&guidellm(V081)], &[]);
     let got = descriptor_lines(&tool("pminfo", &["-a", &base, "-md", "guidellm"]));
     assert!(got.len() > 1000, "{} descriptors", got.len());
-    let golden = fixture("descriptors-0.8.1.txt.zst");
+    let golden = guidellm("descriptors-0.8.1.txt.zst");
     if std::env::var_os("LLM_WRITE_DESCRIPTORS").is_some() {
         let text = got.join("\n") + "\n";
         std::fs::write(&golden, zstd::encode_all(text.as_bytes(), 19).unwrap()).unwrap();

@@ -8,14 +8,14 @@
 //! and its pmcd.conf line) and installed again afterwards with the same pmcd.conf line; the
 //! other files of packaging/install-files found before (guidellm2pcp, man pages) are put back.
 
-mod common;
+mod util;
 
-use common::*;
 use std::collections::BTreeSet;
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::sync::Mutex;
+use util::*;
 
 /// The tests here that use the machine's pmcd run one at a time.
 static MACHINE: Mutex<()> = Mutex::new(());
@@ -42,7 +42,7 @@ fn install_pmda(args: &[&str]) -> String {
     let out = run(Command::new(repo().join("deploy/install-pmda"))
         .args(args)
         .arg("--bin-dir")
-        .arg(pmdallm().parent().unwrap())
+        .arg(Path::new(PMDALLM).parent().unwrap())
         .stdin(Stdio::null()));
     let text = format!("{}{}", stdout(&out), String::from_utf8_lossy(&out.stderr));
     assert!(
@@ -344,7 +344,7 @@ fn install_list(package: &str) -> BTreeSet<String> {
 
 /// The binaries of this test build (what the packages here are made of).
 fn bin_dir() -> PathBuf {
-    pmdallm().parent().unwrap().to_path_buf()
+    Path::new(PMDALLM).parent().unwrap().to_path_buf()
 }
 
 fn has(tool: &str) -> bool {

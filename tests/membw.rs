@@ -3,9 +3,8 @@
 //! `type` is PERF_TYPE_SOFTWARE, the unavailable paths with their reason strings, resctrl, and
 //! pmrep rate-converting the byte counters through a private pmcd.
 
-mod common;
+mod util;
 
-use common::{PrivatePmcd, TempDir};
 use llm_agent::catalogue::membw as cat;
 use llm_agent::config::Interval;
 use llm_agent::sources::membw::MembwSource;
@@ -15,6 +14,7 @@ use llm_agent::sources::{MetricId, Snapshot, Source, Value};
 use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, Instant};
+use util::{PrivatePmcd, TempDir};
 
 fn put(root: &Path, rel: &str, text: &str) {
     let p = root.join(rel);
@@ -1383,7 +1383,7 @@ fn pmlogconf_enables_the_membw_group_only_with_counters() {
         let groups = pmcd.dir.path().join("groups");
         std::fs::create_dir_all(groups.join("llm")).unwrap();
         std::fs::copy(
-            common::repo().join("pmda/pmlogconf/membw"),
+            util::repo().join("pmda/pmlogconf/membw"),
             groups.join("llm/membw"),
         )
         .unwrap();

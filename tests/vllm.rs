@@ -3,15 +3,13 @@
 //! faults are reported in llm.agent.* without blocking fetches, and the agent recovers.
 //! Ports: every pmcd and fake endpoint gets a free one.
 
-mod common;
-mod vllm_support;
+mod util;
 
-use common::{PrivatePmcd, free_port, repo};
 use llm_agent::catalogue::{self, vllm as cat};
 use llm_agent::sources::openmetrics::parse::{Entry, parse};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-use vllm_support::*;
+use util::{FakeEndpoint, Mode, PrivatePmcd, fixture, free_port, repo, vllm_capture, vllm_conf};
 
 fn num(v: &str) -> f64 {
     v.parse::<f64>()
@@ -65,11 +63,11 @@ const SCALARS: &[(&str, &str, Option<&str>)] = &[
 
 #[test]
 fn values_equal_the_served_capture_and_quantiles_the_hand_computed_ones() {
-    let busy1 = Arc::new(fixture("busy-1.metrics.txt"));
-    let busy2 = Arc::new(fixture("busy-2.metrics.txt"));
+    let busy1 = Arc::new(vllm_capture("busy-1.metrics.txt"));
+    let busy2 = Arc::new(vllm_capture("busy-2.metrics.txt"));
     let port = free_port();
     let _ep = FakeEndpoint::start(port, Mode::Then(busy1, busy2.clone()));
-    let pmcd = PrivatePmcd::start("values", &conf(port, "interval = \"4s\""));
+    let pmcd = PrivatePmcd::start("values", &vllm_conf(port, "interval = \"4s\""));
     assert!(
         pmcd.wait(20, |p| p
             .value("llm.agent.source.samples", "vllm0")
@@ -212,7 +210,7 @@ fn names_exist_first_faults_are_reported_fetches_never_block_and_the_agent_recov
     let port = free_port();
     let pmcd = PrivatePmcd::start(
         "faults",
-        &conf(port, "interval = \"500ms\"\ntimeout = \"4s\""),
+        &vllm_conf(port, "interval = \"500ms\"\ntimeout = \"4s\""),
     );
     // Nothing listens yet: every catalogued name exists, without values, and llm.agent says why.
     let names = std::process::Command::new("pminfo")
@@ -229,7 +227,7 @@ fn names_exist_first_faults_are_reported_fetches_never_block_and_the_agent_recov
         &format!("http://127.0.0.1:{port}/metrics: connection refused"),
     );
 
-    let busy2 = Arc::new(fixture("busy-2.metrics.txt"));
+    let busy2 = Arc::new(vllm_capture("busy-2.metrics.txt"));
     let ep = FakeEndpoint::start(port, Mode::Body(busy2.clone()));
     wait_running(&pmcd, "7");
 
@@ -296,7 +294,7 @@ fn names_exist_first_faults_are_reported_fetches_never_block_and_the_agent_recov
 
     // vLLM restarted: counters go backwards. The agent exports the new values and no
     // quantile for the interval that spans the restart.
-    ep.set(Mode::Body(Arc::new(fixture("busy-1.metrics.txt"))));
+    ep.set(Mode::Body(Arc::new(vllm_capture("busy-1.metrics.txt"))));
     wait_running(&pmcd, "3");
     assert_eq!(
         pmcd.value("llm.vllm.tokens.prompt", "vllm0/0").as_deref(),
@@ -310,7 +308,7 @@ fn names_exist_first_faults_are_reported_fetches_never_block_and_the_agent_recov
 #[test]
 fn pmlogconf_enables_the_vllm_group_when_vllm_is_present() {
     let port = free_port();
-    let pmcd = PrivatePmcd::start("pmlogconf", &conf(port, ""));
+    let pmcd = PrivatePmcd::start("pmlogconf", &vllm_conf(port, ""));
     let groups = pmcd.dir.path().join("groups");
     std::fs::create_dir_all(groups.join("llm")).unwrap();
     for f in ["agent", "vllm", "lmcache", "epp"] {
@@ -336,7 +334,10 @@ fn pmlogconf_enables_the_vllm_group_when_vllm_is_present() {
     let without = run("without.config");
     assert!(without.contains("#+ llm/vllm:x::"), "{without}");
     assert!(without.contains("#+ llm/agent:y:"), "{without}");
-    let _ep = FakeEndpoint::start(port, Mode::Body(Arc::new(fixture("busy-1.metrics.txt"))));
+    let _ep = FakeEndpoint::start(
+        port,
+        Mode::Body(Arc::new(vllm_capture("busy-1.metrics.txt"))),
+    );
     wait_running(&pmcd, "3");
     let with = run("with.config");
     assert!(with.contains("#+ llm/vllm:y:10sec:"), "{with}");
@@ -351,9 +352,9 @@ fn pmlogconf_enables_the_vllm_group_when_vllm_is_present() {
 /// a missing `ca_file` is named in the error.
 #[test]
 fn https_endpoints_with_and_without_their_ca() {
-    let dir = common::TempDir::new("https");
+    let dir = util::TempDir::new("https");
     let (cert, key) = (dir.path().join("cert.pem"), dir.path().join("key.pem"));
-    let out = common::run(
+    let out = util::run(
         std::process::Command::new("openssl")
             .args([
                 "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
@@ -375,10 +376,10 @@ fn https_endpoints_with_and_without_their_ca() {
         String::from_utf8_lossy(&out.stderr)
     );
     let mut server = std::process::Command::new("python3")
-        .arg(repo().join("tests/vllm_support/https-serve.py"))
+        .arg(repo().join("tests/util/https-serve.py"))
         .arg(&cert)
         .arg(&key)
-        .arg(repo().join("tests/fixtures/vllm/busy-1.metrics.txt"))
+        .arg(fixture("vllm/busy-1.metrics.txt"))
         .stdout(std::process::Stdio::piped())
         .spawn()
         .expect("start https-serve.py");

@@ -5,23 +5,15 @@
 //! which need two scrapes, from the third), and pmrep -a must rate-convert the counters.
 //! Ports: free ones for pmcd and the endpoint. Takes about 45 s.
 
-mod common;
-mod vllm_support;
+mod util;
 
-use common::{Options, PrivatePmcd, free_port, repo};
 use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 use std::time::Duration;
-use vllm_support::*;
-
-fn seconds_of_day(ts: &str) -> Option<f64> {
-    let mut it = ts.split(':');
-    let h: f64 = it.next()?.parse().ok()?;
-    let m: f64 = it.next()?.parse().ok()?;
-    let s: f64 = it.next()?.parse().ok()?;
-    Some(h * 3600.0 + m * 60.0 + s)
-}
+use util::{
+    Options, Pmlogger, PrivatePmcd, fixture, free_port, now_of_day, repo, seconds_of_day, vllm_conf,
+};
 
 /// pmdumplog output -> record times and, per metric, the times of records with a value.
 fn records(dump: &str) -> (Vec<f64>, BTreeMap<String, Vec<f64>>) {
@@ -66,11 +58,6 @@ fn records(dump: &str) -> (Vec<f64>, BTreeMap<String, Vec<f64>>) {
     (times, with_values)
 }
 
-fn now_of_day() -> f64 {
-    let out = Command::new("date").arg("+%H:%M:%S.%N").output().unwrap();
-    seconds_of_day(String::from_utf8_lossy(&out.stdout).trim()).unwrap()
-}
-
 #[test]
 fn benchmark_archive_is_never_empty() {
     // pmdalinux too, as on a benchmark node: the shipped configuration logs kernel metrics
@@ -79,24 +66,20 @@ fn benchmark_archive_is_never_empty() {
         ..Options::default()
     };
     let port = free_port();
-    let pmcd = PrivatePmcd::start_opts("archive", &conf(port, "interval = \"1s\""), options);
+    let pmcd = PrivatePmcd::start_opts("archive", &vllm_conf(port, "interval = \"1s\""), options);
     let arch = pmcd.dir.path().join("bench");
-    let mut logger = Command::new("/usr/lib/pcp/bin/pmlogger")
-        .arg("-h")
-        .arg(pmcd.host())
-        .arg("-c")
-        .arg(repo().join("deploy/pmlogger/benchmark.config"))
-        .arg("-l")
-        .arg(pmcd.dir.path().join("pmlogger.log"))
-        .arg(&arch)
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("start pmlogger");
+    let mut logger = Pmlogger::new(
+        &pmcd.host(),
+        repo().join("deploy/pmlogger/benchmark.config"),
+        &arch,
+    )
+    .spawn();
     std::thread::sleep(Duration::from_secs(10));
     let mut server = Command::new("python3")
         .arg(repo().join("bench/serve-metrics.py"))
-        .arg(repo().join("tests/fixtures/vllm/vllm-0.11.0_qwen1.5-0.5b-chat_idle.metrics.txt"))
+        .arg(fixture(
+            "vllm/vllm-0.11.0_qwen1.5-0.5b-chat_idle.metrics.txt",
+        ))
         .args(["--port", &port.to_string(), "--bump"])
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
@@ -109,14 +92,11 @@ fn benchmark_archive_is_never_empty() {
     assert!(line.starts_with("serving"), "{line}");
     let up_at = now_of_day();
     std::thread::sleep(Duration::from_secs(30));
-    let _ = Command::new("kill")
-        .args(["-TERM", &logger.id().to_string()])
-        .status();
-    let _ = logger.wait();
+    logger.stop();
     let _ = server.kill();
     let _ = server.wait();
 
-    let plog = std::fs::read_to_string(pmcd.dir.path().join("pmlogger.log")).unwrap_or_default();
+    let plog = logger.log();
     let dump = Command::new("pmdumplog")
         .arg(&arch)
         .output()

@@ -1,9 +1,12 @@
 //! The workspace's boundaries (docs/ARCHITECTURE.md): the PCP crate is a leaf, `unsafe` is
 //! forbidden outside the crates allowed it, and the importer links no TLS or agent library.
 
+mod util;
+
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::process::Command;
+use util::{GUIDELLM2PCP, PMDALLM, repo};
 
 /// Crates that may contain `unsafe` code: the PCP layer and the two system shims.
 const UNSAFE_ALLOWED: &[&str] = &["pcp", "llm-sys", "nvml-fields"];
@@ -19,7 +22,7 @@ fn workspace_graph() -> BTreeMap<String, (String, Vec<String>)> {
             "--no-deps",
             "--offline",
         ])
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .current_dir(repo())
         .output()
         .expect("cargo metadata");
     assert!(
@@ -93,8 +96,7 @@ fn unsafe_is_forbidden_outside_the_pcp_crate_and_the_shims() {
         "src/bin/guidellm2pcp.rs",
         "src/bin/pcp-llm.rs",
     ] {
-        let text =
-            std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join(bin)).unwrap();
+        let text = std::fs::read_to_string(repo().join(bin)).unwrap();
         assert!(text.contains("#![forbid(unsafe_code)]"), "{bin}");
     }
 }
@@ -116,7 +118,7 @@ fn needed(binary: &str) -> Vec<String> {
 
 #[test]
 fn guidellm2pcp_links_no_tls_and_no_pmda_library() {
-    let importer = needed(env!("CARGO_BIN_EXE_guidellm2pcp"));
+    let importer = needed(GUIDELLM2PCP);
     assert!(
         importer.iter().any(|l| l.starts_with("libpcp_import.")),
         "{importer:?}"
@@ -128,7 +130,7 @@ fn guidellm2pcp_links_no_tls_and_no_pmda_library() {
         );
     }
     // The same check sees the agent's own needs, so it is not blind.
-    let agent = needed(env!("CARGO_BIN_EXE_pmdallm"));
+    let agent = needed(PMDALLM);
     assert!(
         agent.iter().any(|l| l.starts_with("libpcp_pmda.")),
         "{agent:?}"

@@ -21,6 +21,9 @@
  *   count N              nvmlDeviceGetCount_v2 reports N GPUs (default 3, at most 16; GPU N
  *                        for N >= 3 repeats the values of GPU N mod 3, for benchmarks)
  *
+ * Functions that change a GPU's state (at the end of this file) are there only to be caught:
+ * each call is recorded in the control file's name + ".writes" (see state_change()).
+ *
  * Energy grows at the GPU's power draw: energy(t) = base + power_mW * (t - t0) in mJ, t0 the
  * time the library was loaded, so the rate of llm.gpu.energy equals the power draw.
  */
@@ -758,3 +761,104 @@ nvmlReturn_t nvmlGpmMetricsGet(nvmlGpmMetricsGet_t *m)
     }
     return NVML_SUCCESS;
 }
+
+/*
+ * Every NVML function that changes the state of a GPU, of the driver or of the calling
+ * process (setters, clears, resets, GPU discovery and removal, MIG instance creation and
+ * destruction, drain state, counter freezes). The agent only reads: it must call none of them.
+ * Each appends its name to the control file's name + ".writes" and fails with
+ * NVML_ERROR_NO_PERMISSION; tests/gpu.rs checks that the file never appears. A stub without a
+ * control file, or one that cannot write there, aborts instead, so a call is never missed.
+ * (Defined without parameters: the callers' arguments are ignored.)
+ */
+#define NVML_ERROR_NO_PERMISSION 4
+
+static nvmlReturn_t state_change(const char *fn)
+{
+    const char *path = control_path();
+    char name[4096];
+    FILE *f;
+    if (path == NULL) {
+        fprintf(stderr, "nvml stub: %s changes GPU state\n", fn);
+        abort();
+    }
+    snprintf(name, sizeof(name), "%s.writes", path);
+    if ((f = fopen(name, "a")) == NULL) {
+        fprintf(stderr, "nvml stub: %s changes GPU state; cannot record it in %s\n", fn, name);
+        abort();
+    }
+    fprintf(f, "%s\n", fn);
+    fclose(f);
+    return NVML_ERROR_NO_PERMISSION;
+}
+
+#define STATE_CHANGE(fn) \
+    nvmlReturn_t fn(void); \
+    nvmlReturn_t fn(void) { return state_change(#fn); }
+
+STATE_CHANGE(nvmlComputeInstanceDestroy)
+STATE_CHANGE(nvmlDeviceClearAccountingPids)
+STATE_CHANGE(nvmlDeviceClearCpuAffinity)
+STATE_CHANGE(nvmlDeviceClearEccErrorCounts)
+STATE_CHANGE(nvmlDeviceClearFieldValues)
+STATE_CHANGE(nvmlDeviceCreateGpuInstance)
+STATE_CHANGE(nvmlDeviceCreateGpuInstanceWithPlacement)
+STATE_CHANGE(nvmlDeviceDiscoverGpus)
+STATE_CHANGE(nvmlDeviceFreezeNvLinkUtilizationCounter)
+STATE_CHANGE(nvmlDeviceModifyDrainState)
+STATE_CHANGE(nvmlDevicePowerSmoothingSetState)
+STATE_CHANGE(nvmlDeviceRemoveGpu)
+STATE_CHANGE(nvmlDeviceRemoveGpu_v2)
+STATE_CHANGE(nvmlDeviceResetApplicationsClocks)
+STATE_CHANGE(nvmlDeviceResetGpuLockedClocks)
+STATE_CHANGE(nvmlDeviceResetMemoryLockedClocks)
+STATE_CHANGE(nvmlDeviceResetNvLinkErrorCounters)
+STATE_CHANGE(nvmlDeviceResetNvLinkUtilizationCounter)
+STATE_CHANGE(nvmlDeviceSetAPIRestriction)
+STATE_CHANGE(nvmlDeviceSetAccountingMode)
+STATE_CHANGE(nvmlDeviceSetApplicationsClocks)
+STATE_CHANGE(nvmlDeviceSetAutoBoostedClocksEnabled)
+STATE_CHANGE(nvmlDeviceSetClockOffsets)
+STATE_CHANGE(nvmlDeviceSetComputeMode)
+STATE_CHANGE(nvmlDeviceSetConfComputeUnprotectedMemSize)
+STATE_CHANGE(nvmlDeviceSetCpuAffinity)
+STATE_CHANGE(nvmlDeviceSetDefaultAutoBoostedClocksEnabled)
+STATE_CHANGE(nvmlDeviceSetDefaultFanSpeed_v2)
+STATE_CHANGE(nvmlDeviceSetDramEncryptionMode)
+STATE_CHANGE(nvmlDeviceSetDriverModel)
+STATE_CHANGE(nvmlDeviceSetEccMode)
+STATE_CHANGE(nvmlDeviceSetFanControlPolicy)
+STATE_CHANGE(nvmlDeviceSetFanSpeed_v2)
+STATE_CHANGE(nvmlDeviceSetGpcClkVfOffset)
+STATE_CHANGE(nvmlDeviceSetGpuLockedClocks)
+STATE_CHANGE(nvmlDeviceSetGpuOperationMode)
+STATE_CHANGE(nvmlDeviceSetMemClkVfOffset)
+STATE_CHANGE(nvmlDeviceSetMemoryLockedClocks)
+STATE_CHANGE(nvmlDeviceSetMigMode)
+STATE_CHANGE(nvmlDeviceSetNvLinkDeviceLowPowerThreshold)
+STATE_CHANGE(nvmlDeviceSetNvLinkUtilizationControl)
+STATE_CHANGE(nvmlDeviceSetNvlinkBwMode)
+STATE_CHANGE(nvmlDeviceSetPersistenceMode)
+STATE_CHANGE(nvmlDeviceSetPowerManagementLimit)
+STATE_CHANGE(nvmlDeviceSetPowerManagementLimit_v2)
+STATE_CHANGE(nvmlDeviceSetPowerMizerMode_v1)
+STATE_CHANGE(nvmlDeviceSetTemperatureThreshold)
+STATE_CHANGE(nvmlDeviceSetVgpuCapabilities)
+STATE_CHANGE(nvmlDeviceSetVgpuHeterogeneousMode)
+STATE_CHANGE(nvmlDeviceSetVgpuSchedulerState)
+STATE_CHANGE(nvmlDeviceSetVirtualizationMode)
+STATE_CHANGE(nvmlDeviceWorkloadPowerProfileClearRequestedProfiles)
+STATE_CHANGE(nvmlDeviceWorkloadPowerProfileSetRequestedProfiles)
+STATE_CHANGE(nvmlGpmSetStreamingEnabled)
+STATE_CHANGE(nvmlGpuInstanceCreateComputeInstance)
+STATE_CHANGE(nvmlGpuInstanceCreateComputeInstanceWithPlacement)
+STATE_CHANGE(nvmlGpuInstanceDestroy)
+STATE_CHANGE(nvmlGpuInstanceSetVgpuHeterogeneousMode)
+STATE_CHANGE(nvmlGpuInstanceSetVgpuSchedulerState)
+STATE_CHANGE(nvmlSetVgpuVersion)
+STATE_CHANGE(nvmlSystemSetConfComputeGpusReadyState)
+STATE_CHANGE(nvmlSystemSetConfComputeKeyRotationThresholdInfo)
+STATE_CHANGE(nvmlSystemSetNvlinkBwMode)
+STATE_CHANGE(nvmlUnitSetLedState)
+STATE_CHANGE(nvmlVgpuInstanceClearAccountingPids)
+STATE_CHANGE(nvmlVgpuInstanceSetEncoderCapacity)

@@ -1,20 +1,97 @@
-//! Helpers for the vLLM end-to-end tests (the private pmcd is tests/common's): a fake
-//! Prometheus endpoint (a std::net server thread whose behaviour the test switches) and the
-//! captures it serves.
-#![allow(dead_code)]
+//! Local HTTP stand-ins on 127.0.0.1: [`FakeEndpoint`], a Prometheus endpoint whose behaviour
+//! the test switches while the agent scrapes it, and [`serve`], a server answering each
+//! request from a function of its number and head.
 
-use crate::common::repo;
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-pub fn fixture(name: &str) -> Vec<u8> {
-    std::fs::read(repo().join("tests/fixtures/vllm").join(name)).unwrap()
+/// Reads one request head (up to its blank line) from `conn`; None if the client closed or
+/// failed first.
+pub fn read_head(conn: &mut TcpStream) -> Option<Vec<u8>> {
+    let mut head = Vec::new();
+    let mut buf = [0u8; 4096];
+    while !head.windows(4).any(|w| w == b"\r\n\r\n") {
+        match conn.read(&mut buf) {
+            Ok(0) | Err(_) => return None,
+            Ok(n) => head.extend_from_slice(&buf[..n]),
+        }
+    }
+    Some(head)
 }
 
-/// What the fake endpoint answers.
+/// One answer of [`serve`].
+pub struct Reply {
+    /// The status line after "HTTP/1.1 ", e.g. "200 OK".
+    pub status: String,
+    pub content_type: String,
+    pub body: Vec<u8>,
+    /// Waits this long before answering.
+    pub delay: Duration,
+}
+
+impl Reply {
+    /// 200 with Prometheus text.
+    pub fn prometheus(body: Vec<u8>) -> Reply {
+        Reply::new("200 OK", "text/plain; version=0.0.4", body)
+    }
+
+    pub fn new(status: &str, content_type: &str, body: Vec<u8>) -> Reply {
+        Reply {
+            status: status.to_string(),
+            content_type: content_type.to_string(),
+            body,
+            delay: Duration::ZERO,
+        }
+    }
+
+    /// The same with another status line.
+    pub fn status(mut self, status: &str) -> Reply {
+        self.status = status.to_string();
+        self
+    }
+
+    /// The same, answered after `delay`.
+    pub fn delay(mut self, delay: Duration) -> Reply {
+        self.delay = delay;
+        self
+    }
+}
+
+/// An HTTP server on a free loopback port that answers request N (from 0; one request a
+/// connection, each on its own thread) with `answer(N, request head)` and closes. Returns the
+/// port.
+pub fn serve(answer: impl Fn(usize, &str) -> Reply + Send + Sync + 'static) -> u16 {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let answer = Arc::new(answer);
+    std::thread::spawn(move || {
+        for (n, conn) in listener.incoming().enumerate() {
+            let Ok(mut conn) = conn else { continue };
+            let answer = answer.clone();
+            std::thread::spawn(move || {
+                let Some(head) = read_head(&mut conn) else {
+                    return;
+                };
+                let reply = answer(n, &String::from_utf8_lossy(&head));
+                std::thread::sleep(reply.delay);
+                let h = format!(
+                    "HTTP/1.1 {}\r\nContent-Type: {}\r\nConnection: close\r\nContent-Length: {}\r\n\r\n",
+                    reply.status,
+                    reply.content_type,
+                    reply.body.len()
+                );
+                let _ = conn.write_all(h.as_bytes());
+                let _ = conn.write_all(&reply.body);
+            });
+        }
+    });
+    port
+}
+
+/// What a [`FakeEndpoint`] answers.
 #[derive(Clone)]
 pub enum Mode {
     /// 200 with this body.
@@ -31,6 +108,8 @@ pub enum Mode {
     CloseMidBody(Arc<Vec<u8>>),
 }
 
+/// A fake Prometheus endpoint (keep-alive connections, a thread each) whose answers the test
+/// switches with [`FakeEndpoint::set`].
 pub struct FakeEndpoint {
     pub port: u16,
     mode: Arc<Mutex<Mode>>,
@@ -52,7 +131,7 @@ impl FakeEndpoint {
                 match listener.accept() {
                     Ok((conn, _)) => {
                         let (m, r) = (m.clone(), r.clone());
-                        std::thread::spawn(move || serve(conn, m, r));
+                        std::thread::spawn(move || fake_endpoint_serve(conn, m, r));
                     }
                     Err(_) => std::thread::sleep(Duration::from_millis(5)),
                 }
@@ -76,18 +155,12 @@ impl Drop for FakeEndpoint {
     }
 }
 
-fn serve(mut conn: TcpStream, mode: Arc<Mutex<Mode>>, requests: Arc<AtomicUsize>) {
+fn fake_endpoint_serve(mut conn: TcpStream, mode: Arc<Mutex<Mode>>, requests: Arc<AtomicUsize>) {
     conn.set_nonblocking(false).ok();
     conn.set_read_timeout(Some(Duration::from_secs(5))).ok();
     loop {
-        // Read one request head.
-        let mut head = Vec::new();
-        let mut buf = [0u8; 1024];
-        while !head.windows(4).any(|w| w == b"\r\n\r\n") {
-            match conn.read(&mut buf) {
-                Ok(0) | Err(_) => return,
-                Ok(n) => head.extend_from_slice(&buf[..n]),
-            }
+        if read_head(&mut conn).is_none() {
+            return;
         }
         let n = requests.fetch_add(1, Ordering::SeqCst);
         let current = mode.lock().unwrap().clone();
@@ -148,11 +221,4 @@ fn serve(mut conn: TcpStream, mode: Arc<Mutex<Mode>>, requests: Arc<AtomicUsize>
             return;
         }
     }
-}
-
-/// The agent configuration of the vLLM tests: no GPU, one endpoint on 127.0.0.1:port.
-pub fn conf(port: u16, extra: &str) -> String {
-    format!(
-        "[gpu]\nenabled = false\n\n[[vllm]]\nname = \"vllm0\"\nurl = \"http://127.0.0.1:{port}/metrics\"\n{extra}\n"
-    )
 }
