@@ -49,6 +49,17 @@ impl Type {
     pub fn parse(s: &str) -> Option<Type> {
         Type::ALL.into_iter().find(|t| t.as_str() == s)
     }
+    /// The C constant (`PM_TYPE_*`).
+    pub const fn c_code(self) -> libc::c_int {
+        match self {
+            Type::U32 => ffi::PM_TYPE_U32,
+            Type::I32 => ffi::PM_TYPE_32,
+            Type::U64 => ffi::PM_TYPE_U64,
+            Type::I64 => ffi::PM_TYPE_64,
+            Type::Double => ffi::PM_TYPE_DOUBLE,
+            Type::String => ffi::PM_TYPE_STRING,
+        }
+    }
 }
 
 /// The semantics of a metric (PCP's `PM_SEM_*`).
@@ -74,6 +85,14 @@ impl Semantics {
         [Semantics::Counter, Semantics::Instant, Semantics::Discrete]
             .into_iter()
             .find(|x| x.as_str() == s)
+    }
+    /// The C constant (`PM_SEM_*`).
+    pub const fn c_code(self) -> libc::c_int {
+        match self {
+            Semantics::Counter => ffi::PM_SEM_COUNTER,
+            Semantics::Instant => ffi::PM_SEM_INSTANT,
+            Semantics::Discrete => ffi::PM_SEM_DISCRETE,
+        }
     }
 }
 
