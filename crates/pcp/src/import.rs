@@ -210,8 +210,8 @@ impl Archive {
         text: &str,
     ) -> Result<(), ImportError> {
         let (ty, id) = match target {
-            LabelTarget::Metric(id) => (ifi::PM_TEXT_PMID, id),
-            LabelTarget::Indom(id) => (ifi::PM_TEXT_INDOM, id),
+            LabelTarget::Metric(id) => (ffi::PM_TEXT_PMID, id),
+            LabelTarget::Indom(id) => (ffi::PM_TEXT_INDOM, id),
             _ => {
                 return Err(ImportError {
                     call: "pmiPutText",
@@ -221,14 +221,14 @@ impl Archive {
             }
         };
         let class = if oneline {
-            ifi::PM_TEXT_ONELINE
+            ffi::PM_TEXT_ONELINE
         } else {
-            ifi::PM_TEXT_HELP
+            ffi::PM_TEXT_HELP
         };
         let c = cstr("pmiPutText", text)?;
         // SAFETY: valid C string, copied by the library.
         check("pmiPutText", unsafe {
-            ifi::pmiPutText(ty, class, id, c.as_ptr())
+            ifi::pmiPutText(ty as u32, class as u32, id, c.as_ptr())
         })
         .map(drop)
     }
@@ -244,10 +244,10 @@ impl Archive {
         value: &str,
     ) -> Result<(), ImportError> {
         let (ty, id, inst) = match target {
-            LabelTarget::Context => (ifi::PM_LABEL_CONTEXT, 0, 0),
-            LabelTarget::Metric(id) => (ifi::PM_LABEL_ITEM, id, 0),
-            LabelTarget::Indom(id) => (ifi::PM_LABEL_INDOM, id, 0),
-            LabelTarget::Instance(indom, inst) => (ifi::PM_LABEL_INSTANCES, indom, inst),
+            LabelTarget::Context => (ffi::PM_LABEL_CONTEXT, 0, 0),
+            LabelTarget::Metric(id) => (ffi::PM_LABEL_ITEM, id, 0),
+            LabelTarget::Indom(id) => (ffi::PM_LABEL_INDOM, id, 0),
+            LabelTarget::Instance(indom, inst) => (ffi::PM_LABEL_INSTANCES, indom, inst),
         };
         let n = cstr("pmiPutLabel", name)?;
         let v = cstr("pmiPutLabel", &label_value_for_library(value))?;
@@ -372,7 +372,7 @@ fn value_block(v: Option<&Value>) -> Result<Vec<u64>, ImportError> {
     let Some((v, payload)) = v.and_then(|v| Some((v, block_payload(v)?))) else {
         return Ok(Vec::new());
     };
-    let vlen = ifi::PM_VAL_HDR_SIZE + payload.len();
+    let vlen = ffi::PM_VAL_HDR_SIZE + payload.len();
     if vlen >= 1 << 24 {
         return Err(ImportError {
             call: "pmiPutResult",
@@ -381,7 +381,7 @@ fn value_block(v: Option<&Value>) -> Result<Vec<u64>, ImportError> {
         });
     }
     let mut block = vec![0u64; vlen.div_ceil(8)];
-    let header = ifi::value_block_header(v.type_().c_code(), vlen);
+    let header = ffi::value_block_header(v.type_().c_code(), vlen);
     // SAFETY: block has at least vlen bytes; u8 has no alignment requirement.
     let bytes =
         unsafe { std::slice::from_raw_parts_mut(block.as_mut_ptr() as *mut u8, block.len() * 8) };
@@ -411,18 +411,18 @@ fn value_set(
         });
     }
     let mut vs = vec![0u64; 2 + 2 * present.len().max(1)];
-    let p = vs.as_mut_ptr() as *mut ifi::pmValueSet;
+    let p = vs.as_mut_ptr() as *mut ffi::pmValueSet;
     // SAFETY: vs is 8-byte aligned and sized for the header plus present.len() entries
     // (offsets checked by the const asserts in import_ffi.rs).
     unsafe {
         (*p).pmid = pmid;
         (*p).numval = present.len() as i32;
         (*p).valfmt = if insitu {
-            ifi::PM_VAL_INSITU
+            ffi::PM_VAL_INSITU
         } else {
-            ifi::PM_VAL_DPTR
+            ffi::PM_VAL_DPTR
         };
-        let list = std::ptr::addr_of_mut!((*p).vlist) as *mut ifi::pmValue;
+        let list = std::ptr::addr_of_mut!((*p).vlist) as *mut ffi::pmValue;
         for (j, &(i, v)) in present.iter().enumerate() {
             let e = list.add(j);
             (*e).inst = values[i].1;
@@ -444,9 +444,9 @@ fn result_record(sec: i64, usec: i64, vsets: &mut [Vec<u64>]) -> Vec<u64> {
     unsafe {
         (*r).timestamp = ifi::pmi_time(sec, usec);
         (*r).numpmid = vsets.len() as i32;
-        let list = std::ptr::addr_of_mut!((*r).vset) as *mut *mut ifi::pmValueSet;
+        let list = std::ptr::addr_of_mut!((*r).vset) as *mut *mut ffi::pmValueSet;
         for (k, vs) in vsets.iter_mut().enumerate() {
-            *list.add(k) = vs.as_mut_ptr() as *mut ifi::pmValueSet;
+            *list.add(k) = vs.as_mut_ptr() as *mut ffi::pmValueSet;
         }
     }
     res
@@ -565,19 +565,19 @@ mod tests {
     #[test]
     fn value_blocks_hold_a_header_then_the_value() {
         let b = block_bytes(&Value::Str("a\0b".into()));
-        let header = ifi::value_block_header(ffi::PM_TYPE_STRING, 4 + 3);
+        let header = ffi::value_block_header(ffi::PM_TYPE_STRING, 4 + 3);
         assert_eq!(&b[..4], header.to_ne_bytes());
         assert_eq!(&b[4..7], b"ab\0", "NUL bytes dropped, one ends the string");
         let b = block_bytes(&Value::I64(-2));
         assert_eq!(
             &b[..4],
-            ifi::value_block_header(ffi::PM_TYPE_64, 12).to_ne_bytes()
+            ffi::value_block_header(ffi::PM_TYPE_64, 12).to_ne_bytes()
         );
         assert_eq!(&b[4..12], (-2i64).to_ne_bytes());
         let b = block_bytes(&Value::F64(0.5));
         assert_eq!(
             &b[..4],
-            ifi::value_block_header(ffi::PM_TYPE_DOUBLE, 12).to_ne_bytes()
+            ffi::value_block_header(ffi::PM_TYPE_DOUBLE, 12).to_ne_bytes()
         );
         // 32-bit values are held in situ, and no value has no block
         assert!(value_block(Some(&Value::I32(-1))).unwrap().is_empty());
@@ -587,14 +587,14 @@ mod tests {
     /// A value set as built: pmid, numval, valfmt, and (inst, value slot) per entry, the
     /// slot read as a pointer (or, in situ, its first 4 bytes).
     fn read_set(s: &[u64]) -> (u32, i32, i32, Vec<(i32, u64)>) {
-        let p = s.as_ptr() as *const ifi::pmValueSet;
+        let p = s.as_ptr() as *const ffi::pmValueSet;
         // SAFETY: s was built by value_set: a header and numval entries.
         unsafe {
-            let list = std::ptr::addr_of!((*p).vlist) as *const ifi::pmValue;
+            let list = std::ptr::addr_of!((*p).vlist) as *const ffi::pmValue;
             let entries = (0..(*p).numval as usize)
                 .map(|j| {
                     let e = list.add(j);
-                    let slot = if (*p).valfmt == ifi::PM_VAL_INSITU {
+                    let slot = if (*p).valfmt == ffi::PM_VAL_INSITU {
                         *(std::ptr::addr_of!((*e).pval) as *const u32) as u64
                     } else {
                         (*e).pval as u64
@@ -625,12 +625,12 @@ mod tests {
             .map(|(pmid, idx)| read_set(&value_set(*pmid, idx, &values, &mut blocks).unwrap()))
             .collect();
         let (b0, b2) = (blocks[0].as_ptr() as u64, blocks[2].as_ptr() as u64);
-        assert_eq!(sets[0], (7, 2, ifi::PM_VAL_DPTR, vec![(1, b0), (2, b2)]));
+        assert_eq!(sets[0], (7, 2, ffi::PM_VAL_DPTR, vec![(1, b0), (2, b2)]));
         // in the record with no values
-        assert_eq!(sets[1], (5, 0, ifi::PM_VAL_DPTR, vec![]));
+        assert_eq!(sets[1], (5, 0, ffi::PM_VAL_DPTR, vec![]));
         assert_eq!(
             sets[2],
-            (6, 1, ifi::PM_VAL_INSITU, vec![(-1, -3i32 as u32 as u64)])
+            (6, 1, ffi::PM_VAL_INSITU, vec![(-1, -3i32 as u32 as u64)])
         );
         let mixed = vec![(9, 0, Some(Value::U32(1))), (9, 1, Some(Value::U64(2)))];
         let e = value_set(9, &[0, 1], &mixed, &mut [vec![], vec![]]).unwrap_err();

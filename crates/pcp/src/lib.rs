@@ -6,13 +6,12 @@
 //! `logger_archive.rs` read archives through libpcp.
 #![allow(unsafe_code)]
 
+pub mod archive;
 pub mod ffi;
 pub mod import;
 #[doc(hidden)]
 pub mod import_ffi;
 pub mod logger_archive;
-// after logger_archive: its pmFreeResult is declared with another (private) result type
-pub mod archive;
 pub mod pmda;
 
 /// The type of a metric's values (PCP's `PM_TYPE_*`, those this workspace uses).
