@@ -1,9 +1,10 @@
 //! Safe Rust over PCP's C libraries, and the types PCP defines (metric type, semantics, units,
 //! PMID and instance-domain packing, values), once for the whole workspace. This crate knows
 //! PCP, not our agent: it depends on no other crate of the workspace, and it is the only one
-//! with `unsafe` code for PCP. `ffi.rs` declares the C API; `pmda.rs` serves pmcd for any
-//! [`pmda::Agent`]; `import.rs` writes archives through libpcp_import; `archive.rs` and
-//! `logger_archive.rs` read archives through libpcp.
+//! with `unsafe` code for PCP. `ffi.rs` declares libpcp and libpcp_pmda, `import_ffi.rs`
+//! libpcp_import (each C function once); `pmda.rs` serves pmcd for any [`pmda::Agent`];
+//! `import.rs` writes archives through libpcp_import; `archive.rs` and `logger_archive.rs` read
+//! archives through libpcp.
 #![allow(unsafe_code)]
 
 pub mod archive;
