@@ -15,8 +15,7 @@
 //! Instance domains: 1 the benchmarks; 2 the turns of each benchmark; 3 the warnings of each
 //! benchmark. A turn's or a warning's instance id is its benchmark's id * 1000 + its index.
 
-use pcp::Units;
-use pcp::import::{Semantics, ValueType};
+use pcp::{Semantics, Type, Units};
 use std::sync::LazyLock;
 
 pub const DOMAIN: u32 = 510;
@@ -60,7 +59,7 @@ pub const fn pmid(cluster: u32, item: u32) -> u32 {
 pub struct MetricDef {
     pub pmid: u32,
     pub name: String,
-    pub ty: ValueType,
+    pub ty: Type,
     pub sem: Semantics,
     pub units: Units,
     pub indom: u32,
@@ -387,9 +386,9 @@ pub fn turn_family_metric(f: &Family, status: usize, stat: usize) -> MetricDef {
 fn summary_metric(f: &Family, status: usize, stat: usize) -> MetricDef {
     let st = &STATS[stat];
     let (ty, units) = match stat {
-        STAT_COUNT => (ValueType::U64, Units::COUNT),
-        STAT_VARIANCE => (ValueType::Double, Units::NONE),
-        _ => (ValueType::Double, f.kind.units()),
+        STAT_COUNT => (Type::U64, Units::COUNT),
+        STAT_VARIANCE => (Type::Double, Units::NONE),
+        _ => (Type::Double, f.kind.units()),
     };
     MetricDef {
         pmid: pmid(f.cluster, stat_item(status, stat)),
@@ -410,7 +409,7 @@ pub fn turn_totals_metric(status: usize) -> MetricDef {
     MetricDef {
         pmid: pmid(3, status as u32),
         name: format!("guidellm.turns.request_totals.{}", STATUSES[status]),
-        ty: ValueType::U64,
+        ty: Type::U64,
         sem: Semantics::Discrete,
         units: Units::COUNT,
         indom: turn_indom(),
@@ -422,32 +421,32 @@ pub fn turn_totals_metric(status: usize) -> MetricDef {
 }
 
 /// Cluster 4: one GuideLLM warning of a benchmark. (item, leaf, type, units, help)
-pub const WARNING: [(u32, &str, ValueType, Units, &str); 4] = [
+pub const WARNING: [(u32, &str, Type, Units, &str); 4] = [
     (
         0,
         "observed",
-        ValueType::Double,
+        Type::Double,
         Units::NONE,
         "the value GuideLLM observed (its unit is the instance's unit label)",
     ),
     (
         1,
         "threshold",
-        ValueType::Double,
+        Type::Double,
         Units::NONE,
         "the threshold the observed value crossed (its unit is the instance's unit label)",
     ),
     (
         2,
         "sample_count",
-        ValueType::U64,
+        Type::U64,
         Units::COUNT,
         "samples the observed value is based on",
     ),
     (
         3,
         "message",
-        ValueType::String,
+        Type::String,
         Units::NONE,
         "the warning's message",
     ),
@@ -478,144 +477,138 @@ fn percentile_words(p: &str) -> String {
 }
 
 /// Cluster 0: per-benchmark facts. (item, leaf name, type, units, help)
-pub const BENCH: [(u32, &str, ValueType, Units, &str); 20] = [
+pub const BENCH: [(u32, &str, Type, Units, &str); 20] = [
     (
         0,
         "duration",
-        ValueType::Double,
+        Type::Double,
         Units::SEC,
         "measured duration of the benchmark",
     ),
     (
         1,
         "run_id",
-        ValueType::String,
+        Type::String,
         Units::NONE,
         "GuideLLM run id (shared by the benchmarks of one run)",
     ),
     (
         2,
         "start_time",
-        ValueType::Double,
+        Type::Double,
         Units::SEC,
         "benchmark start, Unix epoch seconds",
     ),
     (
         3,
         "end_time",
-        ValueType::Double,
+        Type::Double,
         Units::SEC,
         "benchmark end, Unix epoch seconds",
     ),
     (
         4,
         "warmup_duration",
-        ValueType::Double,
+        Type::Double,
         Units::SEC,
         "warm-up duration",
     ),
     (
         5,
         "cooldown_duration",
-        ValueType::Double,
+        Type::Double,
         Units::SEC,
         "cool-down duration",
     ),
     (
         6,
         "run_index",
-        ValueType::U64,
+        Type::U64,
         Units::COUNT,
         "index of the benchmark within its run",
     ),
     (
         7,
         "strategy.type",
-        ValueType::String,
+        Type::String,
         Units::NONE,
         "load strategy (synchronous, concurrent, throughput, constant, poisson, async)",
     ),
     (
         8,
         "strategy.streams",
-        ValueType::Double,
+        Type::Double,
         Units::COUNT,
         "target concurrency (concurrent strategy)",
     ),
     (
         9,
         "strategy.rate",
-        ValueType::Double,
+        Type::Double,
         Units::COUNT_PER_SEC,
         "target request rate (constant, poisson, async strategies)",
     ),
     (
         10,
         "strategy.max_concurrency",
-        ValueType::Double,
+        Type::Double,
         Units::COUNT,
         "maximum concurrency of the strategy",
     ),
     (
         11,
         "request_totals.successful",
-        ValueType::U64,
+        Type::U64,
         Units::COUNT,
         "successful requests reported by GuideLLM",
     ),
     (
         12,
         "request_totals.errored",
-        ValueType::U64,
+        Type::U64,
         Units::COUNT,
         "errored requests reported by GuideLLM",
     ),
     (
         13,
         "request_totals.incomplete",
-        ValueType::U64,
+        Type::U64,
         Units::COUNT,
         "incomplete (cancelled) requests reported by GuideLLM",
     ),
     (
         14,
         "request_totals.total",
-        ValueType::U64,
+        Type::U64,
         Units::COUNT,
         "all requests reported by GuideLLM",
     ),
-    (
-        15,
-        "id",
-        ValueType::String,
-        Units::NONE,
-        "GuideLLM benchmark id",
-    ),
+    (15, "id", Type::String, Units::NONE, "GuideLLM benchmark id"),
     (
         16,
         "records",
-        ValueType::U64,
+        Type::U64,
         Units::COUNT,
         "per-request records in the file (all statuses; may be a sample)",
     ),
     (
         17,
         "warnings",
-        ValueType::U64,
+        Type::U64,
         Units::COUNT,
         "warnings attached to the benchmark (0.7+; each is an instance of guidellm.warning.*)",
     ),
     (
         18,
         "slo_determined_requests",
-        ValueType::U64,
+        Type::U64,
         Units::COUNT,
         "requests whose SLO attainment could be determined (0.7+)",
     ),
     (
         19,
         "dataset_incomplete",
-        ValueType::U64,
+        Type::U64,
         Units::NONE,
         "1 if the trace dataset was not fully loaded during the benchmark, else 0 (0.7+ scheduler_metrics)",
     ),
@@ -662,7 +655,7 @@ pub fn requests_made_metric(status: usize) -> MetricDef {
     MetricDef {
         pmid: pmid(1, status as u32),
         name: format!("guidellm.run_stats.requests_made.{}", STATUSES[status]),
-        ty: ValueType::U64,
+        ty: Type::U64,
         sem: Semantics::Discrete,
         units: Units::COUNT,
         indom: indom(),
@@ -677,7 +670,7 @@ pub fn run_stat_metric(i: usize) -> MetricDef {
     MetricDef {
         pmid: pmid(1, 4 + i as u32),
         name: format!("guidellm.run_stats.{}", RUN_STATS_AVG[i]),
-        ty: ValueType::Double,
+        ty: Type::Double,
         sem: Semantics::Discrete,
         units: Units::SEC,
         indom: indom(),
@@ -811,11 +804,7 @@ pub fn interval_metric(i: usize) -> MetricDef {
     MetricDef {
         pmid: pmid(2, item),
         name: format!("guidellm.interval.{leaf}"),
-        ty: if i <= 6 {
-            ValueType::U64
-        } else {
-            ValueType::Double
-        },
+        ty: if i <= 6 { Type::U64 } else { Type::Double },
         sem: Semantics::Instant,
         units,
         indom: indom(),

@@ -8,7 +8,7 @@
 //! into the first or last interval), so the per-interval counts add up to the record counts.
 
 use super::reader::Rec;
-use pcp::import::Value;
+use pcp::Value;
 
 /// One interval's values; `None` where no request contributed.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -43,7 +43,7 @@ impl Sample {
         for (base, s) in [(7, &self.ttft), (11, &self.itl), (15, &self.latency)] {
             if let Some(s) = s {
                 for (i, x) in s.iter().enumerate() {
-                    v.push((base + i, Value::Double(*x)));
+                    v.push((base + i, Value::F64(*x)));
                 }
             }
         }

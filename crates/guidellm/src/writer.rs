@@ -8,8 +8,9 @@
 
 use super::catalogue::{self as cat, Family, MetricDef};
 use super::model::{self, Benchmark};
+use pcp::Value;
 use pcp::ffi;
-use pcp::import::{Archive, ImportError, LabelTarget, Value, ValueType};
+use pcp::import::{Archive, ImportError, LabelTarget};
 use pcp::logger_archive::LoggerIdentity;
 use std::collections::{BTreeMap, HashMap};
 
@@ -143,7 +144,7 @@ fn dist_value(stat: u8, v: f64) -> Value {
     if stat as usize == cat::STAT_COUNT {
         Value::U64(v as u64)
     } else {
-        Value::Double(v)
+        Value::F64(v)
     }
 }
 
@@ -154,7 +155,8 @@ pub struct Writer<'a> {
     registered: HashMap<u32, (String, u32)>,
     /// (indom, instance id) -> name
     inst_names: HashMap<(u32, i32), String>,
-    pending: Vec<(u32, i32, Value)>,
+    /// The values of the next record; `None`: the metric without values.
+    pending: Vec<(u32, i32, Option<Value>)>,
     stats: Stats,
     last_usec: i64,
 }
@@ -208,7 +210,7 @@ impl<'a> Writer<'a> {
             self.register(&def())?;
         }
         self.stats.values += 1;
-        self.pending.push((pmid, inst, value));
+        self.pending.push((pmid, inst, Some(value)));
         Ok(())
     }
 
@@ -224,16 +226,10 @@ impl<'a> Writer<'a> {
             // pmiPutResult writes values only: the help text and labels queued so far go
             // out with the first pmiWrite, so the first record takes the handle path.
             for (pmid, inst, v) in &values {
+                let Some(v) = v else { continue };
                 let (name, indom) = &self.registered[pmid];
                 let h = self.ar.handle(name, &self.inst_names[&(*indom, *inst)])?;
-                let text = match v {
-                    Value::U64(x) => x.to_string(),
-                    Value::Double(x) => format!("{x}"),
-                    Value::U32(x) => x.to_string(),
-                    Value::Str(x) => x.clone(),
-                    Value::NoValues => continue,
-                };
-                self.ar.put(h, &text)?;
+                self.ar.put(h, v)?;
             }
             self.ar.write(sec as i32, us as i32)?;
         } else {
@@ -409,9 +405,9 @@ impl<'a> Writer<'a> {
     fn put_summary(&mut self, b: &Benchmark, inst: &Instance) -> Result<(), ImportError> {
         let fams = self.families;
         let mut bench_vals: Vec<(usize, Value)> = vec![
-            (0, Value::Double(b.duration)),
-            (2, Value::Double(b.start)),
-            (3, Value::Double(b.end)),
+            (0, Value::F64(b.duration)),
+            (2, Value::F64(b.start)),
+            (3, Value::F64(b.end)),
             (6, Value::U64(b.run_index)),
             (7, Value::Str(b.strategy_type.clone())),
             (15, Value::Str(b.id.clone())),
@@ -428,7 +424,7 @@ impl<'a> Writer<'a> {
             (10, b.max_concurrency),
         ] {
             if let Some(v) = v {
-                bench_vals.push((i, Value::Double(v)));
+                bench_vals.push((i, Value::F64(v)));
             }
         }
         for (s, t) in b.totals.iter().enumerate() {
@@ -446,12 +442,7 @@ impl<'a> Writer<'a> {
             bench_vals.push((19, Value::U64(x as u64)));
         }
         for (i, v) in bench_vals {
-            debug_assert!(matches!(
-                (&v, cat::BENCH[i].2),
-                (Value::U64(_), ValueType::U64)
-                    | (Value::Double(_), ValueType::Double)
-                    | (Value::Str(_), ValueType::String)
-            ));
+            debug_assert_eq!(v.type_(), cat::BENCH[i].2);
             let pmid = cat::pmid(0, cat::BENCH[i].0);
             self.put(|| cat::bench_metric(i), pmid, inst.id, v)?;
         }
@@ -468,7 +459,7 @@ impl<'a> Writer<'a> {
         }
         for &(i, v) in &b.run_stats {
             let pmid = cat::pmid(1, 4 + i as u32);
-            self.put(|| cat::run_stat_metric(i), pmid, inst.id, Value::Double(v))?;
+            self.put(|| cat::run_stat_metric(i), pmid, inst.id, Value::F64(v))?;
         }
         for &(fi, status, stat, v) in &b.dists {
             let f = &fams[fi as usize];
@@ -495,8 +486,8 @@ impl<'a> Writer<'a> {
         for (k, w) in b.warnings.iter().flatten().enumerate() {
             let id = sub_id(inst, k as u64);
             let values = [
-                (0, w.observed.map(Value::Double)),
-                (1, w.threshold.map(Value::Double)),
+                (0, w.observed.map(Value::F64)),
+                (1, w.threshold.map(Value::F64)),
                 (2, w.sample_count.map(Value::U64)),
                 (3, w.message.clone().map(Value::Str)),
             ];
@@ -546,12 +537,12 @@ impl<'a> Writer<'a> {
             let v = match k {
                 3 | 4 => {
                     let x = if k == 3 { id.pid } else { id.seqnum as u64 };
-                    match d.type_ {
+                    Some(match d.type_ {
                         ffi::PM_TYPE_U64 | ffi::PM_TYPE_64 => Value::U64(x),
                         _ => Value::U32(x as u32),
-                    }
+                    })
                 }
-                _ => Value::NoValues,
+                _ => None,
             };
             values.push((d.pmid, ffi::PM_IN_NULL as i32, v));
         }

@@ -2,76 +2,17 @@
 //! `pmLookupDesc`, `pmFetch` in the archive's default forward mode, `pmExtractValue`,
 //! `pmNameInDomArchive`): every recorded value of a few metrics, in time order.
 //!
-//! `pmResult`'s timestamp is a `struct timeval` (PCP 6) or a `struct timespec` (PCP 7): both
-//! are 16 bytes on the 64-bit platforms this crate builds for (seconds, then micro- or
-//! nanoseconds: cfg `pcp_pmapi_v4`, set by build.rs from pmapi.h), so one layout serves both.
+//! The C declarations, the result layout and its timestamp unit (PCP 6 and 7) are in `ffi.rs`.
 
 use super::err_str;
-use super::ffi::{pmAtomValue, pmDesc};
+use super::ffi::{
+    PM_CONTEXT_ARCHIVE, PM_ERR_EOL, PM_ID_NULL, PM_INDOM_NULL, PM_RESULT_FRACTION,
+    PM_TYPE_AGGREGATE, PM_TYPE_DOUBLE, PM_TYPE_STRING, pmAtomValue, pmDesc, pmDestroyContext,
+    pmExtractValue, pmFetch, pmFetchResult, pmFreeResult, pmLookupDesc, pmLookupName,
+    pmNameInDomArchive, pmNewContext, pmUseContext, pmValue, pmValueSet,
+};
 use libc::{c_char, c_int, c_void};
 use std::ffi::{CStr, CString};
-
-const PM_CONTEXT_ARCHIVE: c_int = 2;
-const PM_ID_NULL: u32 = 0xffff_ffff;
-const PM_INDOM_NULL: u32 = 0xffff_ffff;
-const PM_ERR_EOL: c_int = -12345 - 25;
-const PM_TYPE_DOUBLE: c_int = 5;
-const PM_TYPE_STRING: c_int = 6;
-const PM_TYPE_AGGREGATE: c_int = 7;
-
-#[repr(C)]
-struct RawValue {
-    inst: c_int,
-    /// `union { pmValueBlock *pval; int lval; }`; only passed back to pmExtractValue.
-    value: *mut c_void,
-}
-
-#[repr(C)]
-struct RawValueSet {
-    pmid: u32,
-    numval: c_int,
-    valfmt: c_int,
-    vlist: [RawValue; 1],
-}
-
-#[repr(C)]
-struct RawResult {
-    timestamp: [i64; 2],
-    numpmid: c_int,
-    vset: [*mut RawValueSet; 1],
-}
-
-/// The unit of the timestamp's second field: nanoseconds where pmapi.h's pmResult is the
-/// timespec form (PMAPI_VERSION_4, PCP 7), microseconds before.
-#[cfg(pcp_pmapi_v4)]
-const FRACTION: f64 = 1e-9;
-#[cfg(not(pcp_pmapi_v4))]
-const FRACTION: f64 = 1e-6;
-
-const _: () = assert!(size_of::<RawValue>() == 16);
-const _: () = assert!(std::mem::offset_of!(RawValueSet, vlist) == 16);
-const _: () = assert!(std::mem::offset_of!(RawResult, numpmid) == 16);
-const _: () = assert!(std::mem::offset_of!(RawResult, vset) == 24);
-
-// logger_archive.rs declares pmFreeResult over its own private view of pmResult.
-#[allow(clashing_extern_declarations)]
-unsafe extern "C" {
-    fn pmNewContext(kind: c_int, name: *const c_char) -> c_int;
-    fn pmUseContext(handle: c_int) -> c_int;
-    fn pmDestroyContext(handle: c_int) -> c_int;
-    fn pmLookupName(n: c_int, names: *const *const c_char, pmids: *mut u32) -> c_int;
-    fn pmLookupDesc(pmid: u32, desc: *mut pmDesc) -> c_int;
-    fn pmFetch(n: c_int, pmids: *const u32, result: *mut *mut RawResult) -> c_int;
-    fn pmFreeResult(result: *mut RawResult);
-    fn pmExtractValue(
-        valfmt: c_int,
-        ival: *const RawValue,
-        itype: c_int,
-        oval: *mut pmAtomValue,
-        otype: c_int,
-    ) -> c_int;
-    fn pmNameInDomArchive(indom: u32, inst: c_int, name: *mut *mut c_char) -> c_int;
-}
 
 /// One recorded value.
 #[derive(Clone, Debug, PartialEq)]
@@ -160,7 +101,7 @@ impl ArchiveReader {
         self.use_ctx()?;
         let pmids: Vec<u32> = metrics.iter().map(|m| m.pmid).collect();
         loop {
-            let mut res: *mut RawResult = std::ptr::null_mut();
+            let mut res: *mut pmFetchResult = std::ptr::null_mut();
             // SAFETY: pmids has pmids.len() elements; res receives a result we free below.
             let rc = unsafe { pmFetch(pmids.len() as c_int, pmids.as_ptr(), &mut res) };
             if rc == PM_ERR_EOL {
@@ -181,16 +122,16 @@ impl ArchiveReader {
     /// # Safety
     /// `res` must be a valid result of pmFetch.
     unsafe fn visit(
-        res: *mut RawResult,
+        res: *mut pmFetchResult,
         metrics: &[Metric],
         f: &mut impl FnMut(usize, i32, f64, Value),
     ) -> Result<(), String> {
         // SAFETY (whole body): see the caller; vset and vlist are C flexible arrays.
         unsafe {
             let [sec, frac] = (*res).timestamp;
-            let t = sec as f64 + frac as f64 * FRACTION;
+            let t = sec as f64 + frac as f64 * PM_RESULT_FRACTION;
             let n = (*res).numpmid.max(0) as usize;
-            let sets = std::ptr::addr_of!((*res).vset) as *const *mut RawValueSet;
+            let sets = std::ptr::addr_of!((*res).vset) as *const *mut pmValueSet;
             for s in 0..n {
                 let vs = *sets.add(s);
                 if vs.is_null() || (*vs).numval <= 0 {
@@ -203,7 +144,7 @@ impl ArchiveReader {
                 if !(0..PM_TYPE_AGGREGATE).contains(&ty) {
                     continue;
                 }
-                let vals = std::ptr::addr_of!((*vs).vlist) as *const RawValue;
+                let vals = std::ptr::addr_of!((*vs).vlist) as *const pmValue;
                 for i in 0..(*vs).numval as usize {
                     let v = vals.add(i);
                     let mut atom = pmAtomValue { d: 0.0 };

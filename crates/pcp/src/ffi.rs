@@ -1,5 +1,7 @@
-//! Hand-written declarations of the parts of PCP's C API this project uses
-//! (`/usr/include/pcp/pmapi.h`, `pmda.h`, `import.h`).
+//! Hand-written declarations of the parts of PCP's C API this project uses from libpcp and
+//! libpcp_pmda (`/usr/include/pcp/pmapi.h`, `pmda.h`): each function once, for the agent
+//! (`pmda.rs`) and the archive readers (`archive.rs`, `logger_archive.rs`) alike.
+//! libpcp_import's functions are in `import_ffi.rs`.
 //!
 //! Layouts are checked twice: by the `const` asserts below (x86_64 / aarch64, LP64), and by
 //! the header probe test in `tests/foundation.rs`, which compiles a C probe against the
@@ -16,6 +18,9 @@ pub type pmInDom = c_uint;
 
 pub const PM_IN_NULL: c_uint = 0xffff_ffff;
 pub const PM_INDOM_NULL: pmInDom = 0xffff_ffff;
+pub const PM_ID_NULL: pmID = 0xffff_ffff;
+
+pub const PM_CONTEXT_ARCHIVE: c_int = 2;
 
 pub const PM_TYPE_32: c_int = 0;
 pub const PM_TYPE_U32: c_int = 1;
@@ -23,6 +28,7 @@ pub const PM_TYPE_64: c_int = 2;
 pub const PM_TYPE_U64: c_int = 3;
 pub const PM_TYPE_DOUBLE: c_int = 5;
 pub const PM_TYPE_STRING: c_int = 6;
+pub const PM_TYPE_AGGREGATE: c_int = 7;
 
 pub const PM_SEM_COUNTER: c_int = 1;
 pub const PM_SEM_INSTANT: c_int = 3;
@@ -36,6 +42,7 @@ pub const PM_ERR_VALUE: c_int = -PM_ERR_BASE - 6;
 pub const PM_ERR_PMID: c_int = -PM_ERR_BASE - 13;
 pub const PM_ERR_INDOM: c_int = -PM_ERR_BASE - 14;
 pub const PM_ERR_INST: c_int = -PM_ERR_BASE - 15;
+pub const PM_ERR_EOL: c_int = -PM_ERR_BASE - 25;
 pub const PM_ERR_AGAIN: c_int = -PM_ERR_BASE - 44;
 
 pub const PM_TEXT_ONELINE: c_int = 1;
@@ -43,7 +50,11 @@ pub const PM_TEXT_HELP: c_int = 2;
 pub const PM_TEXT_PMID: c_int = 4;
 pub const PM_TEXT_INDOM: c_int = 8;
 
+pub const PM_LABEL_CONTEXT: c_int = 1 << 0;
+pub const PM_LABEL_DOMAIN: c_int = 1 << 1;
 pub const PM_LABEL_INDOM: c_int = 1 << 2;
+pub const PM_LABEL_CLUSTER: c_int = 1 << 3;
+pub const PM_LABEL_ITEM: c_int = 1 << 4;
 pub const PM_LABEL_INSTANCES: c_int = 1 << 5;
 
 pub const PMDA_INTERFACE_7: c_int = 7;
@@ -123,6 +134,59 @@ pub struct pmdaMetric {
     pub m_user: *mut c_void,
     pub m_desc: pmDesc,
 }
+
+/// `pmValue`: an instance id and `union { pmValueBlock *pval; int lval; }`, held here as the
+/// pointer (an `lval`, a value in situ, is its first 4 bytes).
+#[repr(C)]
+pub struct pmValue {
+    pub inst: c_int,
+    pub pval: *mut c_void,
+}
+
+/// `pmValueSet` with its first `vlist` entry; the rest follow in the same allocation.
+#[repr(C)]
+pub struct pmValueSet {
+    pub pmid: pmID,
+    pub numval: c_int,
+    pub valfmt: c_int,
+    pub vlist: [pmValue; 1],
+}
+
+/// `valfmt`: a 32-bit value held in `lval` itself.
+pub const PM_VAL_INSITU: c_int = 0;
+/// `valfmt`: the value is in `pval->vbuf`, in a block of its own. The form archive records
+/// hold for every value that is not in situ (`pmlogcheck` rejects any other).
+pub const PM_VAL_DPTR: c_int = 1;
+/// `valfmt`: as [`PM_VAL_DPTR`], statically allocated; an in-memory form only, never stored.
+pub const PM_VAL_SPTR: c_int = 2;
+/// Bytes of the `pmValueBlock` header (`vtype:8`, `vlen:24`; as a u32: `vtype << 24 | vlen`,
+/// bitfields allocated LSB first as on every platform PCP 6 builds for, see PCP-NOTES P2).
+pub const PM_VAL_HDR_SIZE: usize = 4;
+
+/// The first 4 bytes of a `pmValueBlock` (its `vtype` and `vlen` bitfields) as a `u32`.
+pub const fn value_block_header(vtype: c_int, vlen: usize) -> u32 {
+    ((vtype as u32) << 24) | (vlen as u32 & 0x00ff_ffff)
+}
+
+/// `pmResult` as libpcp returns it to a client (`pmFetch`, `pmFetchArchive`; freed with
+/// `pmFreeResult`), with its first `vset` pointer; the rest follow in the same allocation.
+/// Its timestamp is a `struct timeval` up to PCP 6 and a `struct timespec` from PCP 7, where
+/// `PMAPI_VERSION_4` is the default (cfg `pcp_pmapi_v4`): two 8-byte fields, seconds first, on
+/// the LP64 targets this crate builds for, so one layout serves both and
+/// [`PM_RESULT_FRACTION`] is the unit of the second field. (Not [`pmResult`], the opaque result
+/// of the PMDA interface.)
+#[repr(C)]
+pub struct pmFetchResult {
+    pub timestamp: [i64; 2],
+    pub numpmid: c_int,
+    pub vset: [*mut pmValueSet; 1],
+}
+
+/// The unit of [`pmFetchResult`]'s timestamp's second field, in seconds.
+#[cfg(pcp_pmapi_v4)]
+pub const PM_RESULT_FRACTION: f64 = 1e-9;
+#[cfg(not(pcp_pmapi_v4))]
+pub const PM_RESULT_FRACTION: f64 = 1e-6;
 
 /// Opaque PCP structures we only pass through. `pmResult` is the result of the PMDA
 /// interface: `pmResult` (timeval) up to PCP 6, `pmdaResult` = `pmResult_v2` (still timeval)
@@ -257,6 +321,13 @@ const _: () = assert!(offset_of!(pmdaExt, e_labelCallBack) == 184);
 const _: () =
     assert!(size_of::<pmdaInterface>() == 112 && offset_of!(pmdaInterface, version) == 16);
 const _: () = assert!(pmUnits::new(1, -1, 0, 1, 3, 0).0 == 0x1f01_3000);
+const _: () = assert!(size_of::<pmValue>() == 16 && offset_of!(pmValue, pval) == 8);
+const _: () = assert!(offset_of!(pmValueSet, vlist) == 16 && size_of::<pmValueSet>() == 32);
+const _: () = assert!(
+    offset_of!(pmFetchResult, numpmid) == 16
+        && offset_of!(pmFetchResult, vset) == 24
+        && size_of::<pmFetchResult>() == 32
+);
 
 /// (name, size, offsets...) of every structure above, for the C header probe test.
 pub fn layout_table() -> Vec<(&'static str, usize)> {
@@ -334,6 +405,49 @@ pub fn layout_table() -> Vec<(&'static str, usize)> {
             "PMDA_PMUNITS(1,-1,0,PM_SPACE_KBYTE,PM_TIME_SEC,0)",
             pmUnits::new(1, -1, 0, 1, 3, 0).0 as usize,
         ),
+        ("sizeof(pmValue)", size_of::<pmValue>()),
+        ("offsetof(pmValue,value.pval)", offset_of!(pmValue, pval)),
+        ("sizeof(pmValueSet)", size_of::<pmValueSet>()),
+        (
+            "offsetof(pmValueSet,numval)",
+            offset_of!(pmValueSet, numval),
+        ),
+        (
+            "offsetof(pmValueSet,valfmt)",
+            offset_of!(pmValueSet, valfmt),
+        ),
+        ("offsetof(pmValueSet,vlist)", offset_of!(pmValueSet, vlist)),
+        ("offsetof(pmValueBlock,vbuf)", PM_VAL_HDR_SIZE),
+        (
+            "VALUE_BLOCK_HEADER(PM_TYPE_STRING,9)",
+            value_block_header(PM_TYPE_STRING, 9) as usize,
+        ),
+        ("PM_VAL_INSITU", PM_VAL_INSITU as usize),
+        ("PM_VAL_DPTR", PM_VAL_DPTR as usize),
+        ("PM_VAL_SPTR", PM_VAL_SPTR as usize),
+        // pmFetchResult: pmapi.h's pmResult under its default PMAPI_VERSION
+        ("sizeof(((pmResult*)0)->timestamp)", size_of::<[i64; 2]>()),
+        (
+            "offsetof(pmResult,numpmid)",
+            offset_of!(pmFetchResult, numpmid),
+        ),
+        ("offsetof(pmResult,vset)", offset_of!(pmFetchResult, vset)),
+        ("sizeof(pmResult)", size_of::<pmFetchResult>()),
+        ("PM_CONTEXT_ARCHIVE", PM_CONTEXT_ARCHIVE as usize),
+        ("PM_ID_NULL", PM_ID_NULL as usize),
+        ("PM_INDOM_NULL", PM_INDOM_NULL as usize),
+        ("PM_TYPE_AGGREGATE", PM_TYPE_AGGREGATE as usize),
+        ("PM_ERR_EOL", PM_ERR_EOL as usize),
+        ("PM_LABEL_CONTEXT", PM_LABEL_CONTEXT as usize),
+        ("PM_LABEL_DOMAIN", PM_LABEL_DOMAIN as usize),
+        ("PM_LABEL_INDOM", PM_LABEL_INDOM as usize),
+        ("PM_LABEL_CLUSTER", PM_LABEL_CLUSTER as usize),
+        ("PM_LABEL_ITEM", PM_LABEL_ITEM as usize),
+        ("PM_LABEL_INSTANCES", PM_LABEL_INSTANCES as usize),
+        ("PM_TEXT_ONELINE", PM_TEXT_ONELINE as usize),
+        ("PM_TEXT_HELP", PM_TEXT_HELP as usize),
+        ("PM_TEXT_PMID", PM_TEXT_PMID as usize),
+        ("PM_TEXT_INDOM", PM_TEXT_INDOM as usize),
     ]
 }
 
@@ -344,6 +458,25 @@ unsafe extern "C" {
     pub fn pmSetProcessIdentity(name: *const c_char) -> c_int;
     pub fn pmGetConfig(name: *const c_char) -> *mut c_char;
     pub fn pmErrStr_r(code: c_int, buf: *mut c_char, buflen: c_int) -> *mut c_char;
+
+    // libpcp, client side: contexts, names, descriptors, fetching (the archive readers)
+    pub fn pmNewContext(kind: c_int, name: *const c_char) -> c_int;
+    pub fn pmUseContext(handle: c_int) -> c_int;
+    pub fn pmDestroyContext(handle: c_int) -> c_int;
+    pub fn pmGetContextHostName_r(handle: c_int, buf: *mut c_char, len: c_int) -> *mut c_char;
+    pub fn pmLookupName(n: c_int, names: *const *const c_char, pmids: *mut pmID) -> c_int;
+    pub fn pmLookupDesc(pmid: pmID, desc: *mut pmDesc) -> c_int;
+    pub fn pmNameInDomArchive(indom: pmInDom, inst: c_int, name: *mut *mut c_char) -> c_int;
+    pub fn pmFetch(n: c_int, pmids: *const pmID, result: *mut *mut pmFetchResult) -> c_int;
+    pub fn pmFetchArchive(result: *mut *mut pmFetchResult) -> c_int;
+    pub fn pmFreeResult(result: *mut pmFetchResult);
+    pub fn pmExtractValue(
+        valfmt: c_int,
+        ival: *const pmValue,
+        itype: c_int,
+        oval: *mut pmAtomValue,
+        otype: c_int,
+    ) -> c_int;
 
     // libpcp_pmda
     pub fn pmdaDaemon(

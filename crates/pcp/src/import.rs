@@ -2,33 +2,20 @@
 //!
 //! libpcp_import keeps one global "current context" and is not thread-safe, so [`Archive`] is
 //! `!Send`, and only one may exist in the process at a time ([`Archive::start`] refuses a second).
+//! Metrics are described and valued with the crate's own [`Type`], [`Semantics`], [`Units`] and
+//! [`Value`]; [`Archive::put_result`] takes `Option<Value>`, `None` being the one case only an
+//! archive record has: a metric present with no values (pmlogger's epilogue).
 //! Also here: [`remove_on_signal`], a SIGINT/SIGTERM/SIGHUP handler that unlinks a fixed set of
 //! files (an unfinished archive) before the process dies.
 
-use super::Units;
 use super::ffi::{self, pmUnits};
 use super::import_ffi as ifi;
+use super::{Semantics, Type, Units, Value};
 use std::ffi::{CStr, CString};
 use std::marker::PhantomData;
 use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicPtr, Ordering};
-
-/// The value type of a metric in the archive.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum ValueType {
-    U64,
-    Double,
-    String,
-}
-
-/// The semantics of a metric.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Semantics {
-    Counter,
-    Instant,
-    Discrete,
-}
 
 /// Where a label or help text attaches.
 #[derive(Clone, Copy, Debug)]
@@ -54,18 +41,6 @@ impl std::fmt::Display for ImportError {
 }
 
 impl std::error::Error for ImportError {}
-
-/// A value for [`Archive::put_result`]; its type must match the metric's.
-#[derive(Clone, Debug, PartialEq)]
-pub enum Value {
-    U64(u64),
-    /// Stored in situ (`PM_VAL_INSITU`), as archives hold 32-bit values.
-    U32(u32),
-    Double(f64),
-    Str(String),
-    /// The metric is in the record with no values (numval 0), as in pmlogger's epilogue.
-    NoValues,
-}
 
 /// A value handle from `pmiGetHandle` (a metric and instance pair).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -165,22 +140,13 @@ impl Archive {
         &mut self,
         name: &str,
         pmid: u32,
-        ty: ValueType,
+        ty: Type,
         indom: Option<u32>,
         sem: Semantics,
         units: Units,
     ) -> Result<(), ImportError> {
         let c = cstr("pmiAddMetric", name)?;
-        let ty = match ty {
-            ValueType::U64 => ffi::PM_TYPE_U64,
-            ValueType::Double => ffi::PM_TYPE_DOUBLE,
-            ValueType::String => ffi::PM_TYPE_STRING,
-        };
-        let sem = match sem {
-            Semantics::Counter => ffi::PM_SEM_COUNTER,
-            Semantics::Instant => ffi::PM_SEM_INSTANT,
-            Semantics::Discrete => ffi::PM_SEM_DISCRETE,
-        };
+        let (ty, sem) = (ty.c_code(), sem.c_code());
         let u: pmUnits = units.0;
         let indom = indom.unwrap_or(ffi::PM_INDOM_NULL);
         // SAFETY: valid C string; pmUnits is repr(transparent) u32, passed by value as in C.
@@ -219,8 +185,16 @@ impl Archive {
     }
 
     /// `pmiPutValueHandle`: the value as text (parsed by the library with the metric's type).
-    pub fn put(&mut self, h: Handle, value: &str) -> Result<(), ImportError> {
-        let v = cstr("pmiPutValueHandle", value)?;
+    pub fn put(&mut self, h: Handle, value: &Value) -> Result<(), ImportError> {
+        let text = match value {
+            Value::U32(x) => x.to_string(),
+            Value::I32(x) => x.to_string(),
+            Value::U64(x) => x.to_string(),
+            Value::I64(x) => x.to_string(),
+            Value::F64(x) => format!("{x}"),
+            Value::Str(x) => x.clone(),
+        };
+        let v = cstr("pmiPutValueHandle", &text)?;
         // SAFETY: valid C string; copied into the pending result.
         check("pmiPutValueHandle", unsafe {
             ifi::pmiPutValueHandle(h.0, v.as_ptr())
@@ -236,8 +210,8 @@ impl Archive {
         text: &str,
     ) -> Result<(), ImportError> {
         let (ty, id) = match target {
-            LabelTarget::Metric(id) => (ifi::PM_TEXT_PMID, id),
-            LabelTarget::Indom(id) => (ifi::PM_TEXT_INDOM, id),
+            LabelTarget::Metric(id) => (ffi::PM_TEXT_PMID, id),
+            LabelTarget::Indom(id) => (ffi::PM_TEXT_INDOM, id),
             _ => {
                 return Err(ImportError {
                     call: "pmiPutText",
@@ -247,14 +221,14 @@ impl Archive {
             }
         };
         let class = if oneline {
-            ifi::PM_TEXT_ONELINE
+            ffi::PM_TEXT_ONELINE
         } else {
-            ifi::PM_TEXT_HELP
+            ffi::PM_TEXT_HELP
         };
         let c = cstr("pmiPutText", text)?;
         // SAFETY: valid C string, copied by the library.
         check("pmiPutText", unsafe {
-            ifi::pmiPutText(ty, class, id, c.as_ptr())
+            ifi::pmiPutText(ty as u32, class as u32, id, c.as_ptr())
         })
         .map(drop)
     }
@@ -270,10 +244,10 @@ impl Archive {
         value: &str,
     ) -> Result<(), ImportError> {
         let (ty, id, inst) = match target {
-            LabelTarget::Context => (ifi::PM_LABEL_CONTEXT, 0, 0),
-            LabelTarget::Metric(id) => (ifi::PM_LABEL_ITEM, id, 0),
-            LabelTarget::Indom(id) => (ifi::PM_LABEL_INDOM, id, 0),
-            LabelTarget::Instance(indom, inst) => (ifi::PM_LABEL_INSTANCES, indom, inst),
+            LabelTarget::Context => (ffi::PM_LABEL_CONTEXT, 0, 0),
+            LabelTarget::Metric(id) => (ffi::PM_LABEL_ITEM, id, 0),
+            LabelTarget::Indom(id) => (ffi::PM_LABEL_INDOM, id, 0),
+            LabelTarget::Instance(indom, inst) => (ffi::PM_LABEL_INSTANCES, indom, inst),
         };
         let n = cstr("pmiPutLabel", name)?;
         let v = cstr("pmiPutLabel", &label_value_for_library(value))?;
@@ -296,119 +270,31 @@ impl Archive {
     }
 
     /// `pmiPutResult`: write one record at `sec`.`usec` holding `values`, each
-    /// `(pmid, instance id, value)`, grouped per PMID in first-seen order. Faster than
-    /// handles for many metrics: no name lookups, no per-value search of a pending result.
-    /// Every metric and instance must have been added before.
+    /// `(pmid, instance id, value)`, grouped per PMID in first-seen order. A metric whose only
+    /// values are `None` is in the record with no values (numval 0), as in pmlogger's
+    /// epilogue. Faster than handles for many metrics: no name lookups, no per-value search of
+    /// a pending result. Every metric and instance must have been added before.
     pub fn put_result(
         &mut self,
         sec: i64,
         usec: i64,
-        values: &[(u32, i32, Value)],
+        values: &[(u32, i32, Option<Value>)],
     ) -> Result<(), ImportError> {
-        use std::collections::HashMap;
-        let mut order: Vec<(u32, Vec<usize>)> = Vec::new();
-        let mut at: HashMap<u32, usize> = HashMap::new();
-        for (i, (pmid, _, _)) in values.iter().enumerate() {
-            let k = *at.entry(*pmid).or_insert_with(|| {
-                order.push((*pmid, Vec::new()));
-                order.len() - 1
-            });
-            order[k].1.push(i);
-        }
-        // value blocks: u32 header (vtype << 24 | vlen) then the value, 8-byte aligned
-        let mut blocks: Vec<Vec<u64>> = Vec::with_capacity(values.len());
-        for (_, _, v) in values {
-            let (vtype, payload): (i32, Vec<u8>) = match v {
-                Value::U32(_) | Value::NoValues => {
-                    blocks.push(Vec::new()); // in situ, or no value: no block
-                    continue;
-                }
-                Value::U64(x) => (ffi::PM_TYPE_U64, x.to_ne_bytes().to_vec()),
-                Value::Double(x) => (ffi::PM_TYPE_DOUBLE, x.to_ne_bytes().to_vec()),
-                Value::Str(x) => {
-                    let mut b = x.as_bytes().to_vec();
-                    b.retain(|c| *c != 0);
-                    b.push(0);
-                    (ffi::PM_TYPE_STRING, b)
-                }
-            };
-            let vlen = ifi::PM_VAL_HDR_SIZE + payload.len();
-            if vlen >= 1 << 24 {
-                return Err(ImportError {
-                    call: "pmiPutResult",
-                    code: ffi::PM_ERR_GENERIC,
-                    message: "value too long".into(),
-                });
-            }
-            let mut block = vec![0u64; vlen.div_ceil(8)];
-            let header = ifi::value_block_header(vtype, vlen);
-            // SAFETY: block has at least vlen bytes; u8 has no alignment requirement.
-            let bytes = unsafe {
-                std::slice::from_raw_parts_mut(block.as_mut_ptr() as *mut u8, block.len() * 8)
-            };
-            bytes[..4].copy_from_slice(&header.to_ne_bytes());
-            bytes[4..vlen].copy_from_slice(&payload);
-            blocks.push(block);
-        }
-        // value sets: 16-byte header, then 16-byte pmValue entries
-        let mut vsets: Vec<Vec<u64>> = Vec::with_capacity(order.len());
-        for (pmid, idx) in &order {
-            let idx: Vec<usize> = idx
-                .iter()
-                .copied()
-                .filter(|&i| values[i].2 != Value::NoValues)
-                .collect();
-            let insitu = idx.iter().any(|&i| matches!(values[i].2, Value::U32(_)));
-            if insitu && !idx.iter().all(|&i| matches!(values[i].2, Value::U32(_))) {
-                return Err(ImportError {
-                    call: "pmiPutResult",
-                    code: ffi::PM_ERR_GENERIC,
-                    message: format!("metric {pmid:#x}: 32-bit and other values mixed"),
-                });
-            }
-            let mut vs = vec![0u64; 2 + 2 * idx.len().max(1)];
-            let p = vs.as_mut_ptr() as *mut ifi::pmValueSet;
-            // SAFETY: vs is 8-byte aligned and sized for the header plus idx.len() entries
-            // (offsets checked by the const asserts in import_ffi.rs).
-            unsafe {
-                (*p).pmid = *pmid;
-                (*p).numval = idx.len() as i32;
-                (*p).valfmt = if insitu {
-                    ifi::PM_VAL_INSITU
-                } else {
-                    ifi::PM_VAL_DPTR
-                };
-                let list = std::ptr::addr_of_mut!((*p).vlist) as *mut ifi::pmValue;
-                for (j, &i) in idx.iter().enumerate() {
-                    let e = list.add(j);
-                    (*e).inst = values[i].1;
-                    if let Value::U32(x) = values[i].2 {
-                        // lval, the union's first 4 bytes
-                        *(std::ptr::addr_of_mut!((*e).pval) as *mut u32) = x;
-                    } else {
-                        (*e).pval = blocks[i].as_mut_ptr() as *mut libc::c_void;
-                    }
-                }
-            }
-            vsets.push(vs);
-        }
-        let mut res = vec![0u64; 3 + order.len().max(1)];
-        let r = res.as_mut_ptr() as *mut ifi::pmResult;
-        // SAFETY: res is 8-byte aligned and sized for the header plus one pointer per set.
-        unsafe {
-            (*r).timestamp = ifi::pmi_time(sec, usec);
-            (*r).numpmid = order.len() as i32;
-            let list = std::ptr::addr_of_mut!((*r).vset) as *mut *mut ifi::pmValueSet;
-            for (k, vs) in vsets.iter_mut().enumerate() {
-                *list.add(k) = vs.as_mut_ptr() as *mut ifi::pmValueSet;
-            }
-        }
+        let mut blocks = values
+            .iter()
+            .map(|(_, _, v)| value_block(v.as_ref()))
+            .collect::<Result<Vec<_>, _>>()?;
+        let mut vsets = group_by_pmid(values)
+            .iter()
+            .map(|(pmid, idx)| value_set(*pmid, idx, values, &mut blocks))
+            .collect::<Result<Vec<_>, _>>()?;
+        let res = result_record(sec, usec, &mut vsets);
         // SAFETY: the result and everything it points to live until this call returns; the
         // library encodes it into the archive record and frees nothing (pmiPutResult, unlike
         // pmiWrite, leaves the result to its caller). PM_VAL_DPTR, not PM_VAL_SPTR: the
         // valfmt is copied into the record as is, and readers (pmlogcheck, pmFetchArchive)
         // expect the stored form, PM_VAL_DPTR, for every value that is not in situ.
-        let rc = unsafe { ifi::pmiPutResult(r) };
+        let rc = unsafe { ifi::pmiPutResult(res.as_ptr() as *const ifi::pmResult) };
         drop((blocks, vsets, res));
         check("pmiPutResult", rc).map(drop)
     }
@@ -438,6 +324,132 @@ impl Drop for Archive {
             ACTIVE.store(false, Ordering::SeqCst);
         }
     }
+}
+
+/// The indexes into `values` of each PMID's values, PMIDs in first-seen order.
+fn group_by_pmid(values: &[(u32, i32, Option<Value>)]) -> Vec<(u32, Vec<usize>)> {
+    use std::collections::HashMap;
+    let mut order: Vec<(u32, Vec<usize>)> = Vec::new();
+    let mut at: HashMap<u32, usize> = HashMap::new();
+    for (i, (pmid, _, _)) in values.iter().enumerate() {
+        let k = *at.entry(*pmid).or_insert_with(|| {
+            order.push((*pmid, Vec::new()));
+            order.len() - 1
+        });
+        order[k].1.push(i);
+    }
+    order
+}
+
+/// A value held in the `pmValue` itself (`PM_VAL_INSITU`): 32-bit values, as archives hold them.
+fn in_situ(v: &Value) -> Option<u32> {
+    match v {
+        Value::U32(x) => Some(*x),
+        Value::I32(x) => Some(*x as u32),
+        _ => None,
+    }
+}
+
+/// The bytes of a value kept in a value block; None for a value held in situ.
+fn block_payload(v: &Value) -> Option<Vec<u8>> {
+    match v {
+        Value::U32(_) | Value::I32(_) => None,
+        Value::U64(x) => Some(x.to_ne_bytes().to_vec()),
+        Value::I64(x) => Some(x.to_ne_bytes().to_vec()),
+        Value::F64(x) => Some(x.to_ne_bytes().to_vec()),
+        Value::Str(x) => {
+            let mut b = x.as_bytes().to_vec();
+            b.retain(|c| *c != 0);
+            b.push(0);
+            Some(b)
+        }
+    }
+}
+
+/// The `pmValueBlock` of a value: a u32 header (vtype << 24 | vlen) then the value, 8-byte
+/// aligned; empty for a value in situ or no value.
+fn value_block(v: Option<&Value>) -> Result<Vec<u64>, ImportError> {
+    let Some((v, payload)) = v.and_then(|v| Some((v, block_payload(v)?))) else {
+        return Ok(Vec::new());
+    };
+    let vlen = ffi::PM_VAL_HDR_SIZE + payload.len();
+    if vlen >= 1 << 24 {
+        return Err(ImportError {
+            call: "pmiPutResult",
+            code: ffi::PM_ERR_GENERIC,
+            message: "value too long".into(),
+        });
+    }
+    let mut block = vec![0u64; vlen.div_ceil(8)];
+    let header = ffi::value_block_header(v.type_().c_code(), vlen);
+    // SAFETY: block has at least vlen bytes; u8 has no alignment requirement.
+    let bytes =
+        unsafe { std::slice::from_raw_parts_mut(block.as_mut_ptr() as *mut u8, block.len() * 8) };
+    bytes[..4].copy_from_slice(&header.to_ne_bytes());
+    bytes[4..vlen].copy_from_slice(&payload);
+    Ok(block)
+}
+
+/// The `pmValueSet` of `pmid` (a 16-byte header, then 16-byte `pmValue` entries) holding
+/// `values[i]` for each `i` of `idx` that has a value, pointing into `blocks` (one per value).
+fn value_set(
+    pmid: u32,
+    idx: &[usize],
+    values: &[(u32, i32, Option<Value>)],
+    blocks: &mut [Vec<u64>],
+) -> Result<Vec<u64>, ImportError> {
+    let present: Vec<(usize, &Value)> = idx
+        .iter()
+        .filter_map(|&i| values[i].2.as_ref().map(|v| (i, v)))
+        .collect();
+    let insitu = present.iter().any(|(_, v)| in_situ(v).is_some());
+    if insitu && !present.iter().all(|(_, v)| in_situ(v).is_some()) {
+        return Err(ImportError {
+            call: "pmiPutResult",
+            code: ffi::PM_ERR_GENERIC,
+            message: format!("metric {pmid:#x}: 32-bit and other values mixed"),
+        });
+    }
+    let mut vs = vec![0u64; 2 + 2 * present.len().max(1)];
+    let p = vs.as_mut_ptr() as *mut ffi::pmValueSet;
+    // SAFETY: vs is 8-byte aligned and sized for the header plus present.len() entries
+    // (offsets checked by the const asserts in import_ffi.rs).
+    unsafe {
+        (*p).pmid = pmid;
+        (*p).numval = present.len() as i32;
+        (*p).valfmt = if insitu {
+            ffi::PM_VAL_INSITU
+        } else {
+            ffi::PM_VAL_DPTR
+        };
+        let list = std::ptr::addr_of_mut!((*p).vlist) as *mut ffi::pmValue;
+        for (j, &(i, v)) in present.iter().enumerate() {
+            let e = list.add(j);
+            (*e).inst = values[i].1;
+            match in_situ(v) {
+                // lval, the union's first 4 bytes
+                Some(x) => *(std::ptr::addr_of_mut!((*e).pval) as *mut u32) = x,
+                None => (*e).pval = blocks[i].as_mut_ptr() as *mut libc::c_void,
+            }
+        }
+    }
+    Ok(vs)
+}
+
+/// The `pmResult` `pmiPutResult` takes: the timestamp, then one pointer per value set.
+fn result_record(sec: i64, usec: i64, vsets: &mut [Vec<u64>]) -> Vec<u64> {
+    let mut res = vec![0u64; 3 + vsets.len().max(1)];
+    let r = res.as_mut_ptr() as *mut ifi::pmResult;
+    // SAFETY: res is 8-byte aligned and sized for the header plus one pointer per set.
+    unsafe {
+        (*r).timestamp = ifi::pmi_time(sec, usec);
+        (*r).numpmid = vsets.len() as i32;
+        let list = std::ptr::addr_of_mut!((*r).vset) as *mut *mut ffi::pmValueSet;
+        for (k, vs) in vsets.iter_mut().enumerate() {
+            *list.add(k) = vs.as_mut_ptr() as *mut ffi::pmValueSet;
+        }
+    }
+    res
 }
 
 /// The text to give `pmiPutLabel` so that the label's JSON value is the string `value` (or
@@ -543,6 +555,87 @@ impl Drop for QuietStderr {
 #[cfg(test)]
 mod tests {
     use super::label_value_for_library as lv;
+    use super::*;
+
+    fn block_bytes(v: &Value) -> Vec<u8> {
+        let block = value_block(Some(v)).unwrap();
+        block.iter().flat_map(|w| w.to_ne_bytes()).collect()
+    }
+
+    #[test]
+    fn value_blocks_hold_a_header_then_the_value() {
+        let b = block_bytes(&Value::Str("a\0b".into()));
+        let header = ffi::value_block_header(ffi::PM_TYPE_STRING, 4 + 3);
+        assert_eq!(&b[..4], header.to_ne_bytes());
+        assert_eq!(&b[4..7], b"ab\0", "NUL bytes dropped, one ends the string");
+        let b = block_bytes(&Value::I64(-2));
+        assert_eq!(
+            &b[..4],
+            ffi::value_block_header(ffi::PM_TYPE_64, 12).to_ne_bytes()
+        );
+        assert_eq!(&b[4..12], (-2i64).to_ne_bytes());
+        let b = block_bytes(&Value::F64(0.5));
+        assert_eq!(
+            &b[..4],
+            ffi::value_block_header(ffi::PM_TYPE_DOUBLE, 12).to_ne_bytes()
+        );
+        // 32-bit values are held in situ, and no value has no block
+        assert!(value_block(Some(&Value::I32(-1))).unwrap().is_empty());
+        assert!(value_block(None).unwrap().is_empty());
+    }
+
+    /// A value set as built: pmid, numval, valfmt, and (inst, value slot) per entry, the
+    /// slot read as a pointer (or, in situ, its first 4 bytes).
+    fn read_set(s: &[u64]) -> (u32, i32, i32, Vec<(i32, u64)>) {
+        let p = s.as_ptr() as *const ffi::pmValueSet;
+        // SAFETY: s was built by value_set: a header and numval entries.
+        unsafe {
+            let list = std::ptr::addr_of!((*p).vlist) as *const ffi::pmValue;
+            let entries = (0..(*p).numval as usize)
+                .map(|j| {
+                    let e = list.add(j);
+                    let slot = if (*p).valfmt == ffi::PM_VAL_INSITU {
+                        *(std::ptr::addr_of!((*e).pval) as *const u32) as u64
+                    } else {
+                        (*e).pval as u64
+                    };
+                    ((*e).inst, slot)
+                })
+                .collect();
+            ((*p).pmid, (*p).numval, (*p).valfmt, entries)
+        }
+    }
+
+    #[test]
+    fn value_sets_group_per_pmid_in_first_seen_order() {
+        let values = vec![
+            (7, 1, Some(Value::U64(10))),
+            (5, 0, None),
+            (7, 2, Some(Value::U64(20))),
+            (6, -1, Some(Value::I32(-3))),
+        ];
+        let order = group_by_pmid(&values);
+        assert_eq!(order, vec![(7, vec![0, 2]), (5, vec![1]), (6, vec![3])]);
+        let mut blocks: Vec<Vec<u64>> = values
+            .iter()
+            .map(|(_, _, v)| value_block(v.as_ref()).unwrap())
+            .collect();
+        let sets: Vec<_> = order
+            .iter()
+            .map(|(pmid, idx)| read_set(&value_set(*pmid, idx, &values, &mut blocks).unwrap()))
+            .collect();
+        let (b0, b2) = (blocks[0].as_ptr() as u64, blocks[2].as_ptr() as u64);
+        assert_eq!(sets[0], (7, 2, ffi::PM_VAL_DPTR, vec![(1, b0), (2, b2)]));
+        // in the record with no values
+        assert_eq!(sets[1], (5, 0, ffi::PM_VAL_DPTR, vec![]));
+        assert_eq!(
+            sets[2],
+            (6, 1, ffi::PM_VAL_INSITU, vec![(-1, -3i32 as u32 as u64)])
+        );
+        let mixed = vec![(9, 0, Some(Value::U32(1))), (9, 1, Some(Value::U64(2)))];
+        let e = value_set(9, &[0, 1], &mixed, &mut [vec![], vec![]]).unwrap_err();
+        assert_eq!(e.message, "metric 0x9: 32-bit and other values mixed");
+    }
 
     #[test]
     fn label_values_become_the_same_json_on_every_libpcp_import() {

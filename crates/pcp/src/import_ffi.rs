@@ -10,45 +10,18 @@
 //! cfg `pcp_pmi_write_nsec` selects the second `pmiWrite`, cfg `pcp_pmi_result_timespec` the
 //! timespec result. The two result forms have the same layout on LP64 (two 8-byte fields);
 //! what differs is the unit of the second field, which [`PmiTime`] hides. `pmUnits` is passed
-//! **by value** as the `u32` newtype from [`super::ffi::pmUnits`]. The library keeps global
+//! **by value** as the `u32` newtype from [`super::ffi::pmUnits`]. The value sets, value blocks
+//! and the constants libpcp_import shares with libpcp are in `ffi.rs`. The library keeps global
 //! state and is not thread-safe.
 #![allow(non_camel_case_types, non_snake_case, dead_code)]
 
-use super::ffi::{pmID, pmInDom, pmUnits};
+use super::ffi::{pmID, pmInDom, pmUnits, pmValueSet};
 #[cfg(pcp_pmi_write_nsec)]
 use libc::c_ulonglong;
-use libc::{c_char, c_int, c_uint, c_void};
+use libc::{c_char, c_int, c_uint};
 use std::mem::{offset_of, size_of};
 
-pub const PM_LABEL_CONTEXT: c_int = 1 << 0;
-pub const PM_LABEL_DOMAIN: c_int = 1 << 1;
-pub const PM_LABEL_INDOM: c_int = 1 << 2;
-pub const PM_LABEL_CLUSTER: c_int = 1 << 3;
-pub const PM_LABEL_ITEM: c_int = 1 << 4;
-pub const PM_LABEL_INSTANCES: c_int = 1 << 5;
-
-pub const PM_TEXT_ONELINE: c_uint = 1;
-pub const PM_TEXT_HELP: c_uint = 2;
-pub const PM_TEXT_PMID: c_uint = 4;
-pub const PM_TEXT_INDOM: c_uint = 8;
-
 pub const PMI_MAXERRMSGLEN: usize = 128;
-
-/// `pmValue.value` is a union of `pmValueBlock *pval` and `int lval`; only `pval` is used here.
-#[repr(C)]
-pub struct pmValue {
-    pub inst: c_int,
-    pub pval: *mut c_void,
-}
-
-/// `pmValueSet` with its first `vlist` entry; the rest follow in the same allocation.
-#[repr(C)]
-pub struct pmValueSet {
-    pub pmid: pmID,
-    pub numval: c_int,
-    pub valfmt: c_int,
-    pub vlist: [pmValue; 1],
-}
 
 /// The timestamp of the result `pmiPutResult` takes.
 #[cfg(pcp_pmi_result_timespec)]
@@ -83,25 +56,7 @@ pub struct pmResult {
     pub vset: [*mut pmValueSet; 1],
 }
 
-/// `valfmt`: a 32-bit value held in `lval` itself.
-pub const PM_VAL_INSITU: c_int = 0;
-/// `valfmt`: the value is in `pval->vbuf`, in a block of its own. The form archive records
-/// hold for every value that is not in situ (`pmlogcheck` rejects any other).
-pub const PM_VAL_DPTR: c_int = 1;
-/// `valfmt`: as [`PM_VAL_DPTR`], statically allocated; an in-memory form only, never stored.
-pub const PM_VAL_SPTR: c_int = 2;
-/// Bytes of the `pmValueBlock` header (`vtype:8`, `vlen:24`; as a u32: `vtype << 24 | vlen`,
-/// bitfields allocated LSB first as on every platform PCP 6 builds for, see PCP-NOTES P2).
-pub const PM_VAL_HDR_SIZE: usize = 4;
-
-/// The first 4 bytes of a `pmValueBlock` (its `vtype` and `vlen` bitfields) as a `u32`.
-pub const fn value_block_header(vtype: c_int, vlen: usize) -> u32 {
-    ((vtype as u32) << 24) | (vlen as u32 & 0x00ff_ffff)
-}
-
 const _: () = {
-    assert!(size_of::<pmValue>() == 16 && offset_of!(pmValue, pval) == 8);
-    assert!(offset_of!(pmValueSet, vlist) == 16 && size_of::<pmValueSet>() == 32);
     assert!(offset_of!(pmResult, numpmid) == 16 && offset_of!(pmResult, vset) == 24);
     assert!(size_of::<PmiTime>() == 16);
 };
@@ -111,29 +66,6 @@ const _: () = {
 pub fn layout_table() -> Vec<(String, usize)> {
     let r = PMI_RESULT_C_NAME;
     vec![
-        ("sizeof(pmValue)".into(), size_of::<pmValue>()),
-        (
-            "offsetof(pmValue,value.pval)".into(),
-            offset_of!(pmValue, pval),
-        ),
-        ("sizeof(pmValueSet)".into(), size_of::<pmValueSet>()),
-        (
-            "offsetof(pmValueSet,numval)".into(),
-            offset_of!(pmValueSet, numval),
-        ),
-        (
-            "offsetof(pmValueSet,valfmt)".into(),
-            offset_of!(pmValueSet, valfmt),
-        ),
-        (
-            "offsetof(pmValueSet,vlist)".into(),
-            offset_of!(pmValueSet, vlist),
-        ),
-        ("offsetof(pmValueBlock,vbuf)".into(), PM_VAL_HDR_SIZE),
-        (
-            "VALUE_BLOCK_HEADER(PM_TYPE_STRING,9)".into(),
-            value_block_header(super::ffi::PM_TYPE_STRING, 9) as usize,
-        ),
         (
             format!("sizeof((({r}*)0)->timestamp)"),
             size_of::<PmiTime>(),
@@ -144,18 +76,6 @@ pub fn layout_table() -> Vec<(String, usize)> {
         ),
         (format!("offsetof({r},vset)"), offset_of!(pmResult, vset)),
         (format!("sizeof({r})"), size_of::<pmResult>()),
-        ("PM_VAL_DPTR".into(), PM_VAL_DPTR as usize),
-        ("PM_VAL_SPTR".into(), PM_VAL_SPTR as usize),
-        ("PM_LABEL_CONTEXT".into(), PM_LABEL_CONTEXT as usize),
-        ("PM_LABEL_DOMAIN".into(), PM_LABEL_DOMAIN as usize),
-        ("PM_LABEL_INDOM".into(), PM_LABEL_INDOM as usize),
-        ("PM_LABEL_CLUSTER".into(), PM_LABEL_CLUSTER as usize),
-        ("PM_LABEL_ITEM".into(), PM_LABEL_ITEM as usize),
-        ("PM_LABEL_INSTANCES".into(), PM_LABEL_INSTANCES as usize),
-        ("PM_TEXT_ONELINE".into(), PM_TEXT_ONELINE as usize),
-        ("PM_TEXT_HELP".into(), PM_TEXT_HELP as usize),
-        ("PM_TEXT_PMID".into(), PM_TEXT_PMID as usize),
-        ("PM_TEXT_INDOM".into(), PM_TEXT_INDOM as usize),
         ("PMI_MAXERRMSGLEN".into(), PMI_MAXERRMSGLEN),
     ]
 }

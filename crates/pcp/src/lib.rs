@@ -1,18 +1,18 @@
 //! Safe Rust over PCP's C libraries, and the types PCP defines (metric type, semantics, units,
 //! PMID and instance-domain packing, values), once for the whole workspace. This crate knows
 //! PCP, not our agent: it depends on no other crate of the workspace, and it is the only one
-//! with `unsafe` code for PCP. `ffi.rs` declares the C API; `pmda.rs` serves pmcd for any
-//! [`pmda::Agent`]; `import.rs` writes archives through libpcp_import; `archive.rs` and
-//! `logger_archive.rs` read archives through libpcp.
+//! with `unsafe` code for PCP. `ffi.rs` declares libpcp and libpcp_pmda, `import_ffi.rs`
+//! libpcp_import (each C function once); `pmda.rs` serves pmcd for any [`pmda::Agent`];
+//! `import.rs` writes archives through libpcp_import; `archive.rs` and `logger_archive.rs` read
+//! archives through libpcp.
 #![allow(unsafe_code)]
 
+pub mod archive;
 pub mod ffi;
 pub mod import;
 #[doc(hidden)]
 pub mod import_ffi;
 pub mod logger_archive;
-// after logger_archive: its pmFreeResult is declared with another (private) result type
-pub mod archive;
 pub mod pmda;
 
 /// The type of a metric's values (PCP's `PM_TYPE_*`, those this workspace uses).
@@ -49,6 +49,17 @@ impl Type {
     pub fn parse(s: &str) -> Option<Type> {
         Type::ALL.into_iter().find(|t| t.as_str() == s)
     }
+    /// The C constant (`PM_TYPE_*`).
+    pub const fn c_code(self) -> libc::c_int {
+        match self {
+            Type::U32 => ffi::PM_TYPE_U32,
+            Type::I32 => ffi::PM_TYPE_32,
+            Type::U64 => ffi::PM_TYPE_U64,
+            Type::I64 => ffi::PM_TYPE_64,
+            Type::Double => ffi::PM_TYPE_DOUBLE,
+            Type::String => ffi::PM_TYPE_STRING,
+        }
+    }
 }
 
 /// The semantics of a metric (PCP's `PM_SEM_*`).
@@ -74,6 +85,14 @@ impl Semantics {
         [Semantics::Counter, Semantics::Instant, Semantics::Discrete]
             .into_iter()
             .find(|x| x.as_str() == s)
+    }
+    /// The C constant (`PM_SEM_*`).
+    pub const fn c_code(self) -> libc::c_int {
+        match self {
+            Semantics::Counter => ffi::PM_SEM_COUNTER,
+            Semantics::Instant => ffi::PM_SEM_INSTANT,
+            Semantics::Discrete => ffi::PM_SEM_DISCRETE,
+        }
     }
 }
 
