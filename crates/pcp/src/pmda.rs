@@ -420,25 +420,6 @@ unsafe extern "C" fn instance_labels(
     })
 }
 
-fn c_type(t: Type) -> c_int {
-    match t {
-        Type::U32 => PM_TYPE_U32,
-        Type::I32 => PM_TYPE_32,
-        Type::U64 => PM_TYPE_U64,
-        Type::I64 => PM_TYPE_64,
-        Type::Double => PM_TYPE_DOUBLE,
-        Type::String => PM_TYPE_STRING,
-    }
-}
-
-fn c_sem(s: Semantics) -> c_int {
-    match s {
-        Semantics::Counter => PM_SEM_COUNTER,
-        Semantics::Instant => PM_SEM_INSTANT,
-        Semantics::Discrete => PM_SEM_DISCRETE,
-    }
-}
-
 fn metric_entry(
     index: usize,
     m: &MetricDesc,
@@ -449,9 +430,9 @@ fn metric_entry(
         m_user: index as *mut libc::c_void,
         m_desc: pmDesc {
             pmid,
-            type_: c_type(m.ty),
+            type_: m.ty.c_code(),
             indom: m.indom.map_or(PM_INDOM_NULL, indom),
-            sem: c_sem(m.sem),
+            sem: m.sem.c_code(),
             units: m.units.0,
         },
     }
