@@ -3,7 +3,6 @@
 //! * `parse.rs`: a zero-copy parser of the text format 0.0.4;
 //! * `scrape.rs`: the HTTP client (reqwest on one shared tokio runtime, bounded in time, body
 //!   size and series count);
-//! * `vllm.rs`, `lmcache.rs`, `epp.rs`: which Prometheus family goes to which catalogued metric;
 //! * `histogram.rs`: per-interval quantiles from bucket deltas.
 //!
 //! Each configured endpoint is one [`Endpoint`] source. A scrape is mapped by [`Mapper`]:
@@ -11,15 +10,12 @@
 //! family's own identifying label); series of unknown `vllm:*`, `lmcache:*`, `inference_*` and
 //! `llm_d_*` families go to the generic `llm.*.other.value` metrics so nothing is lost.
 
-pub mod epp;
 pub mod histogram;
-pub mod lmcache;
 pub mod parse;
 pub mod scrape;
-pub mod vllm;
 
 use crate::catalogue::hist::{self, HistFamily};
-use crate::catalogue::{self, Indom, Semantics, Type};
+use crate::catalogue::{self, Indom, Route, Semantics, Type};
 use crate::config::{EndpointConfig, Limits};
 use crate::sources::{
     DynamicMetric, IndomInstances, Instance, MetricId, Snapshot, Source, SourceError, Value,
@@ -65,21 +61,13 @@ impl std::hash::Hasher for FastHasher {
 type Fast = std::hash::BuildHasherDefault<FastHasher>;
 type FastMap<K, V> = HashMap<K, V, Fast>;
 
-/// One catalogued family: where its samples go.
-#[derive(Debug, Clone, Copy)]
-pub struct Route {
-    /// Family name as in `# TYPE`; for counters the sample name may add `_total`.
-    pub family: &'static str,
-    pub metric: MetricId,
-    /// Labels that, after the endpoint name, name the instance (`vllm0/0/stop`).
-    pub keys: &'static [&'static str],
-    /// Take the value from this label instead of the sample value (cache_config_info fields).
-    pub from_label: Option<&'static str>,
-}
-
-/// A route resolved against the catalogue once.
+/// A catalogue [`Route`] resolved against its metric once.
 struct Resolved {
-    route: Route,
+    metric: MetricId,
+    /// Labels that, after the endpoint name, name the instance (`vllm0/0/stop`).
+    keys: &'static [&'static str],
+    /// Take the value from this label instead of the sample value.
+    from_label: Option<&'static str>,
     ty: Type,
     indom: &'static Indom,
     /// Counters are summed over series that differ only by `pid` (multiprocess mode, as
@@ -108,43 +96,55 @@ fn tables() -> &'static Tables {
     static T: OnceLock<Tables> = OnceLock::new();
     T.get_or_init(|| {
         let mut by_name: FastMap<&'static str, Target> = FastMap::default();
-        let routes = vllm::ROUTES
-            .iter()
-            .copied()
-            .chain(lmcache::routes())
-            .chain(epp::routes());
-        for route in routes {
+        use catalogue::{epp, lmcache, vllm};
+        let routes: [&'static [Route]; 3] = [vllm::ROUTES, lmcache::ROUTES, epp::ROUTES];
+        for route in routes.into_iter().flatten() {
             let m = catalogue::metrics()
-                .find(|m| m.cluster == route.metric.cluster && m.item == route.metric.item)
-                .unwrap_or_else(|| panic!("route {} names no catalogued metric", route.family));
-            let resolved = Resolved {
-                route,
-                ty: m.ty,
-                indom: m.indom.expect("routed metrics have an instance domain"),
-                sum: m.sem == Semantics::Counter,
-            };
-            match by_name
-                .entry(route.family)
-                .or_insert_with(|| Target::Scalar(Vec::new()))
-            {
-                Target::Scalar(v) => v.push(resolved),
-                Target::Hist(..) => unreachable!(),
+                .find(|m| m.cluster == route.cluster && m.item == route.item)
+                .unwrap_or_else(|| panic!("route {:?} names no catalogued metric", route.families));
+            for family in route.families {
+                let resolved = Resolved {
+                    metric: MetricId::new(route.cluster, route.item),
+                    keys: route.keys,
+                    from_label: route.from_label,
+                    ty: m.ty,
+                    indom: m.indom.expect("routed metrics have an instance domain"),
+                    sum: m.sem == Semantics::Counter,
+                };
+                match by_name
+                    .entry(family)
+                    .or_insert_with(|| Target::Scalar(Vec::new()))
+                {
+                    Target::Scalar(v) => v.push(resolved),
+                    Target::Hist(..) => unreachable!(),
+                }
             }
         }
-        let hists: Vec<&'static HistFamily> = vllm::histograms()
-            .chain(lmcache::histograms())
-            .chain(epp::histograms())
-            .collect();
-        for (i, h) in hists.iter().enumerate() {
+        // Each name of a histogram family is its own entry (current names first, then older
+        // ones), so that two spellings in one scrape are kept apart as they were before.
+        let families: [&'static [HistFamily]; 4] = [
+            vllm::LATENCY_FAMILIES,
+            vllm::TOKENS_HIST_FAMILIES,
+            lmcache::HIST_FAMILIES,
+            epp::HIST_FAMILIES,
+        ];
+        let mut hists: Vec<(&'static HistFamily, &'static str)> = Vec::new();
+        for kind in [&families[..2], &families[2..3], &families[3..]] {
+            let kind = || kind.iter().copied().flatten();
+            hists.extend(kind().map(|h| (h, h.prom)));
+            hists.extend(kind().flat_map(|h| h.also.iter().map(move |a| (h, *a))));
+        }
+        for (i, (_, prom)) in hists.iter().enumerate() {
             for (suffix, part) in [
                 ("_bucket", HistPart::Bucket),
                 ("_sum", HistPart::Sum),
                 ("_count", HistPart::Count),
             ] {
-                let name: &'static str = Box::leak(format!("{}{suffix}", h.prom).into_boxed_str());
+                let name: &'static str = Box::leak(format!("{prom}{suffix}").into_boxed_str());
                 by_name.insert(name, Target::Hist(i, part));
             }
         }
+        let hists = hists.into_iter().map(|(h, _)| h).collect();
         Tables { by_name, hists }
     })
 }
@@ -550,27 +550,27 @@ impl Mapper {
             match target {
                 Some(Target::Scalar(routes)) => {
                     for r in routes {
-                        let id = self.instance_id(&s, r.route.keys);
+                        let id = self.instance_id(&s, r.keys);
                         let inst = b.instance_by_id(
                             r.indom.serial,
                             id,
                             || Self::labels_sig(&s, true),
-                            || self.instance_name(&s, r.route.keys),
+                            || self.instance_name(&s, r.keys),
                             || self.base_labels(&s, true),
                         );
-                        let v = match r.route.from_label {
+                        let v = match r.from_label {
                             Some(l) => match s.labels.get(l).and_then(|v| v.parse::<f64>().ok()) {
                                 Some(v) => v,
                                 None => continue,
                             },
                             None => s.value,
                         };
-                        b.put(r.route.metric, inst, v, r.ty, r.sum);
+                        b.put(r.metric, inst, v, r.ty, r.sum);
                     }
                 }
                 Some(Target::Hist(i, part)) => {
                     let h = t.hists[*i];
-                    let keys = keys_of(h.indom);
+                    let keys = h.keys;
                     let hash = self.instance_hash(&s, keys);
                     let inst = hash & ID_MASK;
                     let acc = hists.entry((*i, inst)).or_insert_with(|| HistAcc {
@@ -644,7 +644,7 @@ impl Mapper {
         hists.sort_unstable_by_key(|(k, _)| *k);
         for ((i, _), mut acc) in hists {
             let h = t.hists[i];
-            let keys = keys_of(h.indom);
+            let keys = h.keys;
             seen.push((i, acc.inst));
             let first = acc.first;
             let hist_sig = Self::labels_sig(&first, true);
@@ -708,18 +708,6 @@ bounds (max_name_length {}, max_label_length {}, max_instance_length {}), e.g. {
             ));
         }
         Ok((snap, sigs))
-    }
-}
-
-/// The labels naming instances of an indom (after the endpoint name).
-fn keys_of(indom: &Indom) -> &'static [&'static str] {
-    use crate::catalogue::{epp as e, lmcache as l};
-    if indom.serial == l::WORKER.serial {
-        &["worker_id"]
-    } else if indom.serial == e::OBJECTIVE.serial {
-        &["model_name", "target_model_name"]
-    } else {
-        &["engine"]
     }
 }
 
