@@ -1,26 +1,32 @@
 //! Prometheus endpoints: vLLM, LMCache and llm-d EPP `/metrics`.
 //!
+//! * `kinds.rs`: one descriptor per kind of endpoint (its llm.conf section, family prefixes,
+//!   metrics and default endpoints); which family goes to which metric is declared with the
+//!   metric in the catalogue (`catalogue/vllm.rs`, ...);
 //! * `parse.rs`: a zero-copy parser of the text format 0.0.4;
 //! * `scrape.rs`: the HTTP client (reqwest on one shared tokio runtime, bounded in time, body
 //!   size and series count);
 //! * `histogram.rs`: per-interval quantiles from bucket deltas.
 //!
 //! Each configured endpoint is one [`Endpoint`] source. A scrape is mapped by [`Mapper`]:
-//! catalogued families become typed metrics with one instance per endpoint x engine (x the
-//! family's own identifying label); series of unknown `vllm:*`, `lmcache:*`, `inference_*` and
-//! `llm_d_*` families go to the generic `llm.*.other.value` metrics so nothing is lost.
+//! catalogued families (of every kind) become typed metrics with one instance per endpoint x
+//! engine (x the family's own identifying label); series of unknown families with a kind's
+//! prefix (`vllm:*`, `lmcache:*`, `inference_*`, `llm_d_*`) go to that kind's generic
+//! `llm.*.other.value` metric so nothing is lost.
 
 pub mod histogram;
+pub mod kinds;
 pub mod parse;
 pub mod scrape;
 
 use crate::catalogue::hist::{self, HistFamily};
-use crate::catalogue::{self, Indom, Route, Semantics, Type};
+use crate::catalogue::{self, Indom, Semantics, Type};
 use crate::config::{EndpointConfig, Limits};
 use crate::sources::{
     DynamicMetric, IndomInstances, Instance, MetricId, Snapshot, Source, SourceError, Value,
     stable_instance_id,
 };
+use kinds::KINDS;
 use std::collections::{BTreeMap, HashMap};
 use std::sync::OnceLock;
 use std::time::Duration;
@@ -90,15 +96,26 @@ enum HistPart {
 struct Tables {
     by_name: FastMap<&'static str, Target>,
     hists: Vec<&'static HistFamily>,
+    unknown: Vec<Unknown>,
+}
+
+/// Where series of unknown families with one of a kind's prefixes go.
+struct Unknown {
+    prefixes: &'static [&'static str],
+    /// The kind's name, for the family's name under llm.other.
+    kind: &'static str,
+    metric: MetricId,
+    indom: &'static Indom,
 }
 
 fn tables() -> &'static Tables {
     static T: OnceLock<Tables> = OnceLock::new();
     T.get_or_init(|| {
         let mut by_name: FastMap<&'static str, Target> = FastMap::default();
-        use catalogue::{epp, lmcache, vllm};
-        let routes: [&'static [Route]; 3] = [vllm::ROUTES, lmcache::ROUTES, epp::ROUTES];
-        for route in routes.into_iter().flatten() {
+        let routes = KINDS
+            .iter()
+            .flat_map(|k| k.routes.iter().copied().flatten());
+        for route in routes {
             let m = catalogue::metrics()
                 .find(|m| m.cluster == route.cluster && m.item == route.item)
                 .unwrap_or_else(|| panic!("route {:?} names no catalogued metric", route.families));
@@ -120,19 +137,13 @@ fn tables() -> &'static Tables {
                 }
             }
         }
-        // Each name of a histogram family is its own entry (current names first, then older
-        // ones), so that two spellings in one scrape are kept apart as they were before.
-        let families: [&'static [HistFamily]; 4] = [
-            vllm::LATENCY_FAMILIES,
-            vllm::TOKENS_HIST_FAMILIES,
-            lmcache::HIST_FAMILIES,
-            epp::HIST_FAMILIES,
-        ];
+        // Each name of a histogram family is its own entry (a kind's current names first, then
+        // its older ones), so that two spellings in one scrape are kept apart.
         let mut hists: Vec<(&'static HistFamily, &'static str)> = Vec::new();
-        for kind in [&families[..2], &families[2..3], &families[3..]] {
-            let kind = || kind.iter().copied().flatten();
-            hists.extend(kind().map(|h| (h, h.prom)));
-            hists.extend(kind().flat_map(|h| h.also.iter().map(move |a| (h, *a))));
+        for kind in KINDS {
+            let families = || kind.histograms.iter().copied().flatten();
+            hists.extend(families().map(|h| (h, h.prom)));
+            hists.extend(families().flat_map(|h| h.also.iter().map(move |a| (h, *a))));
         }
         for (i, (_, prom)) in hists.iter().enumerate() {
             for (suffix, part) in [
@@ -145,7 +156,24 @@ fn tables() -> &'static Tables {
             }
         }
         let hists = hists.into_iter().map(|(h, _)| h).collect();
-        Tables { by_name, hists }
+        let unknown = KINDS
+            .iter()
+            .map(|k| {
+                let m = catalogue::find(k.other)
+                    .unwrap_or_else(|| panic!("{}: {} is not catalogued", k.name, k.other));
+                Unknown {
+                    prefixes: k.prefixes,
+                    kind: k.name,
+                    metric: MetricId::new(m.cluster, m.item),
+                    indom: m.indom.expect("other metrics have an instance domain"),
+                }
+            })
+            .collect();
+        Tables {
+            by_name,
+            hists,
+            unknown,
+        }
     })
 }
 
@@ -155,29 +183,19 @@ fn lookup<'t>(t: &'t Tables, name: &str) -> Option<&'t Target> {
         .or_else(|| name.strip_suffix("_total").and_then(|n| t.by_name.get(n)))
 }
 
-/// Where series of unknown families go, by name prefix.
-fn other_target(name: &str) -> Option<(MetricId, &'static Indom)> {
-    use crate::catalogue::{epp as e, lmcache as l, vllm as v};
-    if name.starts_with("vllm:") {
-        Some((MetricId::new(v::CLUSTER_OTHER, 0), &v::OTHER))
-    } else if name.starts_with("lmcache:") {
-        Some((MetricId::new(l::CLUSTER_OTHER, 0), &l::OTHER))
-    } else if name.starts_with("inference_") || name.starts_with("llm_d_") {
-        Some((MetricId::new(e::CLUSTER_OTHER, 0), &e::OTHER))
-    } else {
-        None
-    }
+/// The kind whose prefix an unknown family has, if any.
+fn unknown_target<'t>(t: &'t Tables, name: &str) -> Option<&'t Unknown> {
+    t.unknown
+        .iter()
+        .find(|u| u.prefixes.iter().any(|p| name.starts_with(p)))
 }
 
-/// The source kind an unknown family belongs to, for its name under llm.other.
-fn other_kind(name: &str) -> &'static str {
-    if name.starts_with("vllm:") {
-        "vllm"
-    } else if name.starts_with("lmcache:") {
-        "lmcache"
-    } else {
-        "epp"
-    }
+/// Whether `prefix` followed by '_' is the OpenMetrics spelling of a kind's prefix `prefix:`.
+fn colon_prefix(t: &Tables, prefix: &str) -> bool {
+    t.unknown
+        .iter()
+        .flat_map(|u| u.prefixes)
+        .any(|p| p.strip_suffix(':') == Some(prefix))
 }
 
 struct HistAcc<'a> {
@@ -541,7 +559,7 @@ impl Mapper {
                 // OpenMetrics (if a server negotiated it) writes `vllm_x` for `vllm:x` in
                 // sample names while HELP/TYPE keep the colon.
                 let (prefix, rest) = s.name.split_once('_')?;
-                if prefix == "vllm" || prefix == "lmcache" {
+                if colon_prefix(t, prefix) {
                     lookup(t, &format!("{prefix}:{rest}"))
                 } else {
                     None
@@ -602,9 +620,10 @@ impl Mapper {
                     if s.name.ends_with("_created") {
                         continue; // prometheus_client's creation-time gauges
                     }
-                    let Some((metric, indom)) = other_target(s.name) else {
+                    let Some(unknown) = unknown_target(t, s.name) else {
                         continue;
                     };
+                    let (metric, indom) = (unknown.metric, unknown.indom);
                     let raw = s.labels.raw();
                     let mut h = fnv(FNV_OFFSET, self.endpoint.as_bytes());
                     for part in [b" ", s.name.as_bytes(), b"{", raw.as_bytes(), b"}"] {
@@ -627,14 +646,7 @@ impl Mapper {
                         l
                     });
                     b.put(metric, inst, s.value, Type::Double, false);
-                    b.put_dynamic(
-                        other_kind(s.name),
-                        family,
-                        s.name,
-                        indom.serial,
-                        inst,
-                        s.value,
-                    );
+                    b.put_dynamic(unknown.kind, family, s.name, indom.serial, inst, s.value);
                 }
             }
         }
