@@ -3,6 +3,7 @@
 //! * `kinds.rs`: one descriptor per kind of endpoint (its llm.conf section, family prefixes,
 //!   metrics and default endpoints); which family goes to which metric is declared with the
 //!   metric in the catalogue (`catalogue/vllm.rs`, ...);
+//! * `config.rs`: an endpoint's section in llm.conf;
 //! * `parse.rs`: a zero-copy parser of the text format 0.0.4;
 //! * `scrape.rs`: the HTTP client (reqwest on one shared tokio runtime, bounded in time, body
 //!   size and series count);
@@ -14,6 +15,7 @@
 //! prefix (`vllm:*`, `lmcache:*`, `inference_*`, `llm_d_*`) go to that kind's generic
 //! `llm.*.other.value` metric so nothing is lost.
 
+pub mod config;
 pub mod histogram;
 pub mod kinds;
 pub mod parse;
@@ -21,11 +23,12 @@ pub mod scrape;
 
 use crate::catalogue::hist::{self, HistFamily};
 use crate::catalogue::{self, Indom, Semantics, Type};
-use crate::config::{EndpointConfig, Limits};
+use crate::config::types::Limits;
 use crate::sources::{
     DynamicMetric, IndomInstances, Instance, MetricId, Snapshot, Source, SourceError, Value,
     stable_instance_id,
 };
+use config::EndpointConfig;
 use kinds::KINDS;
 use std::collections::{BTreeMap, HashMap};
 use std::sync::OnceLock;
