@@ -99,12 +99,15 @@ enum HistPart {
 struct Tables {
     by_name: FastMap<&'static str, Target>,
     hists: Vec<&'static HistFamily>,
+    /// Every kind's family-name prefixes, with the index of the kind in `unknown`.
+    prefixes: Vec<(&'static str, usize)>,
+    /// The prefixes that end in ':', without it (`vllm`): `vllm_x` is OpenMetrics for `vllm:x`.
+    colon_prefixes: Vec<&'static str>,
     unknown: Vec<Unknown>,
 }
 
 /// Where series of unknown families with one of a kind's prefixes go.
 struct Unknown {
-    prefixes: &'static [&'static str],
     /// The kind's name, for the family's name under llm.other.
     kind: &'static str,
     metric: MetricId,
@@ -165,16 +168,27 @@ fn tables() -> &'static Tables {
                 let m = catalogue::find(k.other)
                     .unwrap_or_else(|| panic!("{}: {} is not catalogued", k.name, k.other));
                 Unknown {
-                    prefixes: k.prefixes,
                     kind: k.name,
                     metric: MetricId::new(m.cluster, m.item),
                     indom: m.indom.expect("other metrics have an instance domain"),
                 }
             })
             .collect();
+        let prefixes: Vec<(&'static str, usize)> = KINDS
+            .iter()
+            .enumerate()
+            .flat_map(|(i, k)| k.prefixes.iter().map(move |p| (*p, i)))
+            .collect();
+        assert!(prefixes.iter().all(|(p, _)| !p.is_empty()));
+        let colon_prefixes = prefixes
+            .iter()
+            .filter_map(|(p, _)| p.strip_suffix(':'))
+            .collect();
         Tables {
             by_name,
             hists,
+            prefixes,
+            colon_prefixes,
             unknown,
         }
     })
@@ -188,17 +202,21 @@ fn lookup<'t>(t: &'t Tables, name: &str) -> Option<&'t Target> {
 
 /// The kind whose prefix an unknown family has, if any.
 fn unknown_target<'t>(t: &'t Tables, name: &str) -> Option<&'t Unknown> {
-    t.unknown
+    // The first byte rules most names out without a call to memcmp.
+    let first = name.as_bytes().first();
+    let (_, i) = t
+        .prefixes
         .iter()
-        .find(|u| u.prefixes.iter().any(|p| name.starts_with(p)))
+        .find(|(p, _)| p.as_bytes().first() == first && name.starts_with(p))?;
+    Some(&t.unknown[*i])
 }
 
 /// Whether `prefix` followed by '_' is the OpenMetrics spelling of a kind's prefix `prefix:`.
 fn colon_prefix(t: &Tables, prefix: &str) -> bool {
-    t.unknown
+    let first = prefix.as_bytes().first();
+    t.colon_prefixes
         .iter()
-        .flat_map(|u| u.prefixes)
-        .any(|p| p.strip_suffix(':') == Some(prefix))
+        .any(|p| p.as_bytes().first() == first && *p == prefix)
 }
 
 struct HistAcc<'a> {
