@@ -6,7 +6,10 @@
 //! groups and the metric table of the man page are all generated from here (`generate.rs`); a
 //! test regenerates them and fails when the committed copies drift.
 //!
-//! To find a metric's declaration from its name: `llm.<source>.…` lives in `<source>.rs`.
+//! To find a metric's declaration from its name: `llm.<source>.…` lives in `<source>.rs`. A
+//! metric scraped from a Prometheus endpoint is declared with the families it comes from
+//! (`scraped!`, `histograms!`), so a grep of its PCP name or of its Prometheus name lands on
+//! the same line; the scraper routes from these declarations alone.
 //!
 //! PMID clusters and instance-domain serials are allocated by source, so a PMID also says
 //! where it is declared (a test checks that no two metrics share one):
