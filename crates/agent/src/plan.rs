@@ -36,22 +36,16 @@ pub fn plan(config: &Config) -> Vec<Planned> {
             make: Box::new(move || crate::sources::membw::MembwSource::scheduled(&membw)),
         });
     }
-    // Prometheus endpoints: one source each, retried at their normal interval (back-off 1) so
-    // the first sample after an endpoint comes up is never delayed.
-    for (kind, list) in [
-        ("vllm", &config.vllm),
-        ("lmcache", &config.lmcache),
-        ("epp", &config.epp),
-    ] {
-        for ep in list {
-            let mut ep = ep.clone();
-            ep.line = 0; // moving a section in the file changes nothing
-            out.push(Planned {
-                name: ep.name.clone(),
-                fingerprint: format!("{kind} {ep:?}"),
-                make: Box::new(move || Scheduled::new(Box::new(Endpoint::new(&ep)))),
-            });
-        }
+    // Prometheus endpoints of every kind: one source each, retried at their normal interval
+    // (back-off 1) so the first sample after an endpoint comes up is never delayed.
+    for (kind, ep) in config.all_endpoints() {
+        let mut ep = ep.clone();
+        ep.line = 0; // moving a section in the file changes nothing
+        out.push(Planned {
+            name: ep.name.clone(),
+            fingerprint: format!("{} {ep:?}", kind.name),
+            make: Box::new(move || Scheduled::new(Box::new(Endpoint::new(&ep)))),
+        });
     }
     crate::sources::progress::plan(config, &mut out);
     out

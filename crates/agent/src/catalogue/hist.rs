@@ -21,6 +21,10 @@ pub const QUANTILES: [(f64, u32); 3] = [(0.5, P50), (0.9, P90), (0.99, P99)];
 pub struct HistFamily {
     /// Family name as in `# TYPE` (samples are `<prom>_bucket/_sum/_count`).
     pub prom: &'static str,
+    /// Older names of the same family, routed alike.
+    pub also: &'static [&'static str],
+    /// Labels that, after the endpoint name, name the instance (`vllm0/0`).
+    pub keys: &'static [&'static str],
     pub cluster: u32,
     /// Item of `.sum`; the others follow (see the offsets above).
     pub base: u32,
@@ -114,16 +118,20 @@ macro_rules! histogram {
 }
 
 /// Declares a list of histograms: a `[[Metric; 6]]` constant for the catalogue and a
-/// `[HistFamily]` constant for the scraper, from one table.
+/// `[HistFamily]` constant for the scraper, from one table:
+/// `histograms!(METRICS, FAMILIES, cluster, &INDOM, &BUCKET_INDOM, KEYS, [rows])`, a row
+/// `(n, "llm.x.name", "family" | "older_name", seconds or count, "what")`.
 #[macro_export]
 macro_rules! histograms {
-    ($metrics:ident, $families:ident, $cluster:expr, $indom:expr, $bindom:expr, [$(($n:expr, $name:literal, $prom:literal, $kind:ident, $what:literal)),* $(,)?]) => {
+    ($metrics:ident, $families:ident, $cluster:expr, $indom:expr, $bindom:expr, $keys:expr, [$(($n:expr, $name:literal, $prom:literal $(| $also:literal)*, $kind:ident, $what:literal)),* $(,)?]) => {
         const $metrics: &[[$crate::catalogue::Metric; 6]] = &[
             $($crate::histogram!($name, $prom, $cluster, $n * $crate::catalogue::hist::STRIDE, $indom, $bindom, $kind, $what)),*
         ];
         pub static $families: &[$crate::catalogue::hist::HistFamily] = &[
             $($crate::catalogue::hist::HistFamily {
                 prom: $prom,
+                also: &[$($also),*],
+                keys: $keys,
                 cluster: $cluster,
                 base: $n * $crate::catalogue::hist::STRIDE,
                 indom: $indom,

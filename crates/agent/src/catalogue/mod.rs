@@ -6,7 +6,10 @@
 //! groups and the metric table of the man page are all generated from here (`generate.rs`); a
 //! test regenerates them and fails when the committed copies drift.
 //!
-//! To find a metric's declaration from its name: `llm.<source>.…` lives in `<source>.rs`.
+//! To find a metric's declaration from its name: `llm.<source>.…` lives in `<source>.rs`. A
+//! metric scraped from a Prometheus endpoint is declared with the families it comes from
+//! (`scraped!`, `histograms!`), so a grep of its PCP name or of its Prometheus name lands on
+//! the same line; the scraper routes from these declarations alone.
 //!
 //! PMID clusters and instance-domain serials are allocated by source, so a PMID also says
 //! where it is declared (a test checks that no two metrics share one):
@@ -39,6 +42,49 @@ macro_rules! indexed_metric {
             help: $help,
         }
     };
+}
+
+/// Metrics scraped from Prometheus endpoints, each declared with where it comes from, so that
+/// the PCP name and the Prometheus family names are on one line:
+///
+/// ```text
+/// scraped! {
+///     METRICS, ROUTES, by DEFAULT_KEYS;
+///     "llm.x.name" from ["x:family", "x:older_name"] [label "l"] [by KEYS],
+///         cluster, item, Type, Semantics, units, &INDOM,
+///         "oneline",
+///         "help";
+///     ...
+/// }
+/// ```
+///
+/// declares `const METRICS: &[Metric]` for the catalogue and `pub static ROUTES: &[Route]` for
+/// the scraper (see [`Route`] for the families, `label` and `by`). A metric with `from []` is
+/// fed by no family of its own (the `other.value` metric of an endpoint kind).
+macro_rules! scraped {
+    ($metrics:ident, $routes:ident, by $keys:expr; $(
+        $name:literal from [$($family:literal),* $(,)?] $(label $label:literal)? $(by $k:expr)?,
+        $c:expr, $i:expr, $ty:ident, $sem:ident, $units:expr, $indom:expr,
+        $one:literal,
+        $help:literal;
+    )*) => {
+        const $metrics: &[Metric] = &[
+            $(indexed_metric!($name, $c, $i, $ty, $sem, $units, $indom, $one, $help)),*
+        ];
+        pub static $routes: &[$crate::catalogue::Route] = &[
+            $($crate::catalogue::Route {
+                cluster: $c,
+                item: $i,
+                families: &[$($family),*],
+                keys: scraped!(@or $($k)?; $keys),
+                from_label: scraped!(@opt $($label)?),
+            }),*
+        ];
+    };
+    (@or ; $default:expr) => { $default };
+    (@or $k:expr; $default:expr) => { $k };
+    (@opt) => { None };
+    (@opt $label:literal) => { Some($label) };
 }
 
 pub mod agent;
@@ -128,6 +174,21 @@ impl Metric {
     pub const fn local_pmid(&self) -> u32 {
         ((self.cluster & 0xfff) << 10) | (self.item & 0x3ff)
     }
+}
+
+/// Where the values of a scraped metric come from (declared with the metric by `scraped!`).
+#[derive(Debug)]
+pub struct Route {
+    /// The metric, as in its declaration.
+    pub cluster: u32,
+    pub item: u32,
+    /// The Prometheus families, current name first, then older spellings, as in `# TYPE`
+    /// (for counters the sample name may add `_total`: both spellings are matched).
+    pub families: &'static [&'static str],
+    /// Labels that, after the endpoint name, name the instance (`vllm0/0/stop`).
+    pub keys: &'static [&'static str],
+    /// Take the value from this label instead of the sample value (cache_config_info fields).
+    pub from_label: Option<&'static str>,
 }
 
 /// A pmlogconf group generated for one source.

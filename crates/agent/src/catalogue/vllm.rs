@@ -1,7 +1,7 @@
 //! `llm.vllm.*`: metrics scraped from vLLM's Prometheus `/metrics` (one or more endpoints,
 //! `[[vllm]]` in llm.conf; by default http://localhost:8000/metrics). Clusters 20..=39, indom
-//! serials 20..=39. The Prometheus family each metric comes from is named in its help text;
-//! the routing table is `crates/agent/src/sources/openmetrics/vllm.rs`.
+//! serials 20..=39. Each metric is declared with the Prometheus families it comes from (current
+//! name first, then older ones), which is all the scraper needs to route them.
 
 use super::{Indom, LogGroup, Metric, Section, Semantics::*, Type::*};
 use pcp::Units;
@@ -146,6 +146,7 @@ crate::histograms!(
     CLUSTER_LATENCY,
     &ENGINE,
     &LATENCY_BUCKETS,
+    ENGINE_KEYS,
     [
         (
             0,
@@ -219,6 +220,7 @@ crate::histograms!(
     CLUSTER_TOKENS_HIST,
     &ENGINE,
     &TOKEN_BUCKETS,
+    ENGINE_KEYS,
     [
         (
             0,
@@ -265,419 +267,178 @@ crate::histograms!(
     ]
 );
 
-// Items of CLUSTER_ENGINE.
-pub const ITEM_RUNNING: u32 = 0;
-pub const ITEM_WAITING: u32 = 1;
-pub const ITEM_KV_USAGE: u32 = 2;
-pub const ITEM_PREFIX_QUERIES: u32 = 3;
-pub const ITEM_PREFIX_HITS: u32 = 4;
-pub const ITEM_EXT_PREFIX_QUERIES: u32 = 5;
-pub const ITEM_EXT_PREFIX_HITS: u32 = 6;
-pub const ITEM_PROMPT_TOKENS: u32 = 7;
-pub const ITEM_GENERATION_TOKENS: u32 = 8;
-pub const ITEM_PREEMPTIONS: u32 = 9;
-pub const ITEM_MM_QUERIES: u32 = 10;
-pub const ITEM_MM_HITS: u32 = 11;
-pub const ITEM_PROMPT_CACHED: u32 = 12;
-pub const ITEM_CORRUPTED: u32 = 13;
-pub const ITEM_OFFLOAD_LOAD_BYTES: u32 = 14;
-pub const ITEM_OFFLOAD_STORE_BYTES: u32 = 15;
-pub const ITEM_OFFLOAD_LOAD_TIME: u32 = 16;
-pub const ITEM_OFFLOAD_STORE_TIME: u32 = 17;
-pub const ITEM_OFFLOAD_CPU_USAGE: u32 = 18;
-pub const ITEM_OFFLOAD_ALLOC_FAILURES: u32 = 19;
-pub const ITEM_OFFLOAD_STORES_SKIPPED: u32 = 20;
+/// The labels naming an engine's instances (after the endpoint name).
+pub const ENGINE_KEYS: &[&str] = &["engine"];
 
 const E: u32 = CLUSTER_ENGINE;
 
-const SCALARS: &[Metric] = &[
-    indexed_metric!(
-        "llm.vllm.requests.running",
-        E,
-        ITEM_RUNNING,
-        U64,
-        Instant,
-        Units::COUNT,
-        &ENGINE,
+scraped! {
+    SCALARS, ROUTES, by ENGINE_KEYS;
+    "llm.vllm.requests.running" from ["vllm:num_requests_running"],
+        E, 0, U64, Instant, Units::COUNT, &ENGINE,
         "requests running in the engine",
         "Number of requests in the model execution batches, from the Prometheus gauge \
 vllm:num_requests_running. In multiprocess mode series that differ only by pid are combined \
-(the last one exposed, as vLLM's mostrecent mode)."
-    ),
-    indexed_metric!(
-        "llm.vllm.requests.waiting",
-        E,
-        ITEM_WAITING,
-        U64,
-        Instant,
-        Units::COUNT,
-        &ENGINE,
+(the last one exposed, as vLLM's mostrecent mode).";
+    "llm.vllm.requests.waiting" from ["vllm:num_requests_waiting"],
+        E, 1, U64, Instant, Units::COUNT, &ENGINE,
         "requests waiting to be scheduled",
         "Number of requests waiting to be processed, from the Prometheus gauge \
-vllm:num_requests_waiting."
-    ),
-    indexed_metric!(
-        "llm.vllm.kv_cache.usage",
-        E,
-        ITEM_KV_USAGE,
-        Double,
-        Instant,
-        Units::NONE,
-        &ENGINE,
+vllm:num_requests_waiting.";
+    "llm.vllm.kv_cache.usage" from ["vllm:kv_cache_usage_perc", "vllm:gpu_cache_usage_perc"],
+        E, 2, Double, Instant, Units::NONE, &ENGINE,
         "KV-cache usage, a fraction from 0 to 1",
         "Fraction of the GPU KV-cache blocks in use, from 0 (empty) to 1 (full), from the \
 Prometheus gauge vllm:kv_cache_usage_perc (or vllm:gpu_cache_usage_perc, its name before vLLM \
-0.11). Despite the Prometheus name it is a fraction, not a percentage."
-    ),
-    indexed_metric!(
-        "llm.vllm.prefix_cache.queries",
-        E,
-        ITEM_PREFIX_QUERIES,
-        U64,
-        Counter,
-        Units::COUNT,
-        &ENGINE,
+0.11). Despite the Prometheus name it is a fraction, not a percentage.";
+    "llm.vllm.prefix_cache.queries" from ["vllm:prefix_cache_queries", "vllm:gpu_prefix_cache_queries"],
+        E, 3, U64, Counter, Units::COUNT, &ENGINE,
         "tokens looked up in the prefix cache",
         "Number of prompt tokens queried in the prefix cache, from the Prometheus counter \
 vllm:prefix_cache_queries_total (vllm:gpu_prefix_cache_queries_total before 0.11). Hit ratio: \
-rate of llm.vllm.prefix_cache.hits over the rate of this."
-    ),
-    indexed_metric!(
-        "llm.vllm.prefix_cache.hits",
-        E,
-        ITEM_PREFIX_HITS,
-        U64,
-        Counter,
-        Units::COUNT,
-        &ENGINE,
+rate of llm.vllm.prefix_cache.hits over the rate of this.";
+    "llm.vllm.prefix_cache.hits" from ["vllm:prefix_cache_hits", "vllm:gpu_prefix_cache_hits"],
+        E, 4, U64, Counter, Units::COUNT, &ENGINE,
         "tokens found in the prefix cache",
         "Number of prompt tokens served from the prefix cache, from the Prometheus counter \
-vllm:prefix_cache_hits_total (vllm:gpu_prefix_cache_hits_total before 0.11)."
-    ),
-    indexed_metric!(
-        "llm.vllm.external_prefix_cache.queries",
-        E,
-        ITEM_EXT_PREFIX_QUERIES,
-        U64,
-        Counter,
-        Units::COUNT,
-        &ENGINE,
+vllm:prefix_cache_hits_total (vllm:gpu_prefix_cache_hits_total before 0.11).";
+    "llm.vllm.external_prefix_cache.queries" from ["vllm:external_prefix_cache_queries"],
+        E, 5, U64, Counter, Units::COUNT, &ENGINE,
         "tokens looked up in the external (KV connector) prefix cache",
         "Number of prompt tokens queried in an external prefix cache through a KV connector \
 (e.g. LMCache), from the Prometheus counter vllm:external_prefix_cache_queries_total \
-(vLLM 0.11.2 and later)."
-    ),
-    indexed_metric!(
-        "llm.vllm.external_prefix_cache.hits",
-        E,
-        ITEM_EXT_PREFIX_HITS,
-        U64,
-        Counter,
-        Units::COUNT,
-        &ENGINE,
+(vLLM 0.11.2 and later).";
+    "llm.vllm.external_prefix_cache.hits" from ["vllm:external_prefix_cache_hits"],
+        E, 6, U64, Counter, Units::COUNT, &ENGINE,
         "tokens found in the external (KV connector) prefix cache",
         "Number of prompt tokens served from an external prefix cache through a KV connector, \
-from the Prometheus counter vllm:external_prefix_cache_hits_total."
-    ),
-    indexed_metric!(
-        "llm.vllm.tokens.prompt",
-        E,
-        ITEM_PROMPT_TOKENS,
-        U64,
-        Counter,
-        Units::COUNT,
-        &ENGINE,
+from the Prometheus counter vllm:external_prefix_cache_hits_total.";
+    "llm.vllm.tokens.prompt" from ["vllm:prompt_tokens"],
+        E, 7, U64, Counter, Units::COUNT, &ENGINE,
         "prompt (prefill) tokens processed",
-        "Number of prefill tokens processed, from the Prometheus counter vllm:prompt_tokens_total."
-    ),
-    indexed_metric!(
-        "llm.vllm.tokens.generation",
-        E,
-        ITEM_GENERATION_TOKENS,
-        U64,
-        Counter,
-        Units::COUNT,
-        &ENGINE,
+        "Number of prefill tokens processed, from the Prometheus counter vllm:prompt_tokens_total.";
+    "llm.vllm.tokens.generation" from ["vllm:generation_tokens"],
+        E, 8, U64, Counter, Units::COUNT, &ENGINE,
         "generation (decode) tokens produced",
         "Number of generation tokens processed, from the Prometheus counter \
-vllm:generation_tokens_total. Its rate is the engine's output throughput in tokens per second."
-    ),
-    indexed_metric!(
-        "llm.vllm.preemptions",
-        E,
-        ITEM_PREEMPTIONS,
-        U64,
-        Counter,
-        Units::COUNT,
-        &ENGINE,
+vllm:generation_tokens_total. Its rate is the engine's output throughput in tokens per second.";
+    "llm.vllm.preemptions" from ["vllm:num_preemptions"],
+        E, 9, U64, Counter, Units::COUNT, &ENGINE,
         "requests preempted by the scheduler",
         "Cumulative number of preemptions from the engine, from the Prometheus counter \
-vllm:num_preemptions_total."
-    ),
-    indexed_metric!(
-        "llm.vllm.mm_cache.queries",
-        E,
-        ITEM_MM_QUERIES,
-        U64,
-        Counter,
-        Units::COUNT,
-        &ENGINE,
+vllm:num_preemptions_total.";
+    "llm.vllm.mm_cache.queries" from ["vllm:mm_cache_queries"],
+        E, 10, U64, Counter, Units::COUNT, &ENGINE,
         "multi-modal cache queries",
         "Number of multi-modal cache queries, from the Prometheus counter \
-vllm:mm_cache_queries_total (vLLM 0.11.2 and later)."
-    ),
-    indexed_metric!(
-        "llm.vllm.mm_cache.hits",
-        E,
-        ITEM_MM_HITS,
-        U64,
-        Counter,
-        Units::COUNT,
-        &ENGINE,
+vllm:mm_cache_queries_total (vLLM 0.11.2 and later).";
+    "llm.vllm.mm_cache.hits" from ["vllm:mm_cache_hits"],
+        E, 11, U64, Counter, Units::COUNT, &ENGINE,
         "multi-modal cache hits",
-        "Number of multi-modal cache hits, from the Prometheus counter vllm:mm_cache_hits_total."
-    ),
-    indexed_metric!(
-        "llm.vllm.tokens.prompt_cached",
-        E,
-        ITEM_PROMPT_CACHED,
-        U64,
-        Counter,
-        Units::COUNT,
-        &ENGINE,
+        "Number of multi-modal cache hits, from the Prometheus counter vllm:mm_cache_hits_total.";
+    "llm.vllm.tokens.prompt_cached" from ["vllm:prompt_tokens_cached"],
+        E, 12, U64, Counter, Units::COUNT, &ENGINE,
         "prompt tokens served from any cache tier",
         "Number of prompt tokens served from a cache, from the Prometheus counter \
-vllm:prompt_tokens_cached_total (newer vLLM)."
-    ),
-    indexed_metric!(
-        "llm.vllm.requests.corrupted",
-        E,
-        ITEM_CORRUPTED,
-        U64,
-        Counter,
-        Units::COUNT,
-        &ENGINE,
+vllm:prompt_tokens_cached_total (newer vLLM).";
+    "llm.vllm.requests.corrupted" from ["vllm:corrupted_requests"],
+        E, 13, U64, Counter, Units::COUNT, &ENGINE,
         "requests with NaNs in their logits",
         "Number of corrupted requests, from the Prometheus counter vllm:corrupted_requests_total \
-(only with VLLM_COMPUTE_NANS_IN_LOGITS)."
-    ),
-    indexed_metric!(
-        "llm.vllm.kv_offload.load_bytes",
-        E,
-        ITEM_OFFLOAD_LOAD_BYTES,
-        U64,
-        Counter,
-        Units::BYTES,
-        &ENGINE,
+(only with VLLM_COMPUTE_NANS_IN_LOGITS).";
+    "llm.vllm.kv_offload.load_bytes" from ["vllm:kv_offload_load_bytes"],
+        E, 14, U64, Counter, Units::BYTES, &ENGINE,
         "bytes loaded from the KV offload tier into GPU memory",
         "Bytes of KV cache loaded from the offload (CPU) tier, from the Prometheus counter \
-vllm:kv_offload_load_bytes (newer vLLM with the OffloadingConnector)."
-    ),
-    indexed_metric!(
-        "llm.vllm.kv_offload.store_bytes",
-        E,
-        ITEM_OFFLOAD_STORE_BYTES,
-        U64,
-        Counter,
-        Units::BYTES,
-        &ENGINE,
+vllm:kv_offload_load_bytes (newer vLLM with the OffloadingConnector).";
+    "llm.vllm.kv_offload.store_bytes" from ["vllm:kv_offload_store_bytes"],
+        E, 15, U64, Counter, Units::BYTES, &ENGINE,
         "bytes stored from GPU memory into the KV offload tier",
         "Bytes of KV cache stored into the offload (CPU) tier, from the Prometheus counter \
-vllm:kv_offload_store_bytes."
-    ),
-    indexed_metric!(
-        "llm.vllm.kv_offload.load_time",
-        E,
-        ITEM_OFFLOAD_LOAD_TIME,
-        Double,
-        Counter,
-        Units::SEC,
-        &ENGINE,
+vllm:kv_offload_store_bytes.";
+    "llm.vllm.kv_offload.load_time" from ["vllm:kv_offload_load_time"],
+        E, 16, Double, Counter, Units::SEC, &ENGINE,
         "time spent loading from the KV offload tier",
         "Seconds spent loading KV cache from the offload tier, from the Prometheus counter \
-vllm:kv_offload_load_time."
-    ),
-    indexed_metric!(
-        "llm.vllm.kv_offload.store_time",
-        E,
-        ITEM_OFFLOAD_STORE_TIME,
-        Double,
-        Counter,
-        Units::SEC,
-        &ENGINE,
+vllm:kv_offload_load_time.";
+    "llm.vllm.kv_offload.store_time" from ["vllm:kv_offload_store_time"],
+        E, 17, Double, Counter, Units::SEC, &ENGINE,
         "time spent storing into the KV offload tier",
         "Seconds spent storing KV cache into the offload tier, from the Prometheus counter \
-vllm:kv_offload_store_time."
-    ),
-    indexed_metric!(
-        "llm.vllm.kv_offload.cpu_usage",
-        E,
-        ITEM_OFFLOAD_CPU_USAGE,
-        Double,
-        Instant,
-        Units::NONE,
-        &ENGINE,
+vllm:kv_offload_store_time.";
+    "llm.vllm.kv_offload.cpu_usage" from ["vllm:kv_offload_cpu_cache_usage_perc"],
+        E, 18, Double, Instant, Units::NONE, &ENGINE,
         "usage of the CPU KV offload tier, a fraction from 0 to 1",
         "Fraction of the CPU offload tier in use, from 0 to 1, from the Prometheus gauge \
-vllm:kv_offload_cpu_cache_usage_perc."
-    ),
-    indexed_metric!(
-        "llm.vllm.kv_offload.allocation_failures",
-        E,
-        ITEM_OFFLOAD_ALLOC_FAILURES,
-        U64,
-        Counter,
-        Units::COUNT,
-        &ENGINE,
+vllm:kv_offload_cpu_cache_usage_perc.";
+    "llm.vllm.kv_offload.allocation_failures" from ["vllm:kv_offload_allocation_failure"],
+        E, 19, U64, Counter, Units::COUNT, &ENGINE,
         "failed allocations in the KV offload tier",
         "Number of failed allocations in the offload tier, from the Prometheus counter \
-vllm:kv_offload_allocation_failure."
-    ),
-    indexed_metric!(
-        "llm.vllm.kv_offload.stores_skipped",
-        E,
-        ITEM_OFFLOAD_STORES_SKIPPED,
-        U64,
-        Counter,
-        Units::COUNT,
-        &ENGINE,
+vllm:kv_offload_allocation_failure.";
+    "llm.vllm.kv_offload.stores_skipped" from ["vllm:kv_offload_stores_skipped"],
+        E, 20, U64, Counter, Units::COUNT, &ENGINE,
         "KV offload stores skipped",
         "Number of stores to the offload tier that were skipped, from the Prometheus counter \
-vllm:kv_offload_stores_skipped."
-    ),
-    indexed_metric!(
-        "llm.vllm.requests.success",
-        CLUSTER_FINISHED,
-        0,
-        U64,
-        Counter,
-        Units::COUNT,
-        &FINISHED,
+vllm:kv_offload_stores_skipped.";
+    "llm.vllm.requests.success" from ["vllm:request_success"] by &["engine", "finished_reason"],
+        CLUSTER_FINISHED, 0, U64, Counter, Units::COUNT, &FINISHED,
         "finished requests, by finished reason",
         "Number of finished requests by finished_reason (stop, length, abort, error, ...), from \
-the Prometheus counter vllm:request_success_total."
-    ),
-    indexed_metric!(
-        "llm.vllm.requests.waiting_by_reason",
-        CLUSTER_WAITING_REASON,
-        0,
-        U64,
-        Instant,
-        Units::COUNT,
-        &WAITING_REASON,
+the Prometheus counter vllm:request_success_total.";
+    "llm.vllm.requests.waiting_by_reason" from ["vllm:num_requests_waiting_by_reason"] by &["engine", "reason"],
+        CLUSTER_WAITING_REASON, 0, U64, Instant, Units::COUNT, &WAITING_REASON,
         "requests waiting, by reason",
         "Number of waiting requests by reason (capacity, deferred), from the Prometheus gauge \
-vllm:num_requests_waiting_by_reason (newer vLLM); the sum equals llm.vllm.requests.waiting."
-    ),
-    indexed_metric!(
-        "llm.vllm.tokens.prompt_by_source",
-        CLUSTER_TOKEN_SOURCE,
-        0,
-        U64,
-        Counter,
-        Units::COUNT,
-        &TOKEN_SOURCE,
+vllm:num_requests_waiting_by_reason (newer vLLM); the sum equals llm.vllm.requests.waiting.";
+    "llm.vllm.tokens.prompt_by_source" from ["vllm:prompt_tokens_by_source"] by &["engine", "source"],
+        CLUSTER_TOKEN_SOURCE, 0, U64, Counter, Units::COUNT, &TOKEN_SOURCE,
         "prompt tokens by where they came from",
         "Number of prompt tokens by source (local_compute, local_cache_hit, \
-external_kv_transfer), from the Prometheus counter vllm:prompt_tokens_by_source_total (newer vLLM)."
-    ),
-    indexed_metric!(
-        "llm.vllm.tokens.prompt_cached_by_source",
-        CLUSTER_TOKEN_SOURCE,
-        1,
-        U64,
-        Counter,
-        Units::COUNT,
-        &TOKEN_SOURCE,
+external_kv_transfer), from the Prometheus counter vllm:prompt_tokens_by_source_total (newer vLLM).";
+    "llm.vllm.tokens.prompt_cached_by_source" from ["vllm:prompt_tokens_cached_by_source"] by &["engine", "source"],
+        CLUSTER_TOKEN_SOURCE, 1, U64, Counter, Units::COUNT, &TOKEN_SOURCE,
         "cached prompt tokens by cache tier",
         "Number of prompt tokens served from a cache, by tier (device, host, disk, p2p), from \
-the Prometheus counter vllm:prompt_tokens_cached_by_source_total (newer vLLM)."
-    ),
-    indexed_metric!(
-        "llm.vllm.kv_offload.transfer.bytes",
-        CLUSTER_OFFLOAD_TRANSFER,
-        0,
-        U64,
-        Counter,
-        Units::BYTES,
-        &OFFLOAD_TRANSFER,
+the Prometheus counter vllm:prompt_tokens_cached_by_source_total (newer vLLM).";
+    "llm.vllm.kv_offload.transfer.bytes" from ["vllm:kv_offload_total_bytes"] by &["engine", "transfer_type"],
+        CLUSTER_OFFLOAD_TRANSFER, 0, U64, Counter, Units::BYTES, &OFFLOAD_TRANSFER,
         "KV offload bytes by transfer direction",
         "Bytes transferred between GPU and CPU by transfer_type, from the (deprecated but still \
-emitted) Prometheus counter vllm:kv_offload_total_bytes."
-    ),
-    indexed_metric!(
-        "llm.vllm.kv_offload.transfer.time",
-        CLUSTER_OFFLOAD_TRANSFER,
-        1,
-        Double,
-        Counter,
-        Units::SEC,
-        &OFFLOAD_TRANSFER,
+emitted) Prometheus counter vllm:kv_offload_total_bytes.";
+    "llm.vllm.kv_offload.transfer.time" from ["vllm:kv_offload_total_time"] by &["engine", "transfer_type"],
+        CLUSTER_OFFLOAD_TRANSFER, 1, Double, Counter, Units::SEC, &OFFLOAD_TRANSFER,
         "KV offload transfer time by direction",
         "Seconds spent transferring KV cache between GPU and CPU by transfer_type, from the \
-Prometheus counter vllm:kv_offload_total_time."
-    ),
-    indexed_metric!(
-        "llm.vllm.cache_config.info",
-        CLUSTER_CACHE_CONFIG,
-        0,
-        U32,
-        Discrete,
-        Units::NONE,
-        &CACHE_CONFIG,
+Prometheus counter vllm:kv_offload_total_time.";
+    "llm.vllm.cache_config.info" from ["vllm:cache_config_info"],
+        CLUSTER_CACHE_CONFIG, 0, U32, Discrete, Units::NONE, &CACHE_CONFIG,
         "1 for each engine: the cache configuration is in the instance labels",
         "Always 1 when vLLM exposes the Prometheus gauge vllm:cache_config_info; the configuration \
-(block_size, cache_dtype, num_gpu_blocks, ...) is in the instance labels (pminfo -l)."
-    ),
-    indexed_metric!(
-        "llm.vllm.cache_config.block_size",
-        CLUSTER_CACHE_CONFIG,
-        1,
-        U64,
-        Discrete,
-        Units::COUNT,
-        &CACHE_CONFIG,
+(block_size, cache_dtype, num_gpu_blocks, ...) is in the instance labels (pminfo -l).";
+    "llm.vllm.cache_config.block_size" from ["vllm:cache_config_info"] label "block_size",
+        CLUSTER_CACHE_CONFIG, 1, U64, Discrete, Units::COUNT, &CACHE_CONFIG,
         "KV-cache block size in tokens",
-        "The block_size label of the Prometheus gauge vllm:cache_config_info, in tokens."
-    ),
-    indexed_metric!(
-        "llm.vllm.cache_config.num_gpu_blocks",
-        CLUSTER_CACHE_CONFIG,
-        2,
-        U64,
-        Discrete,
-        Units::COUNT,
-        &CACHE_CONFIG,
+        "The block_size label of the Prometheus gauge vllm:cache_config_info, in tokens.";
+    "llm.vllm.cache_config.num_gpu_blocks" from ["vllm:cache_config_info"] label "num_gpu_blocks",
+        CLUSTER_CACHE_CONFIG, 2, U64, Discrete, Units::COUNT, &CACHE_CONFIG,
         "number of GPU KV-cache blocks",
-        "The num_gpu_blocks label of the Prometheus gauge vllm:cache_config_info."
-    ),
-    indexed_metric!(
-        "llm.vllm.cache_config.gpu_memory_utilization",
-        CLUSTER_CACHE_CONFIG,
-        3,
-        Double,
-        Discrete,
-        Units::NONE,
-        &CACHE_CONFIG,
+        "The num_gpu_blocks label of the Prometheus gauge vllm:cache_config_info.";
+    "llm.vllm.cache_config.gpu_memory_utilization" from ["vllm:cache_config_info"] label "gpu_memory_utilization",
+        CLUSTER_CACHE_CONFIG, 3, Double, Discrete, Units::NONE, &CACHE_CONFIG,
         "fraction of GPU memory vLLM may use",
         "The gpu_memory_utilization label of the Prometheus gauge vllm:cache_config_info, a \
-fraction from 0 to 1."
-    ),
-    indexed_metric!(
-        "llm.vllm.other.value",
-        CLUSTER_OTHER,
-        0,
-        Double,
-        Instant,
-        Units::NONE,
-        &OTHER,
+fraction from 0 to 1.";
+    // Fed by the series of the families of this endpoint kind that the catalogue does not know
+    // (sources/openmetrics/kinds.rs).
+    "llm.vllm.other.value" from [],
+        CLUSTER_OTHER, 0, Double, Instant, Units::NONE, &OTHER,
         "value of a vLLM series the agent does not know",
         "The latest value of every series of a vllm:* Prometheus family that is not in the \
 agent's catalogue (a newer vLLM), so nothing is lost; the instance name is the series as \
 exposed. Counters appear here as their raw value (the instance label type says counter); \
-no units, no rate conversion."
-    ),
-];
+no units, no rate conversion.";
+}
 
 #[cfg(test)]
 mod tests {

@@ -7,6 +7,7 @@
 
 pub mod discovery;
 pub mod gpu;
+pub mod gpu_config;
 pub mod membw;
 pub mod openmetrics;
 pub mod progress;

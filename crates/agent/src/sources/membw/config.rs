@@ -1,6 +1,6 @@
 //! `[membw]` in llm.conf: the memory and PCIe bandwidth source.
 
-use crate::config::Interval;
+use crate::config::types::Interval;
 use serde::Deserialize;
 use std::path::PathBuf;
 use std::time::Duration;

@@ -1,30 +1,35 @@
 //! Prometheus endpoints: vLLM, LMCache and llm-d EPP `/metrics`.
 //!
+//! * `kinds.rs`: one descriptor per kind of endpoint (its llm.conf section, family prefixes,
+//!   metrics and default endpoints); which family goes to which metric is declared with the
+//!   metric in the catalogue (`catalogue/vllm.rs`, ...);
+//! * `config.rs`: an endpoint's section in llm.conf;
 //! * `parse.rs`: a zero-copy parser of the text format 0.0.4;
 //! * `scrape.rs`: the HTTP client (reqwest on one shared tokio runtime, bounded in time, body
 //!   size and series count);
-//! * `vllm.rs`, `lmcache.rs`, `epp.rs`: which Prometheus family goes to which catalogued metric;
 //! * `histogram.rs`: per-interval quantiles from bucket deltas.
 //!
 //! Each configured endpoint is one [`Endpoint`] source. A scrape is mapped by [`Mapper`]:
-//! catalogued families become typed metrics with one instance per endpoint x engine (x the
-//! family's own identifying label); series of unknown `vllm:*`, `lmcache:*`, `inference_*` and
-//! `llm_d_*` families go to the generic `llm.*.other.value` metrics so nothing is lost.
+//! catalogued families (of every kind) become typed metrics with one instance per endpoint x
+//! engine (x the family's own identifying label); series of unknown families with a kind's
+//! prefix (`vllm:*`, `lmcache:*`, `inference_*`, `llm_d_*`) go to that kind's generic
+//! `llm.*.other.value` metric so nothing is lost.
 
-pub mod epp;
+pub mod config;
 pub mod histogram;
-pub mod lmcache;
+pub mod kinds;
 pub mod parse;
 pub mod scrape;
-pub mod vllm;
 
 use crate::catalogue::hist::{self, HistFamily};
 use crate::catalogue::{self, Indom, Semantics, Type};
-use crate::config::{EndpointConfig, Limits};
+use crate::config::types::Limits;
 use crate::sources::{
     DynamicMetric, IndomInstances, Instance, MetricId, Snapshot, Source, SourceError, Value,
     stable_instance_id,
 };
+use config::EndpointConfig;
+use kinds::KINDS;
 use std::collections::{BTreeMap, HashMap};
 use std::sync::OnceLock;
 use std::time::Duration;
@@ -65,21 +70,13 @@ impl std::hash::Hasher for FastHasher {
 type Fast = std::hash::BuildHasherDefault<FastHasher>;
 type FastMap<K, V> = HashMap<K, V, Fast>;
 
-/// One catalogued family: where its samples go.
-#[derive(Debug, Clone, Copy)]
-pub struct Route {
-    /// Family name as in `# TYPE`; for counters the sample name may add `_total`.
-    pub family: &'static str,
-    pub metric: MetricId,
-    /// Labels that, after the endpoint name, name the instance (`vllm0/0/stop`).
-    pub keys: &'static [&'static str],
-    /// Take the value from this label instead of the sample value (cache_config_info fields).
-    pub from_label: Option<&'static str>,
-}
-
-/// A route resolved against the catalogue once.
+/// A catalogue [`Route`] resolved against its metric once.
 struct Resolved {
-    route: Route,
+    metric: MetricId,
+    /// Labels that, after the endpoint name, name the instance (`vllm0/0/stop`).
+    keys: &'static [&'static str],
+    /// Take the value from this label instead of the sample value.
+    from_label: Option<&'static str>,
     ty: Type,
     indom: &'static Indom,
     /// Counters are summed over series that differ only by `pid` (multiprocess mode, as
@@ -102,50 +99,98 @@ enum HistPart {
 struct Tables {
     by_name: FastMap<&'static str, Target>,
     hists: Vec<&'static HistFamily>,
+    /// Every kind's family-name prefixes, with the index of the kind in `unknown`.
+    prefixes: Vec<(&'static str, usize)>,
+    /// The prefixes that end in ':', without it (`vllm`): `vllm_x` is OpenMetrics for `vllm:x`.
+    colon_prefixes: Vec<&'static str>,
+    unknown: Vec<Unknown>,
+}
+
+/// Where series of unknown families with one of a kind's prefixes go.
+struct Unknown {
+    /// The kind's name, for the family's name under llm.other.
+    kind: &'static str,
+    metric: MetricId,
+    indom: &'static Indom,
 }
 
 fn tables() -> &'static Tables {
     static T: OnceLock<Tables> = OnceLock::new();
     T.get_or_init(|| {
         let mut by_name: FastMap<&'static str, Target> = FastMap::default();
-        let routes = vllm::ROUTES
+        let routes = KINDS
             .iter()
-            .copied()
-            .chain(lmcache::routes())
-            .chain(epp::routes());
+            .flat_map(|k| k.routes.iter().copied().flatten());
         for route in routes {
             let m = catalogue::metrics()
-                .find(|m| m.cluster == route.metric.cluster && m.item == route.metric.item)
-                .unwrap_or_else(|| panic!("route {} names no catalogued metric", route.family));
-            let resolved = Resolved {
-                route,
-                ty: m.ty,
-                indom: m.indom.expect("routed metrics have an instance domain"),
-                sum: m.sem == Semantics::Counter,
-            };
-            match by_name
-                .entry(route.family)
-                .or_insert_with(|| Target::Scalar(Vec::new()))
-            {
-                Target::Scalar(v) => v.push(resolved),
-                Target::Hist(..) => unreachable!(),
+                .find(|m| m.cluster == route.cluster && m.item == route.item)
+                .unwrap_or_else(|| panic!("route {:?} names no catalogued metric", route.families));
+            for family in route.families {
+                let resolved = Resolved {
+                    metric: MetricId::new(route.cluster, route.item),
+                    keys: route.keys,
+                    from_label: route.from_label,
+                    ty: m.ty,
+                    indom: m.indom.expect("routed metrics have an instance domain"),
+                    sum: m.sem == Semantics::Counter,
+                };
+                match by_name
+                    .entry(family)
+                    .or_insert_with(|| Target::Scalar(Vec::new()))
+                {
+                    Target::Scalar(v) => v.push(resolved),
+                    Target::Hist(..) => unreachable!(),
+                }
             }
         }
-        let hists: Vec<&'static HistFamily> = vllm::histograms()
-            .chain(lmcache::histograms())
-            .chain(epp::histograms())
-            .collect();
-        for (i, h) in hists.iter().enumerate() {
+        // Each name of a histogram family is its own entry (a kind's current names first, then
+        // its older ones), so that two spellings in one scrape are kept apart.
+        let mut hists: Vec<(&'static HistFamily, &'static str)> = Vec::new();
+        for kind in KINDS {
+            let families = || kind.histograms.iter().copied().flatten();
+            hists.extend(families().map(|h| (h, h.prom)));
+            hists.extend(families().flat_map(|h| h.also.iter().map(move |a| (h, *a))));
+        }
+        for (i, (_, prom)) in hists.iter().enumerate() {
             for (suffix, part) in [
                 ("_bucket", HistPart::Bucket),
                 ("_sum", HistPart::Sum),
                 ("_count", HistPart::Count),
             ] {
-                let name: &'static str = Box::leak(format!("{}{suffix}", h.prom).into_boxed_str());
+                let name: &'static str = Box::leak(format!("{prom}{suffix}").into_boxed_str());
                 by_name.insert(name, Target::Hist(i, part));
             }
         }
-        Tables { by_name, hists }
+        let hists = hists.into_iter().map(|(h, _)| h).collect();
+        let unknown = KINDS
+            .iter()
+            .map(|k| {
+                let m = catalogue::find(k.other)
+                    .unwrap_or_else(|| panic!("{}: {} is not catalogued", k.name, k.other));
+                Unknown {
+                    kind: k.name,
+                    metric: MetricId::new(m.cluster, m.item),
+                    indom: m.indom.expect("other metrics have an instance domain"),
+                }
+            })
+            .collect();
+        let prefixes: Vec<(&'static str, usize)> = KINDS
+            .iter()
+            .enumerate()
+            .flat_map(|(i, k)| k.prefixes.iter().map(move |p| (*p, i)))
+            .collect();
+        assert!(prefixes.iter().all(|(p, _)| !p.is_empty()));
+        let colon_prefixes = prefixes
+            .iter()
+            .filter_map(|(p, _)| p.strip_suffix(':'))
+            .collect();
+        Tables {
+            by_name,
+            hists,
+            prefixes,
+            colon_prefixes,
+            unknown,
+        }
     })
 }
 
@@ -155,29 +200,23 @@ fn lookup<'t>(t: &'t Tables, name: &str) -> Option<&'t Target> {
         .or_else(|| name.strip_suffix("_total").and_then(|n| t.by_name.get(n)))
 }
 
-/// Where series of unknown families go, by name prefix.
-fn other_target(name: &str) -> Option<(MetricId, &'static Indom)> {
-    use crate::catalogue::{epp as e, lmcache as l, vllm as v};
-    if name.starts_with("vllm:") {
-        Some((MetricId::new(v::CLUSTER_OTHER, 0), &v::OTHER))
-    } else if name.starts_with("lmcache:") {
-        Some((MetricId::new(l::CLUSTER_OTHER, 0), &l::OTHER))
-    } else if name.starts_with("inference_") || name.starts_with("llm_d_") {
-        Some((MetricId::new(e::CLUSTER_OTHER, 0), &e::OTHER))
-    } else {
-        None
-    }
+/// The kind whose prefix an unknown family has, if any.
+fn unknown_target<'t>(t: &'t Tables, name: &str) -> Option<&'t Unknown> {
+    // The first byte rules most names out without a call to memcmp.
+    let first = name.as_bytes().first();
+    let (_, i) = t
+        .prefixes
+        .iter()
+        .find(|(p, _)| p.as_bytes().first() == first && name.starts_with(p))?;
+    Some(&t.unknown[*i])
 }
 
-/// The source kind an unknown family belongs to, for its name under llm.other.
-fn other_kind(name: &str) -> &'static str {
-    if name.starts_with("vllm:") {
-        "vllm"
-    } else if name.starts_with("lmcache:") {
-        "lmcache"
-    } else {
-        "epp"
-    }
+/// Whether `prefix` followed by '_' is the OpenMetrics spelling of a kind's prefix `prefix:`.
+fn colon_prefix(t: &Tables, prefix: &str) -> bool {
+    let first = prefix.as_bytes().first();
+    t.colon_prefixes
+        .iter()
+        .any(|p| p.as_bytes().first() == first && *p == prefix)
 }
 
 struct HistAcc<'a> {
@@ -541,7 +580,7 @@ impl Mapper {
                 // OpenMetrics (if a server negotiated it) writes `vllm_x` for `vllm:x` in
                 // sample names while HELP/TYPE keep the colon.
                 let (prefix, rest) = s.name.split_once('_')?;
-                if prefix == "vllm" || prefix == "lmcache" {
+                if colon_prefix(t, prefix) {
                     lookup(t, &format!("{prefix}:{rest}"))
                 } else {
                     None
@@ -550,27 +589,27 @@ impl Mapper {
             match target {
                 Some(Target::Scalar(routes)) => {
                     for r in routes {
-                        let id = self.instance_id(&s, r.route.keys);
+                        let id = self.instance_id(&s, r.keys);
                         let inst = b.instance_by_id(
                             r.indom.serial,
                             id,
                             || Self::labels_sig(&s, true),
-                            || self.instance_name(&s, r.route.keys),
+                            || self.instance_name(&s, r.keys),
                             || self.base_labels(&s, true),
                         );
-                        let v = match r.route.from_label {
+                        let v = match r.from_label {
                             Some(l) => match s.labels.get(l).and_then(|v| v.parse::<f64>().ok()) {
                                 Some(v) => v,
                                 None => continue,
                             },
                             None => s.value,
                         };
-                        b.put(r.route.metric, inst, v, r.ty, r.sum);
+                        b.put(r.metric, inst, v, r.ty, r.sum);
                     }
                 }
                 Some(Target::Hist(i, part)) => {
                     let h = t.hists[*i];
-                    let keys = keys_of(h.indom);
+                    let keys = h.keys;
                     let hash = self.instance_hash(&s, keys);
                     let inst = hash & ID_MASK;
                     let acc = hists.entry((*i, inst)).or_insert_with(|| HistAcc {
@@ -602,9 +641,10 @@ impl Mapper {
                     if s.name.ends_with("_created") {
                         continue; // prometheus_client's creation-time gauges
                     }
-                    let Some((metric, indom)) = other_target(s.name) else {
+                    let Some(unknown) = unknown_target(t, s.name) else {
                         continue;
                     };
+                    let (metric, indom) = (unknown.metric, unknown.indom);
                     let raw = s.labels.raw();
                     let mut h = fnv(FNV_OFFSET, self.endpoint.as_bytes());
                     for part in [b" ", s.name.as_bytes(), b"{", raw.as_bytes(), b"}"] {
@@ -627,14 +667,7 @@ impl Mapper {
                         l
                     });
                     b.put(metric, inst, s.value, Type::Double, false);
-                    b.put_dynamic(
-                        other_kind(s.name),
-                        family,
-                        s.name,
-                        indom.serial,
-                        inst,
-                        s.value,
-                    );
+                    b.put_dynamic(unknown.kind, family, s.name, indom.serial, inst, s.value);
                 }
             }
         }
@@ -644,7 +677,7 @@ impl Mapper {
         hists.sort_unstable_by_key(|(k, _)| *k);
         for ((i, _), mut acc) in hists {
             let h = t.hists[i];
-            let keys = keys_of(h.indom);
+            let keys = h.keys;
             seen.push((i, acc.inst));
             let first = acc.first;
             let hist_sig = Self::labels_sig(&first, true);
@@ -708,18 +741,6 @@ bounds (max_name_length {}, max_label_length {}, max_instance_length {}), e.g. {
             ));
         }
         Ok((snap, sigs))
-    }
-}
-
-/// The labels naming instances of an indom (after the endpoint name).
-fn keys_of(indom: &Indom) -> &'static [&'static str] {
-    use crate::catalogue::{epp as e, lmcache as l};
-    if indom.serial == l::WORKER.serial {
-        &["worker_id"]
-    } else if indom.serial == e::OBJECTIVE.serial {
-        &["model_name", "target_model_name"]
-    } else {
-        &["engine"]
     }
 }
 
