@@ -142,6 +142,12 @@ fn run_agent(args: &[String]) -> ! {
     for line in store.load_dynamic(Path::new(&var_dir).join("config/pmda/llm.dynamic")) {
         pmda::log("Info", &line);
     }
-    let running = agent::Running::new(scheduler, fingerprints, config_path, default_config_path());
+    let running = agent::Running::new(
+        scheduler,
+        fingerprints,
+        config_path,
+        default_config_path(),
+        config,
+    );
     agent.serve(Box::new(Answering::new(store, updates, running)))
 }

@@ -32,8 +32,16 @@ impl Agent for Answering {
             log.extend(self.running.reload(&mut self.store));
         }
         // Never waits: only what has already arrived.
-        while let Ok(update) = self.updates.try_recv() {
+        while let Ok(mut update) = self.updates.try_recv() {
+            let found = update
+                .result
+                .as_mut()
+                .ok()
+                .and_then(|snap| snap.discovered.take());
             log.extend(self.store.apply(update));
+            if let Some(found) = found {
+                log.extend(self.running.set_discovered(found, &mut self.store));
+            }
         }
         log
     }

@@ -1,7 +1,10 @@
-//! Which sources a configuration asks for, starting them, and re-reading the configuration
-//! on SIGHUP (sources added, removed or changed; the others keep running).
+//! Which sources a configuration asks for, starting them, and changing them when the
+//! configuration is read again (SIGHUP) or discovery finds other endpoints: sources added,
+//! removed or changed; the others keep running.
 
+use crate::sources::discovery;
 use crate::sources::openmetrics::Endpoint;
+use crate::sources::openmetrics::config::EndpointConfig;
 use crate::sources::scheduler::{Scheduled, Scheduler};
 use crate::{config, store};
 use config::Config;
@@ -48,7 +51,42 @@ pub fn plan(config: &Config) -> Vec<Planned> {
         });
     }
     crate::sources::progress::plan(config, &mut out);
+    if config.discovery.enabled() {
+        let d = config.discovery.clone();
+        out.push(Planned {
+            name: discovery::source::NAME.into(),
+            fingerprint: format!("{d:?}"),
+            make: Box::new(move || discovery::source::DiscoverySource::scheduled(&d)),
+        });
+    }
     out
+}
+
+/// One endpoint source per discovered endpoint (a vLLM, scraped at the discovery section's
+/// `scrape_interval`, its instances labelled with what discovery knows), except those whose
+/// name or URL the configuration already has.
+pub fn discovered(config: &Config, found: &[discovery::Endpoint]) -> Vec<Planned> {
+    let taken = |e: &discovery::Endpoint| {
+        e.name == discovery::source::NAME
+            || config
+                .all_endpoints()
+                .any(|(_, c)| c.name == e.name || c.url == e.url)
+    };
+    found
+        .iter()
+        .filter(|e| !taken(e))
+        .map(|e| {
+            let mut ep = EndpointConfig::new(&e.name, &e.url);
+            ep.interval = config.discovery.scrape_interval;
+            ep.timeout = config.discovery.timeout;
+            ep.labels = e.labels.clone();
+            Planned {
+                name: ep.name.clone(),
+                fingerprint: format!("discovered {ep:?}"),
+                make: Box::new(move || Scheduled::new(Box::new(Endpoint::new(&ep)))),
+            }
+        })
+        .collect()
 }
 
 /// The sources to run for a configuration.
@@ -66,29 +104,54 @@ pub fn config_status(config: &Config) -> store::ConfigStatus {
     }
 }
 
-/// The running sources, to change them when the configuration is read again.
+/// The running sources, to change them when the configuration is read again or discovery
+/// finds other endpoints.
 pub struct Running {
     scheduler: Scheduler,
     /// Fingerprint of the source at each index ("" once removed).
     fingerprints: Vec<String>,
     config_path: Option<PathBuf>,
     default_path: PathBuf,
+    /// The configuration in force (the last usable one read).
+    config: Config,
+    /// What discovery found last.
+    found: Vec<discovery::Endpoint>,
 }
 
 impl Running {
-    /// `plan` is what was started, in index order, by `scheduler`.
+    /// `plan` is what was started, in index order, by `scheduler`, for `config`.
     pub fn new(
         scheduler: Scheduler,
         fingerprints: Vec<String>,
         config_path: Option<PathBuf>,
         default_path: PathBuf,
+        config: Config,
     ) -> Running {
         Running {
             scheduler,
             fingerprints,
             config_path,
             default_path,
+            config,
+            found: Vec::new(),
         }
+    }
+
+    /// Discovery's new answer: endpoint sources start for new endpoints, stop for gone ones
+    /// (their instances withdrawn), and keep running, with the same instance ids, for the
+    /// others. Returns lines for the log.
+    pub fn set_discovered(
+        &mut self,
+        found: Vec<discovery::Endpoint>,
+        store: &mut store::Store,
+    ) -> Vec<String> {
+        if found == self.found {
+            return Vec::new();
+        }
+        self.found = found;
+        let mut log = Vec::new();
+        self.apply(store, &mut log);
+        log
     }
 
     /// Reads the configuration again and brings the sources in line with it: new ones start
@@ -113,7 +176,26 @@ impl Running {
             log.push(keep);
             return log;
         }
-        let plan = plan(&cfg);
+        self.config = cfg;
+        self.apply(store, &mut log);
+        store.set_config(config_status(&self.config));
+        let active = (0..store.sources().len())
+            .filter(|i| store.is_active(*i))
+            .count();
+        log.push(format!(
+            "configuration {} read again: {active} sources, {} errors",
+            self.config.source,
+            self.config.errors.len()
+        ));
+        log
+    }
+
+    /// Brings the running sources in line with the configuration and what discovery found.
+    fn apply(&mut self, store: &mut store::Store, log: &mut Vec<String>) {
+        let mut plan = plan(&self.config);
+        if self.config.discovery.enabled() {
+            plan.extend(discovered(&self.config, &self.found));
+        }
         let removed: Vec<usize> = (0..store.sources().len())
             .filter(|i| store.is_active(*i))
             .filter(|i| !plan.iter().any(|p| p.name == store.sources()[*i].name))
@@ -148,15 +230,5 @@ impl Running {
                 }
             }
         }
-        store.set_config(config_status(&cfg));
-        let active = (0..store.sources().len())
-            .filter(|i| store.is_active(*i))
-            .count();
-        log.push(format!(
-            "configuration {} read again: {active} sources, {} errors",
-            cfg.source,
-            cfg.errors.len()
-        ));
-        log
     }
 }

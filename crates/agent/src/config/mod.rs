@@ -54,6 +54,8 @@ pub struct Config {
     pub agent: AgentConfig,
     pub gpu: GpuConfig,
     pub membw: MembwConfig,
+    /// `[discovery]`: endpoints found at run time (crates/agent/src/sources/discovery).
+    pub discovery: crate::sources::discovery::config::DiscoveryConfig,
     /// `[[vllm]]`, `[[lmcache]]`, `[[epp]]`, ...: the endpoints of each kind of [`KINDS`], in
     /// that order, as (kind name, endpoints); a kind without sections has its defaults.
     pub endpoints: Vec<(&'static str, Vec<EndpointConfig>)>,
@@ -74,6 +76,7 @@ impl Default for Config {
             agent: AgentConfig::default(),
             gpu: GpuConfig::default(),
             membw: Default::default(),
+            discovery: Default::default(),
             endpoints: KINDS
                 .iter()
                 .map(|k| (k.name, EndpointConfig::defaults(k)))
@@ -418,7 +421,7 @@ enabled, interval, library)"
         assert!(c.errors[0].starts_with("f:2: "), "{:?}", c.errors);
         let c = Config::parse("f", "\n[nvidia]\nx = 1\n");
         assert!(
-            c.errors[0].starts_with("f:2: unknown section \"nvidia\" (the known sections are [agent], [gpu], [membw], [[vllm]], [[lmcache]], [[epp]], [bench], [[progress]])"),
+            c.errors[0].starts_with("f:2: unknown section \"nvidia\" (the known sections are [agent], [gpu], [membw], [discovery], [[vllm]], [[lmcache]], [[epp]], [bench], [[progress]])"),
             "{:?}",
             c.errors
         );

@@ -8,7 +8,7 @@ use crate::sources::openmetrics::config::{self as endpoint, EndpointConfig, chec
 use crate::sources::openmetrics::kinds::{EndpointKind, KINDS};
 use crate::sources::openmetrics::scrape::redact_url;
 use crate::sources::progress::{FOLLOW_KEYS, FollowConfig};
-use crate::sources::{gpu_config, membw, progress};
+use crate::sources::{discovery, gpu_config, membw, progress};
 use serde::de::DeserializeOwned;
 use toml::Spanned;
 use toml::de::ValueDeserializer;
@@ -50,6 +50,7 @@ pub(super) fn registry() -> Vec<Registered> {
         one("agent", AGENT_KEYS, |c, v| c.agent = v),
         one("gpu", gpu_config::KEYS, |c, v| c.gpu = v),
         one("membw", membw::config::KEYS, |c, v| c.membw = v),
+        one("discovery", discovery::config::KEYS, |c, v| c.discovery = v),
     ];
     r.extend(KINDS.iter().map(|k| endpoints(k)));
     r.push(one("bench", progress::BENCH_KEYS, |c, v| c.bench = v));

@@ -76,6 +76,9 @@ pub struct Snapshot {
     /// The source's instances are those of its previous snapshot (`indoms` is then empty):
     /// a source whose instance set rarely changes need not rebuild it every sample.
     pub instances_unchanged: bool,
+    /// The discovery source's answer: the endpoints that exist now (the agent starts, keeps or
+    /// stops one endpoint source each). Every other source leaves it `None`.
+    pub discovered: Option<Vec<discovery::Endpoint>>,
 }
 
 /// Description of a metric found at run time (see [`crate::catalogue::DYNAMIC_ROOT`]).

@@ -4,6 +4,7 @@
 use super::kinds::{self, EndpointKind};
 use crate::config::types::{Interval, Limits};
 use serde::Deserialize;
+use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -21,6 +22,7 @@ pub const KEYS: &[&str] = &[
     "max_label_length",
     "max_instance_length",
     "retained_body_bytes",
+    "labels",
 ];
 
 /// `[[vllm]]`, `[[lmcache]]`, `[[epp]]`: one Prometheus endpoint each.
@@ -39,6 +41,11 @@ pub struct EndpointConfig {
     /// PEM file of CA certificates to trust for an `https://` url, besides the system's.
     #[serde(default)]
     pub ca_file: Option<PathBuf>,
+    /// Labels every instance of the endpoint carries besides its own (`labels = { cluster =
+    /// "a" }`; a discovered pod's `namespace`, `pod`, `container`, `model_name`). A label the
+    /// endpoint's series carry themselves keeps the series' value.
+    #[serde(default)]
+    pub labels: BTreeMap<String, String>,
     /// Bounds on what the endpoint controls (see [`Limits`]).
     #[serde(flatten)]
     pub limits: Limits,
@@ -64,6 +71,7 @@ impl EndpointConfig {
             timeout: default_timeout(),
             token_file: None,
             ca_file: None,
+            labels: BTreeMap::new(),
             limits: Limits::default(),
             line: 0,
         }

@@ -243,6 +243,8 @@ pub struct Mapper {
     /// sorted: when a scrape has the same, its snapshot says so instead of carrying the
     /// instances (names and labels are then not built at all).
     prev_instances: Vec<InstanceSig>,
+    /// Labels of the endpoint itself (see [`Mapper::with_labels`]).
+    extra_labels: Vec<(String, String)>,
 }
 
 /// (indom serial, instance id, signature of the instance's labels).
@@ -413,7 +415,19 @@ impl Mapper {
             prev: HashMap::new(),
             limits: Limits::default(),
             prev_instances: Vec::new(),
+            extra_labels: Vec::new(),
         }
+    }
+
+    /// Labels every instance carries besides its series' own (a series label of the same
+    /// name wins).
+    pub fn with_labels(mut self, labels: &std::collections::BTreeMap<String, String>) -> Mapper {
+        self.extra_labels = labels
+            .iter()
+            .filter(|(k, _)| !matches!(k.as_str(), "endpoint" | "url"))
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect();
+        self
     }
 
     /// The next scrape carries its instances in full (after a failed sample the agent
@@ -476,6 +490,11 @@ impl Mapper {
                 continue;
             }
             labels.push((k.to_string(), v.into_owned()));
+        }
+        for (k, v) in &self.extra_labels {
+            if !labels.iter().any(|(have, _)| have == k) {
+                labels.push((k.clone(), v.clone()));
+            }
         }
         labels
     }
@@ -762,7 +781,9 @@ impl Endpoint {
             interval: cfg.interval.0,
             scraper: scrape::Scraper::new(&cfg.url, cfg.timeout.0, cfg.token_file.clone())
                 .with_ca_file(cfg.ca_file.clone()),
-            mapper: Mapper::new(&cfg.name, &cfg.url).with_limits(cfg.limits),
+            mapper: Mapper::new(&cfg.name, &cfg.url)
+                .with_limits(cfg.limits)
+                .with_labels(&cfg.labels),
             limits: cfg.limits,
         }
     }
