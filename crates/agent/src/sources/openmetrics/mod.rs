@@ -17,6 +17,7 @@
 
 pub mod config;
 pub mod histogram;
+mod http1;
 pub mod kinds;
 pub mod parse;
 pub mod scrape;

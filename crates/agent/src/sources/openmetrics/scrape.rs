@@ -1,4 +1,8 @@
-//! The HTTP side of a scrape: reqwest on one tokio runtime shared by every endpoint source.
+//! The HTTP side of a scrape. Plain `http://` to an IP literal or `localhost` (the usual vLLM on
+//! the node) goes through the small blocking client of `http1.rs`, on the source's own thread,
+//! over one kept-alive connection; everything else through reqwest on one tokio runtime shared
+//! by every endpoint source. Both bound the whole exchange by the endpoint's timeout and give
+//! the same error texts.
 //!
 //! The runtime is a current-thread runtime driven by its own thread ("llm-http"); each source
 //! thread calls `Handle::block_on` with the whole request (connect, headers, body) bounded by
@@ -9,6 +13,7 @@
 //! store and crypto policy apply, and an endpoint's `ca_file` adds the CAs of a private PKI
 //! (an OpenShift service CA, a self-signed test endpoint).
 
+use super::http1;
 use crate::sources::SourceError;
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
@@ -167,6 +172,9 @@ impl TokenFile {
 pub struct Scraper {
     /// Built on the first scrape, and again after a failure (the CA file may appear later).
     client: Option<reqwest::Client>,
+    /// The blocking client, for a URL it serves (reqwest is not used then, unless a redirect
+    /// leads elsewhere).
+    direct: Option<http1::Client>,
     url: String,
     /// `url` as shown in errors ([`redact_url`]).
     shown: String,
@@ -262,6 +270,7 @@ impl Scraper {
     pub fn new(url: &str, timeout: Duration, token_file: Option<PathBuf>) -> Scraper {
         Scraper {
             client: None,
+            direct: http1::Client::for_url(url),
             url: url.to_string(),
             shown: redact_url(url),
             body: Vec::new(),
@@ -311,19 +320,34 @@ impl Scraper {
 
     fn fetch_raw(&mut self, body: &mut Vec<u8>) -> Result<(), SourceError> {
         let url = &self.shown;
+        // Read on every scrape (tokens rotate); the contents are never logged.
+        let read_token = |t: &TokenFile| t.read().map_err(|e| SourceError(format!("{url}: {e}")));
+        let mut token = None;
+        let mut limit = self.timeout;
+        if let Some(direct) = &mut self.direct {
+            token = self.token_file.as_ref().map(read_token).transpose()?;
+            match direct.get(token.as_deref(), self.timeout, body) {
+                Ok(()) => return Ok(()),
+                Err(http1::Error::Failed(m)) => return Err(SourceError(format!("{url}: {m}"))),
+                // Redirected to another endpoint: reqwest follows, in the time left.
+                Err(http1::Error::Elsewhere(left)) => {
+                    body.clear();
+                    limit = left;
+                }
+            }
+        }
         if self.client.is_none() {
             let client = build_client(self.timeout, self.ca_file.as_deref())
                 .map_err(|m| SourceError(format!("{url}: {m}")))?;
             self.client = Some(client);
         }
-        let token = match &self.token_file {
-            None => None,
-            // Read on every scrape (tokens rotate); the contents are never logged.
-            Some(t) => Some(t.read().map_err(|e| SourceError(format!("{url}: {e}")))?),
+        let token = match token {
+            Some(t) => Some(t),
+            None => self.token_file.as_ref().map(read_token).transpose()?,
         };
         // The timer must be created inside the runtime's context, hence the async block.
-        let result = runtime()
-            .block_on(async { tokio::time::timeout(self.timeout, self.get(token, body)).await });
+        let result =
+            runtime().block_on(async { tokio::time::timeout(limit, self.get(token, body)).await });
         match result {
             Err(_) => Err(SourceError(format!(
                 "{url}: timed out after {} ms",
@@ -554,6 +578,102 @@ mod tests {
             "TLS: certificate verify failed"
         );
         assert_eq!(tidy_openssl("operation timed out"), "operation timed out");
+    }
+
+    /// Each fault at its path, answered on a new connection (`Connection: close`).
+    fn faults() -> String {
+        let l = TcpListener::bind("127.0.0.1:0").unwrap();
+        let base = format!("127.0.0.1:{}", l.local_addr().unwrap().port());
+        std::thread::spawn(move || {
+            for c in l.incoming() {
+                let Ok(mut c) = c else { continue };
+                std::thread::spawn(move || {
+                    let mut head = Vec::new();
+                    let mut buf = [0u8; 512];
+                    while !head.windows(4).any(|w| w == b"\r\n\r\n") {
+                        match c.read(&mut buf) {
+                            Ok(0) | Err(_) => return,
+                            Ok(n) => head.extend_from_slice(&buf[..n]),
+                        }
+                    }
+                    let head = String::from_utf8_lossy(&head).into_owned();
+                    let path = head.split(' ').nth(1).unwrap_or("").to_string();
+                    let answer: &[u8] = match path.as_str() {
+                        "/ok" => b"200 OK\r\nContent-Length: 4\r\n\r\na 1\n",
+                        "/500" => b"500 Internal Server Error\r\nContent-Length: 2\r\n\r\nno",
+                        "/418" => b"418 I'm a teapot\r\nContent-Length: 0\r\n\r\n",
+                        "/html" => {
+                            b"200 OK\r\nContent-Type: text/html\r\nContent-Length: 2\r\n\r\n<a"
+                        }
+                        "/huge" => b"200 OK\r\nContent-Length: 16777217\r\n\r\n",
+                        "/short" => b"200 OK\r\nContent-Length: 9\r\n\r\nhalf",
+                        "/latin1" => b"200 OK\r\nContent-Length: 7\r\n\r\na 1\nb\xe9\n",
+                        "/garbage" => b"\x00\r\n\r\n",
+                        "/chunked" => {
+                            b"200 OK\r\nTransfer-Encoding: chunked\r\n\r\n4\r\na 1\n\r\n0\r\n\r\n"
+                        }
+                        "/toclose" => {
+                            b"200 OK\r\nContent-Type: text/plain; version=0.0.4\r\n\r\na 1\n"
+                        }
+                        "/hang" => {
+                            std::thread::sleep(Duration::from_secs(2));
+                            return;
+                        }
+                        _ => return, // closed without an answer
+                    };
+                    let _ = c.write_all(&[b"HTTP/1.1 ", answer].concat());
+                });
+            }
+        });
+        base
+    }
+
+    /// The blocking client and reqwest (taken for a URL with userinfo) say the same of each
+    /// fault, after the URL.
+    #[test]
+    fn both_clients_word_each_fault_alike() {
+        let base = faults();
+        let token = std::env::temp_dir().join(format!("pmdallm-badtoken-{}", std::process::id()));
+        std::fs::write(&token, "a\nb\n").unwrap();
+        let run = |url: &str, timeout: u64, token: Option<PathBuf>| {
+            let mut s = Scraper::new(url, Duration::from_millis(timeout), token);
+            let r = s.fetch().map(str::to_string);
+            (s.direct.is_some(), r)
+        };
+        for (path, timeout, token) in [
+            ("/ok", 3000, None),
+            ("/500", 3000, None),
+            ("/418", 3000, None),
+            ("/html", 3000, None),
+            ("/huge", 3000, None),
+            ("/short", 3000, None),
+            ("/latin1", 3000, None),
+            ("/garbage", 3000, None),
+            ("/chunked", 3000, None),
+            ("/toclose", 3000, None),
+            ("/hang", 300, None),
+            ("/closed", 3000, None),
+            ("/ok", 3000, Some(token.clone())),
+        ] {
+            let direct = format!("http://{base}{path}");
+            let via_reqwest = format!("http://user@{base}{path}");
+            let (d, a) = run(&direct, timeout, token.clone());
+            let (r, b) = run(&via_reqwest, timeout, token.clone());
+            assert!(d && !r);
+            match (a, b) {
+                (Ok(a), Ok(b)) => assert_eq!((path, a), (path, b)),
+                (Err(a), Err(b)) => {
+                    let a = a.0.strip_prefix(&direct).unwrap().to_string();
+                    let b =
+                        b.0.strip_prefix(&redact_url(&via_reqwest))
+                            .unwrap()
+                            .to_string();
+                    assert_eq!((path, a), (path, b));
+                }
+                (a, b) => panic!("{path}: {a:?} / {b:?}"),
+            }
+        }
+        std::fs::remove_file(token).ok();
     }
 
     #[test]
