@@ -5,8 +5,10 @@
 //!   metric in the catalogue (`catalogue/vllm.rs`, ...);
 //! * `config.rs`: an endpoint's section in llm.conf;
 //! * `parse.rs`: a zero-copy parser of the text format 0.0.4;
-//! * `scrape.rs`: the HTTP client (reqwest on one shared tokio runtime, bounded in time, body
-//!   size and series count);
+//! * `scrape.rs`: the HTTP side, bounded in time, body size and series count: `http1.rs`, a
+//!   small blocking HTTP/1.1 client over one kept-alive connection, for plain `http://` to an
+//!   IP literal or `localhost`; reqwest on one shared tokio runtime for everything else (https,
+//!   host names);
 //! * `histogram.rs`: per-interval quantiles from bucket deltas.
 //!
 //! Each configured endpoint is one [`Endpoint`] source. A scrape is mapped by [`Mapper`]:
