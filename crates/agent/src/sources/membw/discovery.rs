@@ -348,6 +348,8 @@ pub fn cpu_sockets(sysfs: &Path) -> BTreeMap<u32, u32> {
 /// A built-in event, for PMUs whose events the kernel does not name in sysfs.
 pub struct Builtin {
     pub kind: Kind,
+    /// The event's name where perf or the kernel names it (what `llm.membw.method` reports).
+    pub name: &'static str,
     pub event: &'static str,
     pub bytes_per_count: f64,
 }
@@ -360,11 +362,13 @@ pub struct Builtin {
 pub const INTEL_SPR_IMC: &[Builtin] = &[
     Builtin {
         kind: Kind::MemRead,
+        name: "cas_count_read",
         event: "event=0x05,umask=0xcf",
         bytes_per_count: 64.0,
     },
     Builtin {
         kind: Kind::MemWrite,
+        name: "cas_count_write",
         event: "event=0x05,umask=0xf0",
         bytes_per_count: 64.0,
     },
@@ -395,11 +399,13 @@ pub fn cpu_model(procfs: &Path) -> Option<(String, u32, u32)> {
 pub const AMD_UMC: &[Builtin] = &[
     Builtin {
         kind: Kind::MemRead,
+        name: "umc_cas_cmd.rd",
         event: "event=0x0a,rdwrmask=0x1",
         bytes_per_count: 64.0,
     },
     Builtin {
         kind: Kind::MemWrite,
+        name: "umc_cas_cmd.wr",
         event: "event=0x0a,rdwrmask=0x2",
         bytes_per_count: 64.0,
     },
@@ -638,6 +644,20 @@ pub fn discover(sysfs: &Path, procfs: &Path) -> Plan {
         }
     };
 
+    // A built-in table's entry (where the kernel names no event).
+    let add_builtin = |plan: &mut Plan, pmu: &Pmu, b: &Builtin, out: &mut Vec<CounterSpec>| {
+        add(
+            plan,
+            pmu,
+            b.kind,
+            b.name,
+            b.event,
+            b.bytes_per_count,
+            None,
+            out,
+        )
+    };
+
     // Memory: named CAS events (Haswell-EP ... Granite Rapids), else free-running IMC, else
     // AMD UMC, AMD DF, NVIDIA Grace SCF.
     let named: &[(&str, Kind)] = &[
@@ -674,21 +694,7 @@ pub fn discover(sysfs: &Path, procfs: &Path) -> Plan {
         let mut m = m.to_string();
         if !any && intel_spr {
             for b in INTEL_SPR_IMC {
-                let name = if b.kind == Kind::MemRead {
-                    "cas_count_read"
-                } else {
-                    "cas_count_write"
-                };
-                add(
-                    &mut plan,
-                    pmu,
-                    b.kind,
-                    name,
-                    b.event,
-                    b.bytes_per_count,
-                    None,
-                    &mut mem,
-                );
+                add_builtin(&mut plan, pmu, b, &mut mem);
             }
             any = true;
             m = "uncore_imc CAS read/write (built-in table: Sapphire/Emerald Rapids)".into();
@@ -745,21 +751,7 @@ pub fn discover(sysfs: &Path, procfs: &Path) -> Plan {
             .filter(|p| numbered(&p.name, "amd_umc_").is_some())
         {
             for b in AMD_UMC {
-                let name = if b.kind == Kind::MemRead {
-                    "umc_cas_cmd.rd"
-                } else {
-                    "umc_cas_cmd.wr"
-                };
-                add(
-                    &mut plan,
-                    pmu,
-                    b.kind,
-                    name,
-                    b.event,
-                    b.bytes_per_count,
-                    None,
-                    &mut mem,
-                );
+                add_builtin(&mut plan, pmu, b, &mut mem);
             }
             for &c in &pmu.cpus {
                 method
