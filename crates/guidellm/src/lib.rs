@@ -10,6 +10,7 @@
 
 pub mod catalogue;
 pub mod model;
+pub mod options;
 pub mod reader;
 pub mod timeline;
 pub mod writer;
@@ -134,16 +135,8 @@ pub fn parse_args(args: &[String]) -> Result<Option<Options>, Failure> {
     let mut it = args.iter();
     let usage = |m: String| Failure::Usage(format!("{PROG}: {m}\n{USAGE}"));
     while let Some(a) = it.next() {
-        let (flag, inline) = match a.split_once('=') {
-            Some((f, v)) if f.starts_with("--") => (f, Some(v.to_string())),
-            _ => (a.as_str(), None),
-        };
-        let mut value = |name: &str| -> Result<String, Failure> {
-            inline
-                .clone()
-                .or_else(|| it.next().cloned())
-                .ok_or_else(|| usage(format!("option {name} needs a value")))
-        };
+        let (flag, inline) = crate::options::split(a);
+        let mut value = |name: &str| crate::options::value(name, &inline, &mut it, usage);
         match flag {
             "-h" | "--help" => return Ok(None),
             "-o" | "--output" => output = Some(value(flag)?),

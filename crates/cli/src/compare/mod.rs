@@ -65,16 +65,8 @@ pub fn parse_args(args: &[String]) -> Result<Option<Options>, Failure> {
             o.inputs.push(a.clone());
             continue;
         }
-        let (flag, inline) = match a.split_once('=') {
-            Some((f, v)) if f.starts_with("--") => (f, Some(v.to_string())),
-            _ => (a.as_str(), None),
-        };
-        let mut value = |name: &str| -> Result<String, Failure> {
-            inline
-                .clone()
-                .or_else(|| it.next().cloned())
-                .ok_or_else(|| usage(format!("option {name} needs a value")))
-        };
+        let (flag, inline) = guidellm::options::split(a);
+        let mut value = |name: &str| guidellm::options::value(name, &inline, &mut it, usage);
         match flag {
             "--" => only_files = true,
             "-h" | "--help" => return Ok(None),
