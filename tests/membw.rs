@@ -491,25 +491,27 @@ fn arm_cmn_memory_controller_requests() {
     }
     let p = plan(r);
     assert!(p.warnings.is_empty(), "{:?}", p.warnings);
-    let got: Vec<(Kind, u32, String, u64, u32, f64)> = p
-        .counters
-        .iter()
-        .map(|c| {
-            (
-                c.kind,
-                c.socket,
-                c.event.clone(),
-                c.encoding.config,
-                c.cpu,
-                c.bytes_per_count,
-            )
-        })
-        .collect();
     assert_eq!(
-        got,
+        summary(&p),
         vec![
-            (Kind::MemTotal, 0, s("hnf_mc_reqs"), 0x000d_0005, 0, 64.0),
-            (Kind::MemTotal, 1, s("hnf_mc_reqs"), 0x000d_0005, 64, 64.0),
+            (
+                Kind::MemTotal,
+                0,
+                s("arm_cmn_0"),
+                s("hnf_mc_reqs"),
+                0x000d_0005,
+                0,
+                64.0
+            ),
+            (
+                Kind::MemTotal,
+                1,
+                s("arm_cmn_1"),
+                s("hnf_mc_reqs"),
+                0x000d_0005,
+                64,
+                64.0
+            ),
         ]
     );
     assert_eq!(
