@@ -7,6 +7,7 @@
 # same 16 endpoints (it scrapes only when fetched, so it needs a client to cost anything).
 #
 # usage: bench/footprint.sh [SECONDS]     (as root; default 60 s per phase; builds the release binary)
+#        PERF_DATA=/tmp/fp bench/footprint.sh 30   also records each phase with perf (/tmp/fp.PHASE)
 # Everything is on 127.0.0.1 with a private pmcd (tests/private-pmcd.sh); the system pmcd is not
 # touched. Not a test: the figures depend on the machine; README.md quotes them.
 set -eu
@@ -68,7 +69,11 @@ phase() {  # name, config
     agent=$(pgrep -P "$pmcd_pid" -f "$bin" | head -1)
     local t0 s0 t1 s1
     t0=$(cpu_ticks "$agent"); s0=$(samples_sum)
-    sleep "$secs"
+    if [ -n "${PERF_DATA:-}" ]; then  # also profile the phase (perf record -g, software clock)
+        perf record -q -F 2000 -g -p "$agent" -o "$PERF_DATA.${name// /_}" -- sleep "$secs" 2>/dev/null
+    else
+        sleep "$secs"
+    fi
     t1=$(cpu_ticks "$agent"); s1=$(samples_sum)
     local rss hwm
     rss=$(awk '/VmRSS/ {print $2}' "/proc/$agent/status")

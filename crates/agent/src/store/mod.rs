@@ -229,7 +229,9 @@ impl Store {
             .get(src)
             .map(|s| s.name.clone())
             .unwrap_or_default();
-        self.withdraw(src);
+        // The old values stay until the new ones are in: most samples carry the same (metric,
+        // instance) pairs, which are then overwritten in place rather than removed and added.
+        let previous = self.owned.remove(&src).unwrap_or_default();
         let at = now_secs(update.at);
         self.status[src].attempted(at, update.duration);
         match update.result {
@@ -238,8 +240,11 @@ impl Store {
                     self.note(src, &mut log, format!("source {name}: recovered"));
                 }
                 self.install(src, &name, snapshot, &mut log);
+                self.remove_stale(src, previous);
             }
             Err(e) => {
+                self.owned.insert(src, previous);
+                self.withdraw(src);
                 if self.status[src].failed(at, &e.0) {
                     self.note(src, &mut log, format!("source {name}: {}", e.0));
                 }
@@ -318,6 +323,21 @@ impl Store {
     fn withdraw(&mut self, src: usize) {
         for (idx, inst) in self.owned.remove(&src).unwrap_or_default() {
             self.values[idx].remove(&inst);
+        }
+    }
+
+    /// Removes the values of `previous` (what `src` owned before its latest sample) that the
+    /// latest sample did not bring again.
+    fn remove_stale(&mut self, src: usize, previous: Vec<(usize, u32)>) {
+        let current = self.owned.get(&src).map_or(&[][..], |v| &v[..]);
+        if previous == current {
+            return; // the usual case: the same values as last time, all overwritten
+        }
+        let current: std::collections::HashSet<(usize, u32)> = current.iter().copied().collect();
+        for (idx, inst) in previous {
+            if !current.contains(&(idx, inst)) {
+                self.values[idx].remove(&inst);
+            }
         }
     }
 
@@ -519,6 +539,42 @@ mod tests {
             !s.indom(0).unwrap().instances.contains_key(&9),
             "instances not reported are removed"
         );
+    }
+
+    #[test]
+    fn a_sample_replaces_the_values_of_the_one_before_it() {
+        let mut s = store();
+        let m = catalogue::find("llm.vllm.kv_cache.usage").unwrap();
+        let id = MetricId::new(m.cluster, m.item);
+        let snap = |values: &[(u32, f64)]| {
+            let mut snap = Snapshot::default();
+            for (inst, v) in values {
+                snap.put(id, *inst, Value::F64(*v));
+            }
+            snap
+        };
+        let i = idx(&s, m.name);
+        let value = |s: &Store, inst| match s.value(i, inst) {
+            Some(Atom::F64(v)) => Some(*v),
+            None => None,
+            other => panic!("{other:?}"),
+        };
+        s.apply(ok(snap(&[(1, 0.5), (2, 0.25)])));
+        assert_eq!((value(&s, 1), value(&s, 2)), (Some(0.5), Some(0.25)));
+        s.apply(ok(snap(&[(1, 0.75), (2, 0.125)])));
+        assert_eq!((value(&s, 1), value(&s, 2)), (Some(0.75), Some(0.125)));
+        s.apply(ok(snap(&[(2, 1.0), (3, 0.5)])));
+        assert_eq!(
+            (value(&s, 1), value(&s, 2), value(&s, 3)),
+            (None, Some(1.0), Some(0.5)),
+            "a value the new sample does not carry is gone"
+        );
+        let mut failed = ok(Snapshot::default());
+        failed.result = Err(crate::sources::SourceError("down".into()));
+        s.apply(failed);
+        assert_eq!((value(&s, 2), value(&s, 3)), (None, None), "a failure withdraws all");
+        s.apply(ok(snap(&[(3, 0.0)])));
+        assert_eq!((value(&s, 2), value(&s, 3)), (None, Some(0.0)));
     }
 
     #[test]
