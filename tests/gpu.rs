@@ -607,3 +607,57 @@ fn nvml_is_initialised_again_a_bounded_number_of_times() {
     stub.control("");
     assert!(source.sample().is_err(), "it does not try again");
 }
+
+/// Task ids of the agent's threads named `name`.
+fn threads_named(pid: &str, name: &str) -> std::collections::BTreeSet<String> {
+    std::fs::read_dir(format!("/proc/{pid}/task"))
+        .unwrap()
+        .filter_map(|t| {
+            let t = t.ok()?;
+            let comm = std::fs::read_to_string(t.path().join("comm")).ok()?;
+            (comm.trim() == name).then(|| t.file_name().to_string_lossy().into_owned())
+        })
+        .collect()
+}
+
+#[test]
+fn pcie_throughput_is_measured_by_long_lived_threads_a_hung_call_does_not_hold_up() {
+    let stub = NvmlStub::build("gpu-pcie");
+    let p = PrivatePmcd::start("gpu-pcie", &stub.config());
+    let samples = || {
+        value(&p, "llm.agent.source.samples", "gpu")
+            .and_then(|v| v.parse::<u64>().ok())
+            .unwrap_or(0)
+    };
+    let throughput = || value(&p, "llm.gpu.pcie.tx_throughput", "gpu0");
+    wait_until("a PCIe throughput", &p, Duration::from_secs(10), || {
+        throughput().is_some()
+    });
+    // One thread per GPU, the same ones sample after sample (not started per sample).
+    let pid = p.agent_pid();
+    let before = threads_named(&pid, "gpu-pcie");
+    let s0 = samples();
+    wait_until("three more GPU samples", &p, Duration::from_secs(10), || {
+        samples() >= s0 + 3
+    });
+    assert_eq!(before.len(), 3, "one per stub GPU: {before:?}");
+    assert_eq!(threads_named(&pid, "gpu-pcie"), before, "the same threads");
+
+    // Each throughput call now blocks 2.5 s: the sample waits at most a second for it, goes on
+    // without the throughput, and keeps its pace.
+    stub.control("pcie_delay 2500\n");
+    wait_until("no PCIe throughput", &p, Duration::from_secs(15), || {
+        throughput().is_none()
+    });
+    let s0 = samples();
+    std::thread::sleep(Duration::from_secs(6));
+    let done = samples() - s0;
+    assert!(done >= 3, "only {done} GPU samples in 6 s while NVML hung");
+    assert_eq!(value(&p, "llm.gpu.pcie.replay", "gpu0").as_deref(), Some("3"));
+    assert!(throughput().is_none());
+    stub.control("");
+    wait_until("the PCIe throughput back", &p, Duration::from_secs(20), || {
+        throughput().as_deref() == Some("123456")
+    });
+    assert_eq!(threads_named(&pid, "gpu-pcie").len(), 3);
+}

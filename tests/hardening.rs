@@ -235,15 +235,6 @@ fn memory_returns_to_its_steady_level_after_a_huge_body() {
     );
 }
 
-fn agent_pid(p: &PrivatePmcd) -> String {
-    let log = p.log();
-    log.split("pmdallm(")
-        .last()
-        .and_then(|r| r.split(')').next())
-        .expect("pid in the log")
-        .to_string()
-}
-
 fn instances(p: &PrivatePmcd, metric: &str) -> Vec<String> {
     // `pminfo -F` is not needed: the instance list of the indom, "[id or "name"]".
     p.pminfo(&["-f", metric])
@@ -278,7 +269,7 @@ fn sighup_rereads_the_configuration_with_stable_instance_ids_and_sigterm_exits_c
     );
     let before = instances(&pmcd, "llm.agent.source.up");
     assert_eq!(before, vec!["0 or \"a\"", "1 or \"b\""]);
-    let pid = agent_pid(&pmcd);
+    let pid = pmcd.agent_pid();
 
     // b removed, a moved to another endpoint, c added, and an [agent] key added.
     let second = format!(
@@ -318,7 +309,7 @@ fn sighup_rereads_the_configuration_with_stable_instance_ids_and_sigterm_exits_c
             .pminfo(&["-f", "llm.vllm.requests.running"])
             .contains("b/0")
     );
-    assert_eq!(agent_pid(&pmcd), pid, "the same agent process");
+    assert_eq!(pmcd.agent_pid(), pid, "the same agent process");
     // pmcd kept the agent: no Broken pipe, no restart.
     let status = pmcd.pminfo(&["-f", "pmcd.agent.status"]);
     assert!(status.contains("value 0"), "{status}");

@@ -217,6 +217,16 @@ impl PrivatePmcd {
         std::fs::read_to_string(self.dir.join("pmcd/log/pmcd/llm.log")).unwrap_or_default()
     }
 
+    /// The agent's process id, as its log's latest start line says (`pmdallm(PID)`).
+    pub fn agent_pid(&self) -> String {
+        let log = self.log();
+        log.split("pmdallm(")
+            .last()
+            .and_then(|r| r.split(')').next())
+            .expect("pid in the log")
+            .to_string()
+    }
+
     /// Waits until the agent answers (pmcd starts it asynchronously).
     fn wait_for_agent(&self) {
         let deadline = Instant::now() + Duration::from_secs(10);

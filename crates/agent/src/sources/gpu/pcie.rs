@@ -1,5 +1,5 @@
 //! Cluster 14, PCIe: `llm.gpu.pcie.tx_throughput`, `rx_throughput` (measured for all GPUs at
-//! once before the GPUs are sampled, see [`pcie_throughputs`]), `replay`, `link_gen*`,
+//! once before the GPUs are sampled, see [`PcieWorkers`]), `replay`, `link_gen*`,
 //! `link_width*`. (`pcie.tx_bytes` and `rx_bytes` are field values: `fields.rs`.)
 
 use super::{Gpu, Lost};
@@ -10,7 +10,9 @@ use crate::catalogue::gpu::{
 use crate::sources::Value;
 use nvml_wrapper::enum_wrappers::device::PcieUtilCounter;
 use nvml_wrapper::error::NvmlError;
+use crossbeam_channel::{Receiver, Sender};
 use nvml_wrapper::{Device, Nvml};
+use std::time::{Duration, Instant};
 
 /// PCIe TX and RX throughput of one GPU, as NVML answered.
 pub(super) type PcieThroughput = [Result<u32, NvmlError>; 2];
@@ -63,30 +65,86 @@ fn pcie_throughput_of(nvml: &Nvml, index: u32) -> Option<PcieThroughput> {
     ])
 }
 
+/// How long a sample waits for the PCIe throughput of all GPUs (NVML measures ~20 ms per
+/// direction); a GPU that has not answered by then has no throughput in this sample.
+const PCIE_WAIT: Duration = Duration::from_secs(1);
+
 /// `nvmlDeviceGetPcieThroughput` measures over 20 ms and blocks for it, per direction: with
-/// several GPUs, ask them all at once (one short-lived thread each, on the GPU source's side
-/// only) so a sample of 8 GPUs waits ~40 ms rather than ~320 ms. `None` for a GPU whose handle
-/// cannot be had (its own sample reports why).
-pub(super) fn pcie_throughputs(nvml: &'static Nvml, count: u32) -> Vec<Option<PcieThroughput>> {
-    if count <= 1 {
-        return (0..count).map(|i| pcie_throughput_of(nvml, i)).collect();
+/// several GPUs, ask them all at once so a sample of 8 GPUs waits ~40 ms rather than ~320 ms.
+/// One long-lived thread per GPU asks (a thread started per GPU per sample cost more CPU than
+/// the rest of the GPU sample); they end when the NVML state that owns them is dropped.
+pub(super) struct PcieWorkers {
+    nvml: &'static Nvml,
+    /// Requests (round, GPU index) to worker `i`, one at a time: a worker still busy (a hung
+    /// NVML call) is skipped rather than queued behind.
+    workers: Vec<Sender<(u64, u32)>>,
+    answers_tx: Sender<(u64, u32, Option<PcieThroughput>)>,
+    answers: Receiver<(u64, u32, Option<PcieThroughput>)>,
+    round: u64,
+}
+
+impl PcieWorkers {
+    pub(super) fn new(nvml: &'static Nvml) -> PcieWorkers {
+        let (answers_tx, answers) = crossbeam_channel::unbounded();
+        PcieWorkers {
+            nvml,
+            workers: Vec::new(),
+            answers_tx,
+            answers,
+            round: 0,
+        }
     }
-    std::thread::scope(|s| {
-        let handles: Vec<_> = (0..count)
-            .map(|i| {
-                std::thread::Builder::new()
-                    .name("gpu-pcie".into())
-                    .spawn_scoped(s, move || pcie_throughput_of(nvml, i))
-            })
-            .collect();
-        handles
-            .into_iter()
-            .enumerate()
-            .map(|(i, h)| match h {
-                Ok(h) => h.join().ok().flatten(),
-                // No thread to be had: ask on this one.
-                Err(_) => pcie_throughput_of(nvml, i as u32),
-            })
-            .collect()
-    })
+
+    /// The PCIe throughput of GPUs `0..count`; `None` for a GPU whose handle cannot be had
+    /// (its own sample reports why) or that did not answer within [`PCIE_WAIT`].
+    pub(super) fn measure(&mut self, count: u32) -> Vec<Option<PcieThroughput>> {
+        if count <= 1 {
+            return (0..count).map(|i| pcie_throughput_of(self.nvml, i)).collect();
+        }
+        self.round += 1;
+        let round = self.round;
+        let mut out: Vec<Option<PcieThroughput>> = (0..count).map(|_| None).collect();
+        let mut waiting = 0;
+        for i in 0..count {
+            match self.worker(i as usize) {
+                Some(w) if w.try_send((round, i)).is_ok() => waiting += 1,
+                Some(_) => {} // still busy with an earlier round: no value this time
+                None => out[i as usize] = pcie_throughput_of(self.nvml, i), // no thread to be had
+            }
+        }
+        let deadline = Instant::now() + PCIE_WAIT;
+        while waiting > 0 {
+            match self.answers.recv_deadline(deadline) {
+                Ok((r, i, answer)) if r == round => {
+                    out[i as usize] = answer;
+                    waiting -= 1;
+                }
+                Ok(_) => {} // a late answer to an earlier round
+                Err(_) => break,
+            }
+        }
+        out
+    }
+
+    /// Worker `i`, started on first use.
+    fn worker(&mut self, i: usize) -> Option<&Sender<(u64, u32)>> {
+        while self.workers.len() <= i {
+            let (tx, rx) = crossbeam_channel::bounded::<(u64, u32)>(1);
+            let nvml = self.nvml;
+            let answers = self.answers_tx.clone();
+            std::thread::Builder::new()
+                .name("gpu-pcie".into())
+                .spawn(move || {
+                    for (round, index) in rx {
+                        let answer = pcie_throughput_of(nvml, index);
+                        if answers.send((round, index, answer)).is_err() {
+                            return;
+                        }
+                    }
+                })
+                .ok()?;
+            self.workers.push(tx);
+        }
+        self.workers.get(i)
+    }
 }
