@@ -169,6 +169,9 @@ pub struct Sample<'a> {
     pub timestamp_ms: Option<i64>,
     /// 1-based line number.
     pub line: usize,
+    /// Where the value starts in the line: the text before it (name, labels and the spaces
+    /// between) is the series' key, the same scrape after scrape.
+    pub value_at: usize,
 }
 
 /// One meaningful line of the exposition.
@@ -207,6 +210,13 @@ pub fn parse(text: &str) -> Parser<'_> {
         pos: 0,
         line: 0,
         done: false,
+    }
+}
+
+impl Parser<'_> {
+    /// The 1-based number of the line the last entry came from.
+    pub fn line(&self) -> usize {
+        self.line
     }
 }
 
@@ -394,7 +404,27 @@ fn parse_sample(line: &str, start: usize, n: usize) -> Result<Sample<'_>, ParseE
             message: "invalid character in metric name",
         });
     }
-    let vstart = i;
+    let (value, timestamp_ms) = parse_tail(line, i, n)?;
+    Ok(Sample {
+        name,
+        labels,
+        value,
+        timestamp_ms,
+        line: n,
+        value_at: i,
+    })
+}
+
+/// The value of a sample line whose key (the text before `value_at`) is already known, or
+/// `None` where [`parse`] would report an error.
+pub fn value_of_line(line: &str, value_at: usize) -> Option<f64> {
+    parse_tail(line, value_at, 0).ok().map(|(value, _)| value)
+}
+
+/// The value and optional timestamp of a sample line, from `vstart` to the line's end.
+fn parse_tail(line: &str, vstart: usize, n: usize) -> Result<(f64, Option<i64>), ParseError> {
+    let b = line.as_bytes();
+    let mut i = vstart;
     while i < b.len() && b[i] != b' ' && b[i] != b'\t' {
         i += 1;
     }
@@ -435,13 +465,7 @@ fn parse_sample(line: &str, start: usize, n: usize) -> Result<Sample<'_>, ParseE
             });
         }
     }
-    Ok(Sample {
-        name,
-        labels,
-        value,
-        timestamp_ms,
-        line: n,
-    })
+    Ok((value, timestamp_ms))
 }
 
 /// Validates `name="value",...}` starting after `{`; returns the index of the closing `}`.
@@ -488,6 +512,9 @@ fn scan_labels(line: &str, mut i: usize, n: usize) -> Result<usize, ParseError> 
 
 /// Parses a sample value: a float, `+Inf`/`-Inf`/`Inf`, `NaN`.
 pub fn parse_value(s: &str) -> Option<f64> {
+    if let Some(v) = short_decimal(s) {
+        return Some(v);
+    }
     if let Ok(v) = s.parse::<f64>() {
         return Some(v);
     }
@@ -507,6 +534,45 @@ pub fn parse_value(s: &str) -> Option<f64> {
     } else {
         None
     }
+}
+
+/// `[-]digits[.digits]` with at most 15 digits in all (most values vLLM writes: `0.0`, `42`,
+/// `1234.5`), without the general float parser. Exact: the digits make an integer below
+/// 2^53 and the divisor a power of ten below 10^16, both exact doubles, and one IEEE
+/// division rounds correctly, as `str::parse::<f64>` does.
+fn short_decimal(s: &str) -> Option<f64> {
+    const POW10: [f64; 16] = [
+        1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
+    ];
+    let (neg, b) = match s.as_bytes() {
+        [b'-', rest @ ..] => (true, rest),
+        b => (false, b),
+    };
+    let mut mantissa: u64 = 0;
+    let mut digits = 0usize;
+    let mut frac: Option<usize> = None;
+    for &c in b {
+        match c {
+            b'0'..=b'9' => {
+                mantissa = mantissa * 10 + u64::from(c - b'0');
+                digits += 1;
+                if let Some(f) = frac.as_mut() {
+                    *f += 1;
+                }
+            }
+            b'.' if frac.is_none() => frac = Some(0),
+            _ => return None,
+        }
+        if digits > 15 {
+            return None;
+        }
+    }
+    if digits == 0 {
+        return None;
+    }
+    let frac = frac.unwrap_or(0);
+    let v = mantissa as f64 / POW10[frac];
+    Some(if neg { -v } else { v })
 }
 
 #[cfg(test)]
@@ -547,6 +613,68 @@ mod tests {
         assert_eq!(labels[0].1, "org/Model \"x\"\\y\nz");
         assert!(matches!(labels[0].1, Cow::Owned(_)));
         assert_eq!(labels[1], ("other", Cow::Borrowed("a,b=c}")));
+    }
+
+    #[test]
+    fn short_decimals_parse_exactly_as_the_general_parser_does() {
+        let mut cases: Vec<String> = [
+            "0",
+            "0.0",
+            "-0",
+            "-0.0",
+            "5.",
+            ".5",
+            "007",
+            "1234.5",
+            "999999999999999",
+            "99999999999999.9",
+            "0.000000000000001",
+            "-3.14159",
+            "1.0",
+            "0.1",
+            "0.3",
+            "2.675",
+            "123456789012345",
+            "1234567890123456",
+            ".",
+            "-",
+            "",
+            "1.2.3",
+            "1e3",
+            "+1",
+            "--1",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+        // A spread of other decimals with up to 15 digits.
+        let mut x: u64 = 0x2545_f491_4f6c_dd1d;
+        for _ in 0..20_000 {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            let digits = (x % 999_999_999_999_999).to_string();
+            let point = (x >> 50) as usize % (digits.len() + 1);
+            let sign = if x & 1 == 1 { "-" } else { "" };
+            cases.push(format!("{sign}{}.{}", &digits[..point], &digits[point..]));
+        }
+        for c in &cases {
+            let general = c.parse::<f64>().ok();
+            match short_decimal(c) {
+                Some(v) => assert_eq!(Some(v.to_bits()), general.map(f64::to_bits), "{c}"),
+                None => assert!(
+                    general.is_none()
+                        || c.chars().filter(char::is_ascii_digit).count() > 15
+                        || c.contains(['e', '+']),
+                    "{c} is short but was left to the general parser"
+                ),
+            }
+            assert_eq!(
+                parse_value(c).map(f64::to_bits),
+                general.map(f64::to_bits),
+                "{c}"
+            );
+        }
     }
 
     #[test]
