@@ -23,55 +23,25 @@ mod http1;
 pub mod kinds;
 pub mod parse;
 pub mod scrape;
+mod shape;
 
 use crate::catalogue::hist::{self, HistFamily};
 use crate::catalogue::{self, Indom, Semantics, Type};
 use crate::config::types::Limits;
+use crate::fast_hash::{Fast, FastMap};
 use crate::sources::{
     DynamicMetric, IndomInstances, Instance, MetricId, Snapshot, Source, SourceError, Value,
     stable_instance_id,
 };
 use config::EndpointConfig;
 use kinds::KINDS;
+use shape::{Shape, ShapeRecorder};
 use std::collections::{BTreeMap, HashMap};
 use std::sync::OnceLock;
 use std::time::Duration;
 
 /// Most series accepted from one scrape; a larger answer is refused as a whole.
 pub const MAX_SERIES: usize = 50_000;
-
-/// A fast hash for the mapper's small keys (integers, family names), which need no
-/// protection against chosen collisions: SipHash cost a third of a scrape's mapping.
-#[derive(Default, Clone, Copy)]
-struct FastHasher(u64);
-
-impl std::hash::Hasher for FastHasher {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-    fn write(&mut self, bytes: &[u8]) {
-        for chunk in bytes.chunks(8) {
-            let mut w = [0u8; 8];
-            w[..chunk.len()].copy_from_slice(chunk);
-            self.write_u64(u64::from_le_bytes(w));
-        }
-    }
-    fn write_u64(&mut self, n: u64) {
-        self.0 = (self.0.rotate_left(5) ^ n).wrapping_mul(0x517c_c1b7_2722_0a95);
-    }
-    fn write_u32(&mut self, n: u32) {
-        self.write_u64(n as u64);
-    }
-    fn write_usize(&mut self, n: usize) {
-        self.write_u64(n as u64);
-    }
-    fn write_u8(&mut self, n: u8) {
-        self.write_u64(n as u64);
-    }
-}
-
-type Fast = std::hash::BuildHasherDefault<FastHasher>;
-type FastMap<K, V> = HashMap<K, V, Fast>;
 
 /// A catalogue [`Route`] resolved against its metric once.
 struct Resolved {
@@ -223,16 +193,71 @@ fn colon_prefix(t: &Tables, prefix: &str) -> bool {
 }
 
 struct HistAcc<'a> {
-    /// Instance id of the series (endpoint/engine), and the FNV-1a state of its name before
-    /// the id's mask (bucket ids continue it with " le=...").
+    /// Instance id of the series (endpoint/engine).
     inst: u32,
-    hash: u32,
-    /// The first sample of the series: its name and labels are built from it when needed.
-    first: parse::Sample<'a>,
-    /// (bound, cumulative count, bound as exposed)
-    buckets: Vec<(f64, f64, std::borrow::Cow<'a, str>)>,
+    /// The first sample of the series, on the full way: its name and labels are built from it
+    /// when needed (a scrape of a known shape needs none).
+    first: Option<parse::Sample<'a>>,
+    /// (bound, cumulative count, index of the sample whose resolution names the bucket)
+    buckets: Vec<(f64, f64, usize)>,
     sum: Option<f64>,
     count: Option<f64>,
+}
+
+/// What one sample line comes to, worked out from its name and labels; kept in the
+/// endpoint's [`shape::Shape`] for the scrapes that follow with the same lines.
+enum Resolution {
+    /// A name, label or instance name over the bounds: refused and counted (the name's first
+    /// 64 characters, for the log).
+    Refused(String),
+    /// Not for this agent: a `_created` gauge, a family of no kind.
+    Ignored,
+    /// A catalogued family: one value per route.
+    Scalar(Vec<ScalarPut>),
+    /// A part of a catalogued histogram (`key`: the histogram's index and instance).
+    Hist {
+        key: (usize, u32),
+        part: HistPart,
+        bucket: Option<Bucket>,
+    },
+    /// A family with a kind's prefix that the catalogue does not know.
+    Unknown {
+        metric: MetricId,
+        indom: u32,
+        inst: u32,
+        kind: &'static str,
+        family: (String, parse::Kind),
+        name: String,
+    },
+}
+
+/// One value of a catalogued family's sample.
+struct ScalarPut {
+    metric: MetricId,
+    inst: u32,
+    ty: Type,
+    sum: bool,
+    /// The value, when a label carries it rather than the sample.
+    from_label: Option<f64>,
+}
+
+/// A histogram bucket: its bound, its instance id and its `le` as exposed.
+struct Bucket {
+    le: f64,
+    id: u32,
+    text: String,
+}
+
+/// How a pass over a scrape treats instances.
+#[derive(Clone, Copy, Default, PartialEq)]
+enum Instances {
+    /// Note each instance's signature (to tell whether the set changed).
+    #[default]
+    Sign,
+    /// Build each instance's name and labels.
+    Build,
+    /// Nothing: the scrape has the last one's shape, hence its instances.
+    Known,
 }
 
 /// Maps scrapes of one endpoint to snapshots; keeps the previous bucket counts of every
@@ -248,6 +273,15 @@ pub struct Mapper {
     prev_instances: Vec<InstanceSig>,
     /// Labels of the endpoint itself (see [`Mapper::with_labels`]).
     extra_labels: Vec<(String, String)>,
+    /// The last scrape's shape, and a buffer for the values read along it.
+    shape: Option<Shape<Resolution>>,
+    shape_values: Vec<f64>,
+    /// (values, histogram series) of the last scrape, to size the next one's maps.
+    last_sizes: (usize, usize),
+    /// Scrapes mapped along a known shape (for tests and benchmarks).
+    shape_hits: u64,
+    /// Whether to keep shapes (off only to compare both ways in tests).
+    use_shapes: bool,
 }
 
 /// (indom serial, instance id, signature of the instance's labels).
@@ -292,8 +326,7 @@ fn to_value(ty: Type, v: f64) -> Option<Value> {
 /// Collects instances and combined values while a scrape is mapped.
 #[derive(Default)]
 struct Builder {
-    /// Build instance names and labels (else only note each instance's signature).
-    build: bool,
+    mode: Instances,
     seen: std::collections::HashSet<(u32, u32), Fast>,
     sigs: Vec<InstanceSig>,
     instances: BTreeMap<u32, BTreeMap<u32, Instance>>,
@@ -316,11 +349,15 @@ impl Builder {
         name: impl FnOnce() -> String,
         labels: impl FnOnce() -> Vec<(String, String)>,
     ) -> u32 {
-        if !self.build {
-            if self.seen.insert((indom, id)) {
-                self.sigs.push((indom, id, sig()));
+        match self.mode {
+            Instances::Known => return id,
+            Instances::Sign => {
+                if self.seen.insert((indom, id)) {
+                    self.sigs.push((indom, id, sig()));
+                }
+                return id;
             }
-            return id;
+            Instances::Build => {}
         }
         self.instances
             .entry(indom)
@@ -419,6 +456,11 @@ impl Mapper {
             limits: Limits::default(),
             prev_instances: Vec::new(),
             extra_labels: Vec::new(),
+            shape: None,
+            shape_values: Vec::new(),
+            last_sizes: (0, 0),
+            shape_hits: 0,
+            use_shapes: true,
         }
     }
 
@@ -437,6 +479,19 @@ impl Mapper {
     /// withdrew them).
     pub fn forget_instances(&mut self) {
         self.prev_instances.clear();
+        self.shape = None;
+    }
+
+    /// How many scrapes were mapped along the shape of the one before.
+    pub fn shape_hits(&self) -> u64 {
+        self.shape_hits
+    }
+
+    /// Map every scrape the full way (to compare both ways).
+    #[doc(hidden)]
+    pub fn without_shapes(mut self) -> Mapper {
+        self.use_shapes = false;
+        self
     }
 
     /// Refuse series whose names or labels go over these bounds.
@@ -545,154 +600,312 @@ impl Mapper {
 
     /// Maps one scrape. Errors are parse errors ("parse error at line N: ...") or limits.
     /// When the scrape has the same instances (ids and labels) as the last one, the snapshot
-    /// says so (`instances_unchanged`) instead of carrying them.
+    /// says so (`instances_unchanged`) instead of carrying them. A scrape with the shape of
+    /// the last one (the same lines, other values) is mapped from that shape (see `shape.rs`).
     pub fn map(&mut self, text: &str) -> Result<Snapshot, String> {
-        let (mut snap, mut sigs) = self.map_pass(text, false)?;
+        if let Some(snap) = self.map_known_shape(text) {
+            return Ok(snap);
+        }
+        let (mut snap, mut sigs, shape) = self.map_pass(text, Instances::Sign)?;
         sigs.sort_unstable();
         if sigs == self.prev_instances {
             snap.instances_unchanged = true;
         } else {
             // The instance set changed: a second pass builds names and labels.
-            let (built, _) = self.map_pass(text, true)?;
+            let (built, _, _) = self.map_pass(text, Instances::Build)?;
             snap.indoms = built.indoms;
             self.prev_instances = sigs;
+        }
+        // A shape is kept only as long as a body may be (see `Limits::retained_body_bytes`).
+        let shape = shape.finish(text);
+        if self.use_shapes && shape.size() <= self.limits.retained_body_bytes {
+            self.shape = Some(shape);
         }
         Ok(snap)
     }
 
-    /// One pass over a scrape. `build`: build instance names and labels (and leave the
-    /// quantile state alone, the first pass having moved it on).
+    /// The snapshot of `text` if it has the shape of the last scrape (whose instances are
+    /// then the same, by construction).
+    fn map_known_shape(&mut self, text: &str) -> Option<Snapshot> {
+        let shape = self.shape.take()?;
+        let mut values = std::mem::take(&mut self.shape_values);
+        if !shape.values(text, &mut values) {
+            self.shape_values = values;
+            return None; // the full way records the new shape
+        }
+        // Sized as the last scrape was: growing the maps was a fifth of this path's time.
+        let (n_values, n_hists) = self.last_sizes;
+        let mut b = Builder {
+            mode: Instances::Known,
+            values: FastMap::with_capacity_and_hasher(n_values, Fast::default()),
+            order: Vec::with_capacity(n_values),
+            ..Builder::default()
+        };
+        let mut hists: FastMap<(usize, u32), HistAcc> =
+            FastMap::with_capacity_and_hasher(n_hists, Fast::default());
+        let mut refused = Refused::default();
+        let resolutions = shape.resolutions();
+        for (index, (r, v)) in resolutions.iter().zip(&values).enumerate() {
+            Self::apply(r, index, *v, None, &mut b, &mut hists, &mut refused);
+        }
+        let n_hists = hists.len();
+        self.finish_hists(hists, resolutions, &mut b, true);
+        self.last_sizes = (b.order.len(), n_hists);
+        let mut snap = b.finish();
+        self.note_refused(&mut snap, refused);
+        snap.instances_unchanged = true;
+        self.shape = Some(shape);
+        self.shape_values = values;
+        self.shape_hits += 1;
+        Some(snap)
+    }
+
+    /// What sample `s` comes to: its metrics and instances (named or signed through `b`).
+    fn resolve(
+        &self,
+        t: &Tables,
+        s: &parse::Sample<'_>,
+        family: (&str, parse::Kind),
+        b: &mut Builder,
+    ) -> Resolution {
+        if self.too_long(s, true) {
+            return Resolution::Refused(s.name.chars().take(64).collect());
+        }
+        let target = lookup(t, s.name).or_else(|| {
+            // OpenMetrics (if a server negotiated it) writes `vllm_x` for `vllm:x` in
+            // sample names while HELP/TYPE keep the colon.
+            let (prefix, rest) = s.name.split_once('_')?;
+            if colon_prefix(t, prefix) {
+                lookup(t, &format!("{prefix}:{rest}"))
+            } else {
+                None
+            }
+        });
+        match target {
+            Some(Target::Scalar(routes)) => {
+                let mut puts = Vec::with_capacity(routes.len());
+                for r in routes {
+                    let id = self.instance_id(s, r.keys);
+                    let inst = b.instance_by_id(
+                        r.indom.serial,
+                        id,
+                        || Self::labels_sig(s, true),
+                        || self.instance_name(s, r.keys),
+                        || self.base_labels(s, true),
+                    );
+                    let from_label = match r.from_label {
+                        Some(l) => match s.labels.get(l).and_then(|v| v.parse::<f64>().ok()) {
+                            Some(v) => Some(v),
+                            None => continue,
+                        },
+                        None => None,
+                    };
+                    puts.push(ScalarPut {
+                        metric: r.metric,
+                        inst,
+                        ty: r.ty,
+                        sum: r.sum,
+                        from_label,
+                    });
+                }
+                Resolution::Scalar(puts)
+            }
+            Some(Target::Hist(i, part)) => {
+                let hash = self.instance_hash(s, t.hists[*i].keys);
+                let bucket = match part {
+                    HistPart::Bucket => s.labels.get("le").and_then(|text| {
+                        let le = parse::parse_value(&text)?;
+                        let id = fnv(fnv(hash, b" le="), text.as_bytes()) & ID_MASK;
+                        Some(Bucket {
+                            le,
+                            id,
+                            text: text.into_owned(),
+                        })
+                    }),
+                    _ => None,
+                };
+                Resolution::Hist {
+                    key: (*i, hash & ID_MASK),
+                    part: *part,
+                    bucket,
+                }
+            }
+            None => self.resolve_unknown(t, s, family, b),
+        }
+    }
+
+    /// A series of no catalogued family: the kind's generic `other.value` metric and a
+    /// dynamic metric of its own, if the name has a kind's prefix.
+    fn resolve_unknown(
+        &self,
+        t: &Tables,
+        s: &parse::Sample<'_>,
+        family: (&str, parse::Kind),
+        b: &mut Builder,
+    ) -> Resolution {
+        if s.name.ends_with("_created") {
+            return Resolution::Ignored; // prometheus_client's creation-time gauges
+        }
+        let Some(unknown) = unknown_target(t, s.name) else {
+            return Resolution::Ignored;
+        };
+        let (metric, indom) = (unknown.metric, unknown.indom);
+        let raw = s.labels.raw();
+        let mut h = fnv(FNV_OFFSET, self.endpoint.as_bytes());
+        for part in [b" ", s.name.as_bytes(), b"{", raw.as_bytes(), b"}"] {
+            h = fnv(h, part);
+        }
+        let id = h & ID_MASK;
+        let kind = [family.1 as u8];
+        let signature = || {
+            let labels = Self::labels_sig(s, false).to_le_bytes();
+            sig(&[&labels, family.0.as_bytes(), &kind])
+        };
+        let name = || format!("{} {}{{{}}}", self.endpoint, s.name, raw);
+        let inst = b.instance_by_id(indom.serial, id, signature, name, || {
+            let mut l = self.base_labels(s, false);
+            if s.name.starts_with(family.0) {
+                l.push(("family".into(), family.0.to_string()));
+                l.push(("type".into(), format!("{:?}", family.1).to_lowercase()));
+            }
+            l
+        });
+        Resolution::Unknown {
+            metric,
+            indom: indom.serial,
+            inst,
+            kind: unknown.kind,
+            family: (family.0.to_string(), family.1),
+            name: s.name.to_string(),
+        }
+    }
+
+    /// Applies sample value `v` of the sample line resolved to `r` (the `index`th sample of the
+    /// scrape; `first`: the sample itself, on the full way).
+    fn apply<'a>(
+        r: &Resolution,
+        index: usize,
+        v: f64,
+        first: Option<parse::Sample<'a>>,
+        b: &mut Builder,
+        hists: &mut FastMap<(usize, u32), HistAcc<'a>>,
+        refused: &mut Refused,
+    ) {
+        match r {
+            Resolution::Refused(name) => {
+                refused.count += 1;
+                refused.first.get_or_insert_with(|| name.clone());
+            }
+            Resolution::Ignored => {}
+            Resolution::Scalar(puts) => {
+                for p in puts {
+                    b.put(p.metric, p.inst, p.from_label.unwrap_or(v), p.ty, p.sum);
+                }
+            }
+            Resolution::Hist { key, part, bucket } => {
+                let acc = hists.entry(*key).or_insert_with(|| HistAcc {
+                    inst: key.1,
+                    first,
+                    buckets: Vec::new(),
+                    sum: None,
+                    count: None,
+                });
+                match part {
+                    HistPart::Sum => *acc.sum.get_or_insert(0.0) += v,
+                    HistPart::Count => *acc.count.get_or_insert(0.0) += v,
+                    HistPart::Bucket => {
+                        let Some(bucket) = bucket else {
+                            return;
+                        };
+                        match acc.buckets.iter_mut().find(|x| x.0 == bucket.le) {
+                            Some(x) => x.1 += v,
+                            None => acc.buckets.push((bucket.le, v, index)),
+                        }
+                    }
+                }
+            }
+            Resolution::Unknown {
+                metric,
+                indom,
+                inst,
+                kind,
+                family,
+                name,
+            } => {
+                b.put(*metric, *inst, v, Type::Double, false);
+                b.put_dynamic(kind, (&family.0, family.1), name, *indom, *inst, v);
+            }
+        }
+    }
+
+    /// One full pass over a scrape. `mode`: sign the instances (and move the quantile state
+    /// on), or build their names and labels (and leave the quantile state alone, the first
+    /// pass having moved it on). Also returns the instance signatures and the scrape's shape.
     fn map_pass(
         &mut self,
         text: &str,
-        build: bool,
-    ) -> Result<(Snapshot, Vec<InstanceSig>), String> {
+        mode: Instances,
+    ) -> Result<(Snapshot, Vec<InstanceSig>, ShapeRecorder<Resolution>), String> {
         let t = tables();
         let mut b = Builder {
-            build,
+            mode,
             ..Builder::default()
         };
         let mut hists: FastMap<(usize, u32), HistAcc> = FastMap::default();
         let mut family_type: (&str, parse::Kind) = ("", parse::Kind::Untyped);
-        let mut series = 0usize;
-        let mut refused = 0u64;
-        let mut first_refused: Option<String> = None;
-        for entry in parse::parse(text) {
+        let mut refused = Refused::default();
+        let mut shape = ShapeRecorder::default();
+        let mut parser = parse::parse(text);
+        while let Some(entry) = parser.next() {
             let s = match entry.map_err(|e| e.to_string())? {
                 parse::Entry::Sample(s) => s,
                 parse::Entry::Type { name, kind } => {
                     family_type = (name, kind);
                     continue;
                 }
+                parse::Entry::Eof => {
+                    shape.eof(parser.line());
+                    continue;
+                }
                 _ => continue,
             };
-            series += 1;
-            if series > MAX_SERIES {
+            if shape.len() >= MAX_SERIES {
                 return Err(format!("more than {MAX_SERIES} series in one scrape"));
             }
-            if self.too_long(&s, true) {
-                refused += 1;
-                if first_refused.is_none() {
-                    let shown: String = s.name.chars().take(64).collect();
-                    first_refused = Some(shown);
-                }
-                continue;
-            }
-            let target = lookup(t, s.name).or_else(|| {
-                // OpenMetrics (if a server negotiated it) writes `vllm_x` for `vllm:x` in
-                // sample names while HELP/TYPE keep the colon.
-                let (prefix, rest) = s.name.split_once('_')?;
-                if colon_prefix(t, prefix) {
-                    lookup(t, &format!("{prefix}:{rest}"))
-                } else {
-                    None
-                }
-            });
-            match target {
-                Some(Target::Scalar(routes)) => {
-                    for r in routes {
-                        let id = self.instance_id(&s, r.keys);
-                        let inst = b.instance_by_id(
-                            r.indom.serial,
-                            id,
-                            || Self::labels_sig(&s, true),
-                            || self.instance_name(&s, r.keys),
-                            || self.base_labels(&s, true),
-                        );
-                        let v = match r.from_label {
-                            Some(l) => match s.labels.get(l).and_then(|v| v.parse::<f64>().ok()) {
-                                Some(v) => v,
-                                None => continue,
-                            },
-                            None => s.value,
-                        };
-                        b.put(r.metric, inst, v, r.ty, r.sum);
-                    }
-                }
-                Some(Target::Hist(i, part)) => {
-                    let h = t.hists[*i];
-                    let keys = h.keys;
-                    let hash = self.instance_hash(&s, keys);
-                    let inst = hash & ID_MASK;
-                    let acc = hists.entry((*i, inst)).or_insert_with(|| HistAcc {
-                        inst,
-                        hash,
-                        first: s,
-                        buckets: Vec::new(),
-                        sum: None,
-                        count: None,
-                    });
-                    match part {
-                        HistPart::Sum => *acc.sum.get_or_insert(0.0) += s.value,
-                        HistPart::Count => *acc.count.get_or_insert(0.0) += s.value,
-                        HistPart::Bucket => {
-                            let Some(le_text) = s.labels.get("le") else {
-                                continue;
-                            };
-                            let Some(le) = parse::parse_value(&le_text) else {
-                                continue;
-                            };
-                            match acc.buckets.iter_mut().find(|x| x.0 == le) {
-                                Some(x) => x.1 += s.value,
-                                None => acc.buckets.push((le, s.value, le_text)),
-                            }
-                        }
-                    }
-                }
-                None => {
-                    if s.name.ends_with("_created") {
-                        continue; // prometheus_client's creation-time gauges
-                    }
-                    let Some(unknown) = unknown_target(t, s.name) else {
-                        continue;
-                    };
-                    let (metric, indom) = (unknown.metric, unknown.indom);
-                    let raw = s.labels.raw();
-                    let mut h = fnv(FNV_OFFSET, self.endpoint.as_bytes());
-                    for part in [b" ", s.name.as_bytes(), b"{", raw.as_bytes(), b"}"] {
-                        h = fnv(h, part);
-                    }
-                    let id = h & ID_MASK;
-                    let family = family_type;
-                    let kind = [family.1 as u8];
-                    let signature = || {
-                        let labels = Self::labels_sig(&s, false).to_le_bytes();
-                        sig(&[&labels, family.0.as_bytes(), &kind])
-                    };
-                    let name = || format!("{} {}{{{}}}", self.endpoint, s.name, raw);
-                    let inst = b.instance_by_id(indom.serial, id, signature, name, || {
-                        let mut l = self.base_labels(&s, false);
-                        if s.name.starts_with(family.0) {
-                            l.push(("family".into(), family.0.to_string()));
-                            l.push(("type".into(), format!("{:?}", family.1).to_lowercase()));
-                        }
-                        l
-                    });
-                    b.put(metric, inst, s.value, Type::Double, false);
-                    b.put_dynamic(unknown.kind, family, s.name, indom.serial, inst, s.value);
-                }
-            }
+            let r = self.resolve(t, &s, family_type, &mut b);
+            let index = shape.len();
+            Self::apply(
+                &r,
+                index,
+                s.value,
+                Some(s),
+                &mut b,
+                &mut hists,
+                &mut refused,
+            );
+            shape.sample(&s, r);
         }
+        let n_hists = hists.len();
+        self.finish_hists(hists, shape.resolutions(), &mut b, mode != Instances::Build);
+        if mode == Instances::Sign {
+            self.last_sizes = (b.order.len(), n_hists);
+        }
+        let sigs = std::mem::take(&mut b.sigs);
+        let mut snap = b.finish();
+        self.note_refused(&mut snap, refused);
+        Ok((snap, sigs, shape))
+    }
+
+    /// Puts each histogram's sum, count and buckets, and (`advance`) its interval quantiles,
+    /// moving the quantile state on. `resolutions`: the scrape's, which name the buckets.
+    fn finish_hists(
+        &mut self,
+        hists: FastMap<(usize, u32), HistAcc>,
+        resolutions: &[Resolution],
+        b: &mut Builder,
+        advance: bool,
+    ) {
+        let t = tables();
         let mut seen = Vec::with_capacity(hists.len());
         // In a fixed order: several families share an instance, the first one names it.
         let mut hists: Vec<((usize, u32), HistAcc)> = hists.into_iter().collect();
@@ -701,14 +914,16 @@ impl Mapper {
             let h = t.hists[i];
             let keys = h.keys;
             seen.push((i, acc.inst));
-            let first = acc.first;
-            let hist_sig = Self::labels_sig(&first, true);
+            // Names, labels and signatures come from the first sample, which the full way has
+            // (a scrape of a known shape has known instances and asks for none of them).
+            let first = || acc.first.expect("the full way keeps the first sample");
+            let hist_sig = || Self::labels_sig(&first(), true);
             let inst = b.instance_by_id(
                 h.indom.serial,
                 acc.inst,
-                || hist_sig,
-                || self.instance_name(&first, keys),
-                || self.base_labels(&first, true),
+                hist_sig,
+                || self.instance_name(&first(), keys),
+                || self.base_labels(&first(), true),
             );
             let id = |item| MetricId::new(h.cluster, h.base + item);
             if let Some(v) = acc.sum {
@@ -719,27 +934,35 @@ impl Mapper {
             }
             acc.buckets
                 .sort_by(|x, y| x.0.partial_cmp(&y.0).unwrap_or(std::cmp::Ordering::Equal));
-            for (_, count, le) in &acc.buckets {
-                let bid = fnv(fnv(acc.hash, b" le="), le.as_bytes()) & ID_MASK;
+            for (_, count, index) in &acc.buckets {
+                let Resolution::Hist {
+                    bucket: Some(bucket),
+                    ..
+                } = &resolutions[*index]
+                else {
+                    unreachable!("a bucket's resolution has its bound");
+                };
+                let le = bucket.text.as_str();
                 let binst = b.instance_by_id(
                     h.bucket_indom.serial,
-                    bid,
-                    || sig(&[&hist_sig.to_le_bytes(), le.as_bytes()]),
-                    || format!("{} le={le}", self.instance_name(&first, keys)),
+                    bucket.id,
+                    || sig(&[&hist_sig().to_le_bytes(), le.as_bytes()]),
+                    || format!("{} le={le}", self.instance_name(&first(), keys)),
                     || {
-                        let mut l = self.base_labels(&first, true);
+                        let mut l = self.base_labels(&first(), true);
                         l.push(("le".into(), le.to_string()));
                         l
                     },
                 );
                 b.put(id(hist::BUCKET), binst, *count, Type::U64, true);
             }
-            let cur: Vec<(f64, f64)> = acc.buckets.iter().map(|x| (x.0, x.1)).collect();
-            if build {
+            if !advance {
                 continue; // the first pass moved the quantile state on
             }
-            let prev = self.prev.insert((i, acc.inst), cur.clone());
-            if let Some(d) = prev.and_then(|p| histogram::delta(&p, &cur)) {
+            let cur: Vec<(f64, f64)> = acc.buckets.iter().map(|x| (x.0, x.1)).collect();
+            let prev = self.prev.insert((i, acc.inst), cur);
+            let cur = &self.prev[&(i, acc.inst)];
+            if let Some(d) = prev.and_then(|p| histogram::delta(&p, cur)) {
                 for (q, item) in hist::QUANTILES {
                     if let Some(v) = histogram::quantile(q, &d) {
                         b.put(id(item), inst, v, Type::Double, false);
@@ -748,22 +971,30 @@ impl Mapper {
             }
         }
         // Forget series that disappeared, so a returning one starts from a fresh baseline.
-        if !build {
+        if advance {
             self.prev.retain(|k, _| seen.contains(k));
         }
-        let sigs = std::mem::take(&mut b.sigs);
-        let mut snap = b.finish();
-        snap.refused_series = refused;
-        if let Some(name) = first_refused {
+    }
+
+    /// Says in the snapshot how many series were refused, with an example.
+    fn note_refused(&self, snap: &mut Snapshot, refused: Refused) {
+        snap.refused_series = refused.count;
+        if let Some(name) = refused.first {
             let l = &self.limits;
             snap.notes.push(format!(
-                "{refused} series refused: a name, label or instance name longer than the \
+                "{} series refused: a name, label or instance name longer than the \
 bounds (max_name_length {}, max_label_length {}, max_instance_length {}), e.g. {name}...",
-                l.max_name_length, l.max_label_length, l.max_instance_length
+                refused.count, l.max_name_length, l.max_label_length, l.max_instance_length
             ));
         }
-        Ok((snap, sigs))
     }
+}
+
+/// Series refused in one scrape, and the first one's name (its first 64 characters).
+#[derive(Default)]
+struct Refused {
+    count: u64,
+    first: Option<String>,
 }
 
 /// One configured endpoint (`[[vllm]]`, `[[lmcache]]` or `[[epp]]`) as a source.

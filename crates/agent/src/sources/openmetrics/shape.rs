@@ -130,36 +130,55 @@ impl<R> Shape<R> {
     }
 
     /// Whether `text` has this shape; if so `values` holds the value of each sample line, in
-    /// the order of [`Shape::resolutions`].
+    /// the order of [`Shape::resolutions`]. Compares each line's key in place and scans only
+    /// the values for line ends.
     pub(super) fn values(&self, text: &str, values: &mut Vec<f64>) -> bool {
         values.clear();
-        let mut text_lines = lines(text);
-        let mut start = 0;
+        let t = text.as_bytes();
+        let (mut pos, mut start) = (0, 0);
         for line in &self.lines {
-            let Some(have) = text_lines.next() else {
-                return false;
+            let (end, sample) = match *line {
+                Line::Whole(end) => (end, false),
+                Line::Sample(end) => (end, true),
             };
-            match *line {
-                Line::Whole(end) => {
-                    if have != &self.keys[start..end] {
-                        return false;
-                    }
-                    start = end;
+            let key = &self.keys.as_bytes()[start..end];
+            start = end;
+            if pos >= t.len() || !t[pos..].starts_with(key) {
+                return false; // no such line, or another one
+            }
+            let after = pos + key.len();
+            let newline = if sample {
+                t[after..]
+                    .iter()
+                    .position(|&c| c == b'\n')
+                    .map(|i| after + i)
+            } else {
+                // The whole line is the key: only its end may follow.
+                match &t[after..] {
+                    [] | [b'\r'] => None,
+                    [b'\n', ..] => Some(after),
+                    [b'\r', b'\n', ..] => Some(after + 1),
+                    _ => return false,
                 }
-                Line::Sample(end) => {
-                    let key = &self.keys[start..end];
-                    if !have.starts_with(key) {
-                        return false;
-                    }
-                    match parse::value_of_line(have, key.len()) {
-                        Some(v) => values.push(v),
-                        None => return false,
-                    }
-                    start = end;
+            };
+            let line_end = newline.unwrap_or(t.len());
+            if sample {
+                let stripped = if t[..line_end].ends_with(b"\r") {
+                    line_end - 1
+                } else {
+                    line_end
+                };
+                match text
+                    .get(pos..stripped)
+                    .and_then(|l| parse::value_of_line(l, key.len()))
+                {
+                    Some(v) => values.push(v),
+                    None => return false,
                 }
             }
+            pos = newline.map_or(t.len(), |n| n + 1);
         }
-        self.ends_at_eof || text_lines.next().is_none()
+        self.ends_at_eof || pos >= t.len()
     }
 }
 
@@ -187,7 +206,8 @@ mod tests {
         shape.values(text, &mut v).then_some(v)
     }
 
-    const TEXT: &str = "# HELP a_total A.\n# TYPE a_total counter\na_total{x=\"1\"} 3\n\n  b 4.5 1700000000000\n";
+    const TEXT: &str =
+        "# HELP a_total A.\n# TYPE a_total counter\na_total{x=\"1\"} 3\n\n  b 4.5 1700000000000\n";
 
     #[test]
     fn a_body_of_the_same_shape_gives_its_values_in_order() {
@@ -207,16 +227,16 @@ mod tests {
     fn any_other_difference_is_another_shape() {
         let s = shape_of(TEXT);
         for other in [
-            TEXT.replace("x=\"1\"", "x=\"2\""),           // a label
-            TEXT.replace("A.", "B."),                     // HELP text
-            TEXT.replace("\n\n", "\n"),                   // a blank line less
-            format!("{TEXT}c 1\n"),                       // a line more
-            TEXT.replace("  b 4.5 1700000000000\n", ""),  // a line less
-            TEXT.replace("} 3", "} three"),               // a value that does not parse
-            TEXT.replace("} 3", "}  3"),                  // the key includes the spaces
-            TEXT.replace("1700000000000", "17 x"),        // text after the timestamp
-            TEXT.replace("1700000000000", "soon"),        // a timestamp that does not parse
-            TEXT.replace("} 3", "} "),                    // no value
+            TEXT.replace("x=\"1\"", "x=\"2\""),                   // a label
+            TEXT.replace("A.", "B."),                             // HELP text
+            TEXT.replace("\n\n", "\n"),                           // a blank line less
+            format!("{TEXT}c 1\n"),                               // a line more
+            TEXT.replace("  b 4.5 1700000000000\n", ""),          // a line less
+            TEXT.replace("} 3", "} three"),                       // a value that does not parse
+            TEXT.replace("} 3", "}  3"),                          // the key includes the spaces
+            TEXT.replace("1700000000000", "17 x"),                // text after the timestamp
+            TEXT.replace("1700000000000", "soon"),                // a timestamp that does not parse
+            TEXT.replace("} 3", "} "),                            // no value
             TEXT.replace("\r", "").replace("} 3\n", "} 3\r\r\n"), // a '\r' inside the line
         ] {
             assert_eq!(values(&s, &other), None, "{other:?}");

@@ -412,3 +412,72 @@ fn an_unchanged_instance_set_is_not_sent_again() {
             .all(|i| i.labels.iter().all(|(_, v)| v != "Qwen/Qwen1.5-0.5B-Chat"))
     );
 }
+
+/// `text` with every sample's value `v` written as `v * (k + 1) + k` (counters grow, buckets
+/// stay cumulative); everything else as it was.
+fn bumped(text: &str, k: u32) -> String {
+    let mut out = String::with_capacity(text.len());
+    for line in text.split_inclusive('\n') {
+        match parse::parse(line).next() {
+            Some(Ok(parse::Entry::Sample(s))) => {
+                let v = s.value * f64::from(k + 1) + f64::from(k);
+                out.push_str(&line[..s.value_at]);
+                out.push_str(&format!("{v}\n"));
+            }
+            _ => out.push_str(line),
+        }
+    }
+    out
+}
+
+#[test]
+fn a_scrape_of_a_known_shape_maps_as_the_full_way_does() {
+    let long = format!("vllm:{}_total{{engine=\"0\"}} 1\n", "x".repeat(300));
+    let new_family = "# TYPE vllm:brand_new counter\nvllm:brand_new_total{engine=\"0\"} 5\n";
+    let mut bodies: Vec<(String, bool)> = vec![(IDLE.to_string(), false)];
+    // (body, whether it has the shape of the one before)
+    for k in 1..4 {
+        bodies.push((bumped(IDLE, k), true));
+    }
+    bodies.extend([
+        (BUSY1.to_string(), true), // the same lines as the idle capture
+        (bumped(BUSY1, 1), true),
+        (BUSY2.to_string(), false), // lines of its own
+        (bumped(BUSY2, 2), true),
+        (bumped(BUSY2, 3).replace('\n', "\r\n"), true),
+        (format!("{}{new_family}", bumped(IDLE, 4)), false),
+        (format!("{}{new_family}", bumped(IDLE, 5)), true),
+        (format!("{}{long}", bumped(IDLE, 6)), false),
+        (format!("{}{long}", bumped(IDLE, 7)), true),
+        (
+            bumped(IDLE, 8).replace("model_name=\"", "model_name=\"other-"),
+            false,
+        ),
+        (bumped(IDLE, 9).replacen("} 9", "} NaN", 3), false),
+        (bumped(IDLE, 10).replacen("} 10", "} +Inf", 3), true),
+        (bumped(IDLE, 11).replacen("} 11", "} eleven", 1), false),
+        (format!("{}# EOF\n", bumped(IDLE, 12)), false),
+        (format!("{}# EOF\ntrailing junk\n", bumped(IDLE, 13)), true),
+        (bumped(IDLE, 14).replace("# HELP", "# HELP  "), false),
+        (IDLE.to_string(), false),
+        (bumped(IDLE, 15), true),
+    ]);
+    let mut shaped = Mapper::new("vllm0", "http://127.0.0.1:8000/metrics");
+    let mut full = Mapper::new("vllm0", "http://127.0.0.1:8000/metrics").without_shapes();
+    for (i, (body, same_shape)) in bodies.iter().enumerate() {
+        let hits = shaped.shape_hits();
+        let (a, b) = (shaped.map(body), full.map(body));
+        assert_eq!(a, b, "body {i}");
+        assert_eq!(
+            shaped.shape_hits() - hits,
+            u64::from(*same_shape),
+            "body {i}"
+        );
+        // The sample loop forgets the instances after an error; so does this one.
+        if a.is_err() {
+            shaped.forget_instances();
+            full.forget_instances();
+        }
+    }
+    assert_eq!(full.shape_hits(), 0);
+}
