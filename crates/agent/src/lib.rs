@@ -8,6 +8,7 @@
 pub mod answer;
 pub mod catalogue;
 pub mod config;
+mod fast_hash;
 pub mod files;
 pub mod plan;
 pub mod single_instance;

@@ -16,7 +16,7 @@ use super::{MetricView, Store};
 use crate::catalogue::{self, Indom, Semantics, Type};
 use crate::sources::DynamicMetric;
 use pcp::Units;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 use std::path::PathBuf;
 
 /// The registry of names found at run time.
@@ -199,7 +199,7 @@ impl Store {
             oneline: d.oneline.into_boxed_str(),
             help: d.help.into_boxed_str(),
         });
-        self.values.push(BTreeMap::new());
+        self.values.push(Default::default());
         self.by_pmid.insert(local_pmid(cluster, item), idx);
         self.dynamic.by_name.insert(d.name, idx);
         self.dynamic.generation += 1;

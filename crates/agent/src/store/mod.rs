@@ -14,6 +14,7 @@ mod own;
 pub use own::ConfigStatus;
 
 use crate::catalogue::{self, Indom, Metric, Semantics, Type, agent as cat};
+use crate::fast_hash::FastMap;
 use crate::sources::scheduler::{SourceInfo, Update};
 use crate::sources::{IndomInstances, Instance, MetricId, SINGULAR, Value};
 use health::SourceStatus;
@@ -89,8 +90,9 @@ impl From<&'static Metric> for MetricView<'static> {
 pub struct Store {
     /// The catalogue's metrics: indices `0..catalogue.len()`; the dynamic ones follow.
     catalogue: Vec<&'static Metric>,
-    by_pmid: HashMap<u32, usize>,
-    values: Vec<BTreeMap<u32, Atom>>,
+    by_pmid: FastMap<u32, usize>,
+    /// Per metric index: instance id -> value.
+    values: Vec<FastMap<u32, Atom>>,
     owned: HashMap<usize, Vec<(usize, u32)>>,
     indoms: BTreeMap<u32, IndomTable>,
     sources: Vec<SourceInfo>,
@@ -164,7 +166,7 @@ impl Store {
         let mut store = Store {
             catalogue,
             by_pmid,
-            values: (0..n).map(|_| BTreeMap::new()).collect(),
+            values: (0..n).map(|_| FastMap::default()).collect(),
             owned: HashMap::new(),
             indoms,
             sources,
@@ -572,7 +574,11 @@ mod tests {
         let mut failed = ok(Snapshot::default());
         failed.result = Err(crate::sources::SourceError("down".into()));
         s.apply(failed);
-        assert_eq!((value(&s, 2), value(&s, 3)), (None, None), "a failure withdraws all");
+        assert_eq!(
+            (value(&s, 2), value(&s, 3)),
+            (None, None),
+            "a failure withdraws all"
+        );
         s.apply(ok(snap(&[(3, 0.0)])));
         assert_eq!((value(&s, 2), value(&s, 3)), (None, Some(0.0)));
     }

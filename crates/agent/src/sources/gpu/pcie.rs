@@ -8,9 +8,9 @@ use crate::catalogue::gpu::{
     X_RX_THROUGHPUT, X_TX_THROUGHPUT,
 };
 use crate::sources::Value;
+use crossbeam_channel::{Receiver, Sender};
 use nvml_wrapper::enum_wrappers::device::PcieUtilCounter;
 use nvml_wrapper::error::NvmlError;
-use crossbeam_channel::{Receiver, Sender};
 use nvml_wrapper::{Device, Nvml};
 use std::time::{Duration, Instant};
 
@@ -99,7 +99,9 @@ impl PcieWorkers {
     /// (its own sample reports why) or that did not answer within [`PCIE_WAIT`].
     pub(super) fn measure(&mut self, count: u32) -> Vec<Option<PcieThroughput>> {
         if count <= 1 {
-            return (0..count).map(|i| pcie_throughput_of(self.nvml, i)).collect();
+            return (0..count)
+                .map(|i| pcie_throughput_of(self.nvml, i))
+                .collect();
         }
         self.round += 1;
         let round = self.round;
