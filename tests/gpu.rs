@@ -637,9 +637,12 @@ fn pcie_throughput_is_measured_by_long_lived_threads_a_hung_call_does_not_hold_u
     let pid = p.agent_pid();
     let before = threads_named(&pid, "gpu-pcie");
     let s0 = samples();
-    wait_until("three more GPU samples", &p, Duration::from_secs(10), || {
-        samples() >= s0 + 3
-    });
+    wait_until(
+        "three more GPU samples",
+        &p,
+        Duration::from_secs(10),
+        || samples() >= s0 + 3,
+    );
     assert_eq!(before.len(), 3, "one per stub GPU: {before:?}");
     assert_eq!(threads_named(&pid, "gpu-pcie"), before, "the same threads");
 
@@ -653,11 +656,17 @@ fn pcie_throughput_is_measured_by_long_lived_threads_a_hung_call_does_not_hold_u
     std::thread::sleep(Duration::from_secs(6));
     let done = samples() - s0;
     assert!(done >= 3, "only {done} GPU samples in 6 s while NVML hung");
-    assert_eq!(value(&p, "llm.gpu.pcie.replay", "gpu0").as_deref(), Some("3"));
+    assert_eq!(
+        value(&p, "llm.gpu.pcie.replay", "gpu0").as_deref(),
+        Some("3")
+    );
     assert!(throughput().is_none());
     stub.control("");
-    wait_until("the PCIe throughput back", &p, Duration::from_secs(20), || {
-        throughput().as_deref() == Some("123456")
-    });
+    wait_until(
+        "the PCIe throughput back",
+        &p,
+        Duration::from_secs(20),
+        || throughput().as_deref() == Some("123456"),
+    );
     assert_eq!(threads_named(&pid, "gpu-pcie").len(), 3);
 }
