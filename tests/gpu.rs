@@ -621,7 +621,7 @@ fn threads_named(pid: &str, name: &str) -> std::collections::BTreeSet<String> {
 }
 
 #[test]
-fn pcie_throughput_is_measured_by_long_lived_threads_a_hung_call_does_not_hold_up() {
+fn pcie_throughput_is_measured_in_the_background_and_a_hung_call_holds_nothing_up() {
     let stub = NvmlStub::build("gpu-pcie");
     let p = PrivatePmcd::start("gpu-pcie", &stub.config());
     let samples = || {
@@ -633,40 +633,30 @@ fn pcie_throughput_is_measured_by_long_lived_threads_a_hung_call_does_not_hold_u
     wait_until("a PCIe throughput", &p, Duration::from_secs(10), || {
         throughput().is_some()
     });
-    // One thread per GPU, the same ones sample after sample (not started per sample).
+    // One thread measures, the same one sample after sample (none is started per sample).
     let pid = p.agent_pid();
     let before = threads_named(&pid, "gpu-pcie");
     let s0 = samples();
-    wait_until(
-        "three more GPU samples",
-        &p,
-        Duration::from_secs(10),
-        || samples() >= s0 + 3,
-    );
-    assert_eq!(before.len(), 3, "one per stub GPU: {before:?}");
-    assert_eq!(threads_named(&pid, "gpu-pcie"), before, "the same threads");
+    wait_until("three more GPU samples", &p, Duration::from_secs(10), || {
+        samples() >= s0 + 3
+    });
+    assert_eq!(before.len(), 1, "{before:?}");
+    assert_eq!(threads_named(&pid, "gpu-pcie"), before, "the same thread");
 
-    // Each throughput call now blocks 2.5 s: the sample waits at most a second for it, goes on
-    // without the throughput, and keeps its pace.
+    // Each throughput call now blocks 2.5 s: the samples go on at their pace without it.
     stub.control("pcie_delay 2500\n");
     wait_until("no PCIe throughput", &p, Duration::from_secs(15), || {
         throughput().is_none()
     });
     let s0 = samples();
-    std::thread::sleep(Duration::from_secs(6));
+    std::thread::sleep(Duration::from_secs(5));
     let done = samples() - s0;
-    assert!(done >= 3, "only {done} GPU samples in 6 s while NVML hung");
-    assert_eq!(
-        value(&p, "llm.gpu.pcie.replay", "gpu0").as_deref(),
-        Some("3")
-    );
-    assert!(throughput().is_none());
+    assert!(done >= 4, "only {done} GPU samples in 5 s while NVML hung");
+    assert_eq!(value(&p, "llm.gpu.pcie.replay", "gpu0").as_deref(), Some("3"));
+    assert!(throughput().is_none(), "no stale throughput while the call hangs");
     stub.control("");
-    wait_until(
-        "the PCIe throughput back",
-        &p,
-        Duration::from_secs(20),
-        || throughput().as_deref() == Some("123456"),
-    );
-    assert_eq!(threads_named(&pid, "gpu-pcie").len(), 3);
+    wait_until("the PCIe throughput back", &p, Duration::from_secs(25), || {
+        throughput().as_deref() == Some("123456")
+    });
+    assert_eq!(threads_named(&pid, "gpu-pcie"), before);
 }

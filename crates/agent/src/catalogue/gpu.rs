@@ -817,9 +817,11 @@ nvmlDeviceGetViolationStatus (NVML_PERF_POLICY_RELIABILITY).",
         G,
         "PCIe transmit throughput over NVML's 20 ms window",
         "PCIe bytes transmitted by the GPU, in KB/s, measured by NVML over a 20 ms window, from \
-nvmlDeviceGetPcieThroughput (NVML_PCIE_UTIL_TX_BYTES). The call blocks about 20 ms, so the \
-GPU source asks all GPUs at once, off the PCP thread. A sample of 20 ms in each interval: prefer \
-llm.gpu.pcie.tx_bytes where it has values.",
+nvmlDeviceGetPcieThroughput (NVML_PCIE_UTIL_TX_BYTES). The call blocks about 20 ms per GPU and \
+direction, so one thread of the GPU source measures all GPUs in the background, and each GPU \
+sample reports what it measured since the sample before (no value while a measurement is still \
+under way, or the call hangs). A sample of 20 ms in each interval: prefer llm.gpu.pcie.tx_bytes \
+where it has values.",
     ),
     m(
         "llm.gpu.pcie.rx_throughput",
@@ -831,7 +833,8 @@ llm.gpu.pcie.tx_bytes where it has values.",
         G,
         "PCIe receive throughput over NVML's 20 ms window",
         "PCIe bytes received by the GPU, in KB/s, over a 20 ms window, from \
-nvmlDeviceGetPcieThroughput (NVML_PCIE_UTIL_RX_BYTES).",
+nvmlDeviceGetPcieThroughput (NVML_PCIE_UTIL_RX_BYTES), measured in the background as \
+llm.gpu.pcie.tx_throughput is.",
     ),
     m(
         "llm.gpu.pcie.tx_bytes",

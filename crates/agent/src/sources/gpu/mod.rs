@@ -25,7 +25,7 @@
 //! | `util.*`, `fb.*`, `bar1.*`                                     | 11      | `memory.rs`: `refresh_memory`     |
 //! | `clock.*`, `power.*`, `energy`, `temperature.gpu`, `fan`       | 12      | `power.rs`: `refresh_power`       |
 //! | `throttle.*`, `violation.*`                                    | 13      | `throttle.rs`: `refresh_throttle` |
-//! | `pcie.tx_throughput`, `pcie.rx_throughput`, `pcie.replay`, `pcie.link_*` | 14 | `pcie.rs`: `refresh_pcie` (throughput is measured for all GPUs at once by `PcieWorkers`) |
+//! | `pcie.tx_throughput`, `pcie.rx_throughput`, `pcie.replay`, `pcie.link_*` | 14 | `pcie.rs`: `refresh_pcie` (throughput is measured in the background by `PcieWorker`) |
 //! | `temperature.memory`, `pcie.tx_bytes`, `pcie.rx_bytes`, `nvlink.tx`, `nvlink.rx`, `remapped_rows.*` | 12, 14, 15, 16 | `fields.rs`: `refresh_fields` (one `nvmlDeviceGetFieldValues` call for all) |
 //! | `nvlink.links_active`, `nvlink.link.*`; the `gpu_nvlinks` instances | 15 | `nvlink.rs`: `refresh_nvlink` |
 //! | `ecc.*`, `xid.*`                                               | 16      | `reliability.rs`: `refresh_reliability` (XID events are read by `State::drain_events`, this file) |
@@ -111,8 +111,8 @@ struct State {
     gpm_supported: HashMap<u32, bool>,
     /// Per GPU index: the GPM sample of the previous sampling round.
     gpm_prev: HashMap<u32, GpmSample<'static>>,
-    /// The threads that measure PCIe throughput of all GPUs at once.
-    pcie: pcie::PcieWorkers,
+    /// The thread that measures the PCIe throughput of all GPUs in the background.
+    pcie: pcie::PcieWorker,
 }
 
 /// A GPU returned `NVML_ERROR_GPU_IS_LOST`.
@@ -264,7 +264,7 @@ impl GpuSource {
             links: HashMap::new(),
             gpm_supported: HashMap::new(),
             gpm_prev: HashMap::new(),
-            pcie: pcie::PcieWorkers::new(nvml),
+            pcie: pcie::PcieWorker::new(nvml),
         };
         state.register_xid_events();
         log(
@@ -389,7 +389,7 @@ impl GpuSource {
         let mut snap = Snapshot::default();
         identity::put_system(&mut snap, st, count);
         let mut all = GpuValues::default();
-        let mut pcie = st.pcie.measure(count).into_iter();
+        let mut pcie = st.pcie.take(count).into_iter();
         for index in 0..count {
             let pcie = pcie.next().flatten();
             match self.sample_gpu(st, index, pcie) {

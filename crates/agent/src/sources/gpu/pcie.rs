@@ -1,5 +1,5 @@
-//! Cluster 14, PCIe: `llm.gpu.pcie.tx_throughput`, `rx_throughput` (measured for all GPUs at
-//! once before the GPUs are sampled, see [`PcieWorkers`]), `replay`, `link_gen*`,
+//! Cluster 14, PCIe: `llm.gpu.pcie.tx_throughput`, `rx_throughput` (measured for all GPUs in
+//! the background, see [`PcieWorker`]), `replay`, `link_gen*`,
 //! `link_width*`. (`pcie.tx_bytes` and `rx_bytes` are field values: `fields.rs`.)
 
 use super::{Gpu, Lost};
@@ -8,11 +8,11 @@ use crate::catalogue::gpu::{
     X_RX_THROUGHPUT, X_TX_THROUGHPUT,
 };
 use crate::sources::Value;
-use crossbeam_channel::{Receiver, Sender};
+use crossbeam_channel::Sender;
 use nvml_wrapper::enum_wrappers::device::PcieUtilCounter;
 use nvml_wrapper::error::NvmlError;
 use nvml_wrapper::{Device, Nvml};
-use std::time::{Duration, Instant};
+use std::sync::{Arc, Mutex};
 
 /// PCIe TX and RX throughput of one GPU, as NVML answered.
 pub(super) type PcieThroughput = [Result<u32, NvmlError>; 2];
@@ -65,88 +65,58 @@ fn pcie_throughput_of(nvml: &Nvml, index: u32) -> Option<PcieThroughput> {
     ])
 }
 
-/// How long a sample waits for the PCIe throughput of all GPUs (NVML measures ~20 ms per
-/// direction); a GPU that has not answered by then has no throughput in this sample.
-const PCIE_WAIT: Duration = Duration::from_secs(1);
-
-/// `nvmlDeviceGetPcieThroughput` measures over 20 ms and blocks for it, per direction: with
-/// several GPUs, ask them all at once so a sample of 8 GPUs waits ~40 ms rather than ~320 ms.
-/// One long-lived thread per GPU asks (a thread started per GPU per sample cost more CPU than
-/// the rest of the GPU sample); they end when the NVML state that owns them is dropped.
-pub(super) struct PcieWorkers {
-    nvml: &'static Nvml,
-    /// Requests (round, GPU index) to worker `i`, one at a time: a worker still busy (a hung
-    /// NVML call) is skipped rather than queued behind.
-    workers: Vec<Sender<(u64, u32)>>,
-    answers_tx: Sender<(u64, u32, Option<PcieThroughput>)>,
-    answers: Receiver<(u64, u32, Option<PcieThroughput>)>,
+/// `nvmlDeviceGetPcieThroughput` measures over 20 ms and blocks for it, per direction and
+/// GPU (320 ms for 8 GPUs). One long-lived thread measures all GPUs in the background: each
+/// sample takes what the thread measured since the sample before and asks it to measure
+/// again. A sample therefore never waits for it (nor for a hung call), and reports each
+/// measurement one interval after it was made. (Per-GPU threads started every sample cost
+/// more CPU than the rest of the GPU sample; long-lived ones woke eight threads a second.)
+pub(super) struct PcieWorker {
+    /// Requests to measure (round, GPU count). A rendezvous channel: a request is taken only
+    /// by an idle thread, so a busy (or hung) one is never queued behind.
+    requests: Option<Sender<(u64, u32)>>,
+    /// The latest measurement: its round, and the throughput by GPU index.
+    measured: Arc<Mutex<(u64, Vec<Option<PcieThroughput>>)>>,
+    /// The round the last request asked for.
     round: u64,
 }
 
-impl PcieWorkers {
-    pub(super) fn new(nvml: &'static Nvml) -> PcieWorkers {
-        let (answers_tx, answers) = crossbeam_channel::unbounded();
-        PcieWorkers {
-            nvml,
-            workers: Vec::new(),
-            answers_tx,
-            answers,
+impl PcieWorker {
+    pub(super) fn new(nvml: &'static Nvml) -> PcieWorker {
+        let (tx, rx) = crossbeam_channel::bounded::<(u64, u32)>(0);
+        let measured = Arc::new(Mutex::new((0, Vec::new())));
+        let out = measured.clone();
+        let spawned = std::thread::Builder::new()
+            .name("gpu-pcie".into())
+            .spawn(move || {
+                for (round, count) in rx {
+                    let all = (0..count).map(|i| pcie_throughput_of(nvml, i)).collect();
+                    *out.lock().unwrap_or_else(|e| e.into_inner()) = (round, all);
+                }
+            });
+        PcieWorker {
+            requests: spawned.ok().map(|_| tx),
+            measured,
             round: 0,
         }
     }
 
-    /// The PCIe throughput of GPUs `0..count`; `None` for a GPU whose handle cannot be had
-    /// (its own sample reports why) or that did not answer within [`PCIE_WAIT`].
-    pub(super) fn measure(&mut self, count: u32) -> Vec<Option<PcieThroughput>> {
-        if count <= 1 {
-            return (0..count)
-                .map(|i| pcie_throughput_of(self.nvml, i))
-                .collect();
-        }
-        self.round += 1;
-        let round = self.round;
-        let mut out: Vec<Option<PcieThroughput>> = (0..count).map(|_| None).collect();
-        let mut waiting = 0;
-        for i in 0..count {
-            match self.worker(i as usize) {
-                Some(w) if w.try_send((round, i)).is_ok() => waiting += 1,
-                Some(_) => {} // still busy with an earlier round: no value this time
-                None => out[i as usize] = pcie_throughput_of(self.nvml, i), // no thread to be had
+    /// The throughput by GPU index measured since the last call (empty if the thread has not
+    /// finished), after asking for the next measurement of GPUs `0..count`.
+    pub(super) fn take(&mut self, count: u32) -> Vec<Option<PcieThroughput>> {
+        let fresh = {
+            let mut m = self.measured.lock().unwrap_or_else(|e| e.into_inner());
+            if m.0 == self.round && self.round != 0 {
+                std::mem::take(&mut m.1)
+            } else {
+                Vec::new()
             }
+        };
+        if let Some(tx) = &self.requests
+            && tx.try_send((self.round + 1, count)).is_ok()
+        {
+            self.round += 1;
         }
-        let deadline = Instant::now() + PCIE_WAIT;
-        while waiting > 0 {
-            match self.answers.recv_deadline(deadline) {
-                Ok((r, i, answer)) if r == round => {
-                    out[i as usize] = answer;
-                    waiting -= 1;
-                }
-                Ok(_) => {} // a late answer to an earlier round
-                Err(_) => break,
-            }
-        }
-        out
-    }
-
-    /// Worker `i`, started on first use.
-    fn worker(&mut self, i: usize) -> Option<&Sender<(u64, u32)>> {
-        while self.workers.len() <= i {
-            let (tx, rx) = crossbeam_channel::bounded::<(u64, u32)>(1);
-            let nvml = self.nvml;
-            let answers = self.answers_tx.clone();
-            std::thread::Builder::new()
-                .name("gpu-pcie".into())
-                .spawn(move || {
-                    for (round, index) in rx {
-                        let answer = pcie_throughput_of(nvml, index);
-                        if answers.send((round, index, answer)).is_err() {
-                            return;
-                        }
-                    }
-                })
-                .ok()?;
-            self.workers.push(tx);
-        }
-        self.workers.get(i)
+        fresh
     }
 }
