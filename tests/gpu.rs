@@ -637,9 +637,12 @@ fn pcie_throughput_is_measured_in_the_background_and_a_hung_call_holds_nothing_u
     let pid = p.agent_pid();
     let before = threads_named(&pid, "gpu-pcie");
     let s0 = samples();
-    wait_until("three more GPU samples", &p, Duration::from_secs(10), || {
-        samples() >= s0 + 3
-    });
+    wait_until(
+        "three more GPU samples",
+        &p,
+        Duration::from_secs(10),
+        || samples() >= s0 + 3,
+    );
     assert_eq!(before.len(), 1, "{before:?}");
     assert_eq!(threads_named(&pid, "gpu-pcie"), before, "the same thread");
 
@@ -652,11 +655,20 @@ fn pcie_throughput_is_measured_in_the_background_and_a_hung_call_holds_nothing_u
     std::thread::sleep(Duration::from_secs(5));
     let done = samples() - s0;
     assert!(done >= 4, "only {done} GPU samples in 5 s while NVML hung");
-    assert_eq!(value(&p, "llm.gpu.pcie.replay", "gpu0").as_deref(), Some("3"));
-    assert!(throughput().is_none(), "no stale throughput while the call hangs");
+    assert_eq!(
+        value(&p, "llm.gpu.pcie.replay", "gpu0").as_deref(),
+        Some("3")
+    );
+    assert!(
+        throughput().is_none(),
+        "no stale throughput while the call hangs"
+    );
     stub.control("");
-    wait_until("the PCIe throughput back", &p, Duration::from_secs(25), || {
-        throughput().as_deref() == Some("123456")
-    });
+    wait_until(
+        "the PCIe throughput back",
+        &p,
+        Duration::from_secs(25),
+        || throughput().as_deref() == Some("123456"),
+    );
     assert_eq!(threads_named(&pid, "gpu-pcie"), before);
 }
