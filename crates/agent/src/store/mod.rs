@@ -94,6 +94,8 @@ pub struct Store {
     /// Per metric index: instance id -> value.
     values: Vec<FastMap<u32, Atom>>,
     owned: HashMap<usize, Vec<(usize, u32)>>,
+    /// Per source: how many instances it has in each indom (serial -> count).
+    instance_counts: HashMap<usize, BTreeMap<u32, usize>>,
     indoms: BTreeMap<u32, IndomTable>,
     sources: Vec<SourceInfo>,
     status: Vec<SourceStatus>,
@@ -168,6 +170,7 @@ impl Store {
             by_pmid,
             values: (0..n).map(|_| FastMap::default()).collect(),
             owned: HashMap::new(),
+            instance_counts: HashMap::new(),
             indoms,
             sources,
             status,
@@ -360,9 +363,20 @@ impl Store {
                 .or_default()
                 .extend(g.instances);
         }
-        for (serial, table) in self.indoms.iter_mut() {
-            let new = incoming.remove(serial).unwrap_or_default();
-            let owned = table.instances.values().filter(|e| e.owner == src).count();
+        // Only the indoms this source had instances in or brings some to: scanning every
+        // indom (thousands of histogram buckets of other endpoints) cost each GPU sample more
+        // than the sample itself.
+        let counts = self.instance_counts.entry(src).or_default();
+        let mut serials: Vec<u32> = counts.keys().copied().collect();
+        serials.extend(incoming.keys().copied().filter(|s| !counts.contains_key(s)));
+        for serial in serials {
+            let Some(table) = self.indoms.get_mut(&serial) else {
+                continue; // reported below
+            };
+            let new = incoming.remove(&serial).unwrap_or_default();
+            // The count may be high if another source took over an id: then some instance
+            // below is not this source's, and the indom is rebuilt (and counted again).
+            let owned = counts.get(&serial).copied().unwrap_or(0);
             let unchanged = owned == new.len()
                 && new.iter().all(|i| {
                     table
@@ -384,6 +398,10 @@ impl Store {
                 table.instances.insert(inst.id, entry);
             }
             table.generation += 1;
+            match table.instances.values().filter(|e| e.owner == src).count() {
+                0 => counts.remove(&serial),
+                n => counts.insert(serial, n),
+            };
         }
         for serial in incoming.keys() {
             self.note(
@@ -581,6 +599,61 @@ mod tests {
         );
         s.apply(ok(snap(&[(3, 0.0)])));
         assert_eq!((value(&s, 2), value(&s, 3)), (None, Some(0.0)));
+    }
+
+    #[test]
+    fn sources_sharing_an_indom_keep_their_own_instances() {
+        let info = |name: &str| SourceInfo {
+            name: name.into(),
+            interval: Duration::from_secs(1),
+            limits: Default::default(),
+            run: 1,
+        };
+        // The vLLM engines' indom (not the sources' own, whose ids are the source indices).
+        let vllm = catalogue::vllm::ENGINE.serial;
+        let mut s = Store::new(vec![info("a"), info("b")], ConfigStatus::default());
+        let snap = |ids: &[u32]| Snapshot {
+            indoms: vec![IndomInstances {
+                indom_serial: vllm,
+                instances: ids
+                    .iter()
+                    .map(|id| Instance {
+                        id: *id,
+                        name: format!("i{id}"),
+                        labels: Vec::new(),
+                    })
+                    .collect(),
+            }],
+            ..Default::default()
+        };
+        let from = |src: usize, ids: &[u32]| Update {
+            source: src,
+            ..ok(snap(ids))
+        };
+        let ids = |s: &Store| -> Vec<(u32, usize)> {
+            let t = s.indom(vllm).unwrap();
+            t.instances.iter().map(|(id, e)| (*id, e.owner)).collect()
+        };
+        s.apply(from(0, &[1, 2]));
+        s.apply(from(1, &[3]));
+        assert_eq!(ids(&s), [(1, 0), (2, 0), (3, 1)]);
+        let g = s.indom(vllm).unwrap().generation;
+        s.apply(from(1, &[3]));
+        s.apply(from(0, &[1, 2]));
+        assert_eq!(s.indom(vllm).unwrap().generation, g, "nothing changed");
+        // b takes over id 2, then a reports it again: a's again, and the indom changed.
+        s.apply(from(1, &[2, 3]));
+        assert_eq!(ids(&s), [(1, 0), (2, 1), (3, 1)]);
+        let g = s.indom(vllm).unwrap().generation;
+        s.apply(from(0, &[1, 2]));
+        assert_eq!(ids(&s), [(1, 0), (2, 0), (3, 1)]);
+        assert!(s.indom(vllm).unwrap().generation > g);
+        // a reports fewer: only its own go.
+        s.apply(from(0, &[1]));
+        assert_eq!(ids(&s), [(1, 0), (3, 1)]);
+        s.apply(from(0, &[]));
+        s.apply(from(1, &[]));
+        assert_eq!(ids(&s), []);
     }
 
     #[test]
