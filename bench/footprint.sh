@@ -57,6 +57,21 @@ hz=$(getconf CLK_TCK)
 # when its threads changed, and uses the ticks then.
 cpu_ns() { cat /proc/"$1"/task/*/schedstat 2>/dev/null | awk '{s += $1} END {printf "%d\n", s}'; }
 threads() { ls /proc/"$1"/task | sort | tr '\n' ' '; }
+# "TID NAME NS" for each thread
+per_thread() {
+    for t in /proc/"$1"/task/*; do
+        printf '%s %s %s\n' "${t##*/}" "$(tr ' ' _ <"$t/comm")" "$(cut -d' ' -f1 "$t/schedstat")"
+    done
+}
+# CPU per second by kind of thread between two per_thread listings (endpoint threads together)
+by_thread() {
+    awk -v secs="$3" 'FNR == NR {ns[$1] = $3; next}
+        {k = $2; sub(/^src-(vllm|lmcache|epp).*/, "endpoints", k);
+         d[k] += $3 - ns[$1]}
+        END {for (k in d) printf "%s %.3f\n", k, d[k] / secs / 1e6}' "$1" "$2" |
+        sort -k2 -rn | awk '{printf "%s%s %s ms/s", (NR > 1 ? ", " : "      by thread: "), $1, $2}
+            END {print ""}'
+}
 
 samples_sum() {  # total llm.agent.source.samples of the endpoints
     pminfo -h "127.0.0.1:$port" -f llm.agent.source.samples |
@@ -73,7 +88,7 @@ phase() {  # name, config
     pmcd_pid=$(cat "$dir/pmcd/pmcd.pid")
     agent=$(pgrep -P "$pmcd_pid" -f "$bin" | head -1)
     local t0 s0 t1 s1 n0 n1 th0 th1
-    th0=$(threads "$agent"); n0=$(cpu_ns "$agent")
+    th0=$(threads "$agent"); n0=$(cpu_ns "$agent"); per_thread "$agent" >"$dir/threads0"
     t0=$(cpu_ticks "$agent"); s0=$(samples_sum)
     if [ -n "${PERF_DATA:-}" ]; then  # also profile the phase (perf record -g, software clock)
         perf record -q -F 2000 -g -p "$agent" -o "$PERF_DATA.${name// /_}" -- sleep "$secs" 2>/dev/null
@@ -81,7 +96,7 @@ phase() {  # name, config
         sleep "$secs"
     fi
     t1=$(cpu_ticks "$agent"); s1=$(samples_sum)
-    n1=$(cpu_ns "$agent"); th1=$(threads "$agent")
+    n1=$(cpu_ns "$agent"); th1=$(threads "$agent"); per_thread "$agent" >"$dir/threads1"
     local cpu_s
     if [ "$th0" = "$th1" ] && [ -r "/proc/$agent/schedstat" ]; then
         cpu_s=$(awk -v a="$n0" -v b="$n1" 'BEGIN {printf "%.6f", (b - a) / 1e9}')
@@ -96,6 +111,7 @@ phase() {  # name, config
         -v rss="$rss" -v hwm="$hwm" 'BEGIN {
             printf "%-34s %6.3f ms CPU per endpoint scrape  %5.2f %% of one core  RSS %5.1f MB (peak %5.1f MB)  [%d scrapes in %d s]\n",
                 n, (s > 0 ? cpu * 1000 / s : 0), cpu * 100 / secs, rss / 1024, hwm / 1024, s, secs }'
+    by_thread "$dir/threads0" "$dir/threads1" "$secs"
 }
 
 endpoints >"$dir/endpoints.conf"

@@ -87,13 +87,40 @@ impl From<&'static Metric> for MetricView<'static> {
     }
 }
 
+/// Where a value is: set by the agent itself, or at a position of a source's latest values.
+/// A sample with the same (metric, instance) pairs as the one before (nearly all of them)
+/// then replaces one vector and touches no map.
+#[derive(Debug)]
+enum Slot {
+    Own(Atom),
+    Source(usize, u32),
+}
+
+/// A source's latest values, and what each is.
+#[derive(Debug, Default)]
+struct Latest {
+    keys: Vec<Key>,
+    atoms: Vec<Atom>,
+}
+
+/// One value of a source: which metric and instance, as the source named them and as the
+/// store found them.
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct Key {
+    id: MetricId,
+    inst: u32,
+    idx: usize,
+    ty: Type,
+}
+
 pub struct Store {
     /// The catalogue's metrics: indices `0..catalogue.len()`; the dynamic ones follow.
     catalogue: Vec<&'static Metric>,
     by_pmid: FastMap<u32, usize>,
-    /// Per metric index: instance id -> value.
-    values: Vec<FastMap<u32, Atom>>,
-    owned: HashMap<usize, Vec<(usize, u32)>>,
+    /// Per metric index: instance id -> where its value is.
+    values: Vec<FastMap<u32, Slot>>,
+    /// Per source: its latest values, in the order it sent them.
+    latest: HashMap<usize, Latest>,
     /// Per source: how many instances it has in each indom (serial -> count).
     instance_counts: HashMap<usize, BTreeMap<u32, usize>>,
     indoms: BTreeMap<u32, IndomTable>,
@@ -169,7 +196,7 @@ impl Store {
             catalogue,
             by_pmid,
             values: (0..n).map(|_| FastMap::default()).collect(),
-            owned: HashMap::new(),
+            latest: HashMap::new(),
             instance_counts: HashMap::new(),
             indoms,
             sources,
@@ -210,7 +237,10 @@ impl Store {
 
     /// The value of metric `index` for instance `inst` (`SINGULAR` for singular metrics).
     pub fn value(&self, index: usize, inst: u32) -> Option<&Atom> {
-        self.values.get(index)?.get(&inst)
+        match self.values.get(index)?.get(&inst)? {
+            Slot::Own(atom) => Some(atom),
+            Slot::Source(src, pos) => self.latest.get(src)?.atoms.get(*pos as usize),
+        }
     }
 
     pub fn indom(&self, serial: u32) -> Option<&IndomTable> {
@@ -234,9 +264,6 @@ impl Store {
             .get(src)
             .map(|s| s.name.clone())
             .unwrap_or_default();
-        // The old values stay until the new ones are in: most samples carry the same (metric,
-        // instance) pairs, which are then overwritten in place rather than removed and added.
-        let previous = self.owned.remove(&src).unwrap_or_default();
         let at = now_secs(update.at);
         self.status[src].attempted(at, update.duration);
         match update.result {
@@ -245,10 +272,8 @@ impl Store {
                     self.note(src, &mut log, format!("source {name}: recovered"));
                 }
                 self.install(src, &name, snapshot, &mut log);
-                self.remove_stale(src, previous);
             }
             Err(e) => {
-                self.owned.insert(src, previous);
                 self.withdraw(src);
                 if self.status[src].failed(at, &e.0) {
                     self.note(src, &mut log, format!("source {name}: {}", e.0));
@@ -326,24 +351,33 @@ impl Store {
     }
 
     fn withdraw(&mut self, src: usize) {
-        for (idx, inst) in self.owned.remove(&src).unwrap_or_default() {
-            self.values[idx].remove(&inst);
+        let old = self.latest.remove(&src).unwrap_or_default();
+        self.unlink(src, &old.keys);
+    }
+
+    /// Removes the slots of `keys` that still point at `src`'s values.
+    fn unlink(&mut self, src: usize, keys: &[Key]) {
+        for k in keys {
+            let map = &mut self.values[k.idx];
+            if matches!(map.get(&k.inst), Some(Slot::Source(s, _)) if *s == src) {
+                map.remove(&k.inst);
+            }
         }
     }
 
-    /// Removes the values of `previous` (what `src` owned before its latest sample) that the
-    /// latest sample did not bring again.
-    fn remove_stale(&mut self, src: usize, previous: Vec<(usize, u32)>) {
-        let current = self.owned.get(&src).map_or(&[][..], |v| &v[..]);
-        if previous == current {
-            return; // the usual case: the same values as last time, all overwritten
-        }
-        let current: std::collections::HashSet<(usize, u32)> = current.iter().copied().collect();
-        for (idx, inst) in previous {
-            if !current.contains(&(idx, inst)) {
-                self.values[idx].remove(&inst);
+    /// Makes `new` the latest values of `src` in place of `old` (already taken out of
+    /// `latest`). The slots change only when the (metric, instance) pairs did.
+    fn link(&mut self, src: usize, old: Latest, new: Latest) {
+        let same = |a: &Key, b: &Key| a.idx == b.idx && a.inst == b.inst;
+        let unchanged = old.keys.len() == new.keys.len()
+            && old.keys.iter().zip(&new.keys).all(|(a, b)| same(a, b));
+        if !unchanged {
+            self.unlink(src, &old.keys);
+            for (pos, k) in new.keys.iter().enumerate() {
+                self.values[k.idx].insert(k.inst, Slot::Source(src, pos as u32));
             }
         }
+        self.latest.insert(src, new);
     }
 
     /// Replaces the instances `src` contributes to every indom by `groups`. An indom whose
@@ -438,23 +472,26 @@ impl Store {
                 values.push((MetricId::new(m.cluster, m.item), inst, value));
             }
         }
-        let mut owned = Vec::with_capacity(values.len());
-        for (MetricId { cluster, item }, inst, value) in values {
-            let local = ((cluster & 0xfff) << 10) | (item & 0x3ff);
-            let Some(&idx) = self.by_pmid.get(&local) else {
-                self.note(
-                    src,
-                    log,
-                    format!("source {name}: no catalogued metric at cluster {cluster} item {item}"),
-                );
-                continue;
+        // The previous sample's keys, position by position: a value where the source sent the
+        // same metric and instance as last time needs neither a lookup nor a check again.
+        let old = self.latest.remove(&src).unwrap_or_default();
+        let before = &old.keys;
+        let mut new = Latest {
+            keys: Vec::with_capacity(values.len()),
+            atoms: Vec::with_capacity(values.len()),
+        };
+        for (id, inst, value) in values {
+            let key = match before.get(new.keys.len()) {
+                Some(k) if k.id == id && k.inst == inst => *k,
+                _ => match self.check(src, name, id, inst, log) {
+                    Some(k) => k,
+                    None => continue,
+                },
             };
-            let Some(metric) = self.metric(idx) else {
-                continue;
-            };
-            let singular = metric.indom.is_none();
-            let Some(stored) = to_stored(metric.ty, value) else {
-                let metric = metric.name.to_string();
+            let Some(stored) = to_stored(key.ty, value) else {
+                let metric = self
+                    .metric(key.idx)
+                    .map_or(String::new(), |m| m.name.to_string());
                 self.note(
                     src,
                     log,
@@ -462,19 +499,48 @@ impl Store {
                 );
                 continue;
             };
-            if singular != (inst == SINGULAR) {
-                let metric = metric.name.to_string();
-                self.note(
-                    src,
-                    log,
-                    format!("source {name}: wrong instance {inst} for {metric}"),
-                );
-                continue;
-            }
-            self.values[idx].insert(inst, stored);
-            owned.push((idx, inst));
+            new.keys.push(key);
+            new.atoms.push(stored);
         }
-        self.owned.insert(src, owned);
+        self.link(src, old, new);
+    }
+
+    /// The key of a value a source sends for metric `id`, instance `inst`, if the metric
+    /// exists and the instance fits it (else a line for the log says why not).
+    fn check(
+        &mut self,
+        src: usize,
+        name: &str,
+        id: MetricId,
+        inst: u32,
+        log: &mut Vec<String>,
+    ) -> Option<Key> {
+        let MetricId { cluster, item } = id;
+        let local = ((cluster & 0xfff) << 10) | (item & 0x3ff);
+        let Some(&idx) = self.by_pmid.get(&local) else {
+            self.note(
+                src,
+                log,
+                format!("source {name}: no catalogued metric at cluster {cluster} item {item}"),
+            );
+            return None;
+        };
+        let metric = self.metric(idx)?;
+        if (metric.indom.is_none()) != (inst == SINGULAR) {
+            let metric = metric.name.to_string();
+            self.note(
+                src,
+                log,
+                format!("source {name}: wrong instance {inst} for {metric}"),
+            );
+            return None;
+        }
+        Some(Key {
+            id,
+            inst,
+            idx,
+            ty: metric.ty,
+        })
     }
 
     fn set(&mut self, cluster: u32, item: u32, inst: u32, v: Atom) {
@@ -482,7 +548,7 @@ impl Store {
             .by_pmid
             .get(&(((cluster & 0xfff) << 10) | (item & 0x3ff)))
         {
-            self.values[idx].insert(inst, v);
+            self.values[idx].insert(inst, Slot::Own(v));
         }
     }
 }
