@@ -198,8 +198,7 @@ struct HistAcc<'a> {
     /// The first sample of the series, on the full way: its name and labels are built from it
     /// when needed (a scrape of a known shape needs none).
     first: Option<parse::Sample<'a>>,
-    /// (bound, cumulative count, index of the sample whose resolution names the bucket)
-    buckets: Vec<(f64, f64, usize)>,
+    buckets: BucketVec,
     sum: Option<f64>,
     count: Option<f64>,
 }
@@ -278,6 +277,10 @@ pub struct Mapper {
     shape_values: Vec<f64>,
     /// (values, histogram series) of the last scrape, to size the next one's maps.
     last_sizes: (usize, usize),
+    /// Emptied bucket vectors for the next scrape's histogram series, and a buffer for the
+    /// current counts of one (see [`recycle`]).
+    bucket_pool: Vec<BucketVec>,
+    hist_scratch: Vec<(f64, f64)>,
     /// Scrapes mapped along a known shape (for tests and benchmarks).
     shape_hits: u64,
     /// Whether to keep shapes (off only to compare both ways in tests).
@@ -459,6 +462,8 @@ impl Mapper {
             shape: None,
             shape_values: Vec::new(),
             last_sizes: (0, 0),
+            bucket_pool: Vec::new(),
+            hist_scratch: Vec::new(),
             shape_hits: 0,
             use_shapes: true,
         }
@@ -644,10 +649,21 @@ impl Mapper {
         let mut hists: FastMap<(usize, u32), HistAcc> =
             FastMap::with_capacity_and_hasher(n_hists, Fast::default());
         let mut refused = Refused::default();
+        let mut pool = std::mem::take(&mut self.bucket_pool);
         let resolutions = shape.resolutions();
         for (index, (r, v)) in resolutions.iter().zip(&values).enumerate() {
-            Self::apply(r, index, *v, None, &mut b, &mut hists, &mut refused);
+            Self::apply(
+                r,
+                index,
+                *v,
+                None,
+                &mut b,
+                &mut hists,
+                &mut pool,
+                &mut refused,
+            );
         }
+        self.bucket_pool = pool;
         let n_hists = hists.len();
         self.finish_hists(hists, resolutions, &mut b, true);
         self.last_sizes = (b.order.len(), n_hists);
@@ -789,6 +805,7 @@ impl Mapper {
         first: Option<parse::Sample<'a>>,
         b: &mut Builder,
         hists: &mut FastMap<(usize, u32), HistAcc<'a>>,
+        pool: &mut Vec<BucketVec>,
         refused: &mut Refused,
     ) {
         match r {
@@ -806,7 +823,7 @@ impl Mapper {
                 let acc = hists.entry(*key).or_insert_with(|| HistAcc {
                     inst: key.1,
                     first,
-                    buckets: Vec::new(),
+                    buckets: pool.pop().unwrap_or_default(),
                     sum: None,
                     count: None,
                 });
@@ -874,6 +891,7 @@ impl Mapper {
             }
             let r = self.resolve(t, &s, family_type, &mut b);
             let index = shape.len();
+            let pool = &mut self.bucket_pool;
             Self::apply(
                 &r,
                 index,
@@ -881,6 +899,7 @@ impl Mapper {
                 Some(s),
                 &mut b,
                 &mut hists,
+                pool,
                 &mut refused,
             );
             shape.sample(&s, r);
@@ -959,15 +978,25 @@ impl Mapper {
             if !advance {
                 continue; // the first pass moved the quantile state on
             }
-            let cur: Vec<(f64, f64)> = acc.buckets.iter().map(|x| (x.0, x.1)).collect();
-            let prev = self.prev.insert((i, acc.inst), cur);
-            let cur = &self.prev[&(i, acc.inst)];
-            if let Some(d) = prev.and_then(|p| histogram::delta(&p, cur)) {
-                for (q, item) in hist::QUANTILES {
-                    if let Some(v) = histogram::quantile(q, &d) {
-                        b.put(id(item), inst, v, Type::Double, false);
+            let cur = &mut self.hist_scratch;
+            cur.clear();
+            cur.extend(acc.buckets.iter().map(|x| (x.0, x.1)));
+            recycle(&mut self.bucket_pool, acc.buckets);
+            let Some(prev) = self.prev.get_mut(&(i, acc.inst)) else {
+                self.prev.insert((i, acc.inst), cur.clone());
+                continue;
+            };
+            // The same counts: no observations in the interval, so no quantiles.
+            if prev != cur {
+                if let Some(d) = histogram::delta(prev, cur) {
+                    for (q, item) in hist::QUANTILES {
+                        if let Some(v) = histogram::quantile(q, &d) {
+                            b.put(id(item), inst, v, Type::Double, false);
+                        }
                     }
                 }
+                prev.clear();
+                prev.extend_from_slice(cur);
             }
         }
         // Forget series that disappeared, so a returning one starts from a fresh baseline.
@@ -987,6 +1016,19 @@ bounds (max_name_length {}, max_label_length {}, max_instance_length {}), e.g. {
                 refused.count, l.max_name_length, l.max_label_length, l.max_instance_length
             ));
         }
+    }
+}
+
+/// A histogram series' buckets while a scrape is mapped: (bound, cumulative count, index of
+/// the sample whose resolution names the bucket).
+type BucketVec = Vec<(f64, f64, usize)>;
+
+/// Keeps `v` (emptied) for the next histogram series, unless it or the pool is large: the
+/// pool saves an allocation per series and scrape, not memory after a huge scrape.
+fn recycle(pool: &mut Vec<BucketVec>, mut v: BucketVec) {
+    if v.capacity() <= 256 && pool.len() < 1024 {
+        v.clear();
+        pool.push(v);
     }
 }
 
