@@ -338,6 +338,7 @@ struct Builder {
     /// Unknown families, each as its own metric under llm.other (see catalogue::DYNAMIC_ROOT).
     dynamic: BTreeMap<String, DynamicMetric>,
     dynamic_values: Vec<(String, u32, Value)>,
+    refused: Refused,
 }
 
 impl Builder {
@@ -648,25 +649,16 @@ impl Mapper {
         };
         let mut hists: FastMap<(usize, u32), HistAcc> =
             FastMap::with_capacity_and_hasher(n_hists, Fast::default());
-        let mut refused = Refused::default();
         let mut pool = std::mem::take(&mut self.bucket_pool);
         let resolutions = shape.resolutions();
         for (index, (r, v)) in resolutions.iter().zip(&values).enumerate() {
-            Self::apply(
-                r,
-                index,
-                *v,
-                None,
-                &mut b,
-                &mut hists,
-                &mut pool,
-                &mut refused,
-            );
+            Self::apply(r, index, *v, None, &mut b, &mut hists, &mut pool);
         }
         self.bucket_pool = pool;
         let n_hists = hists.len();
         self.finish_hists(hists, resolutions, &mut b, true);
         self.last_sizes = (b.order.len(), n_hists);
+        let refused = std::mem::take(&mut b.refused);
         let mut snap = b.finish();
         self.note_refused(&mut snap, refused);
         snap.instances_unchanged = true;
@@ -806,12 +798,11 @@ impl Mapper {
         b: &mut Builder,
         hists: &mut FastMap<(usize, u32), HistAcc<'a>>,
         pool: &mut Vec<BucketVec>,
-        refused: &mut Refused,
     ) {
         match r {
             Resolution::Refused(name) => {
-                refused.count += 1;
-                refused.first.get_or_insert_with(|| name.clone());
+                b.refused.count += 1;
+                b.refused.first.get_or_insert_with(|| name.clone());
             }
             Resolution::Ignored => {}
             Resolution::Scalar(puts) => {
@@ -870,7 +861,6 @@ impl Mapper {
         };
         let mut hists: FastMap<(usize, u32), HistAcc> = FastMap::default();
         let mut family_type: (&str, parse::Kind) = ("", parse::Kind::Untyped);
-        let mut refused = Refused::default();
         let mut shape = ShapeRecorder::default();
         let mut parser = parse::parse(text);
         while let Some(entry) = parser.next() {
@@ -892,16 +882,7 @@ impl Mapper {
             let r = self.resolve(t, &s, family_type, &mut b);
             let index = shape.len();
             let pool = &mut self.bucket_pool;
-            Self::apply(
-                &r,
-                index,
-                s.value,
-                Some(s),
-                &mut b,
-                &mut hists,
-                pool,
-                &mut refused,
-            );
+            Self::apply(&r, index, s.value, Some(s), &mut b, &mut hists, pool);
             shape.sample(&s, r);
         }
         let n_hists = hists.len();
@@ -910,6 +891,7 @@ impl Mapper {
             self.last_sizes = (b.order.len(), n_hists);
         }
         let sigs = std::mem::take(&mut b.sigs);
+        let refused = std::mem::take(&mut b.refused);
         let mut snap = b.finish();
         self.note_refused(&mut snap, refused);
         Ok((snap, sigs, shape))
