@@ -1,5 +1,5 @@
 //! What one full GPU sample costs: CPU time (of the whole process: the sampling thread and the
-//! short-lived PCIe threads) per sample and per GPU, and wall time per sample,
+//! background PCIe thread) per sample and per GPU, and wall time per sample,
 //! against the stand-in NVML of tests/nvml-stub (whose own time is negligible, so this is the
 //! agent's share: nvml-wrapper, building the snapshot, the per-process /proc reads).
 //!
