@@ -62,7 +62,22 @@ fn ours_no_labels(text: &str) -> (usize, f64) {
     (n, acc)
 }
 
-/// The whole mapping of a scrape to a snapshot (parse + routing + instances + quantiles).
+/// The whole mapping of a scrape to a snapshot the full way (parse + routing + instances +
+/// quantiles), as for a scrape whose lines differ from the one before.
+fn mapper_full(text: &str) -> (usize, f64) {
+    thread_local! {
+        static M: std::cell::RefCell<Mapper> = std::cell::RefCell::new(
+            Mapper::new("vllm0", "http://127.0.0.1:8000/metrics").without_shapes(),
+        );
+    }
+    M.with(|m| {
+        let s = m.borrow_mut().map(text).unwrap();
+        (s.values.len(), 0.0)
+    })
+}
+
+/// The same for a scrape with the lines of the one before (values aside): the usual case,
+/// mapped from the last scrape's shape.
 fn mapper(text: &str) -> (usize, f64) {
     thread_local! {
         static M: std::cell::RefCell<Mapper> =
@@ -129,7 +144,18 @@ fn main() {
     );
     println!("-- ours: parse only (labels not read), and the agent's whole mapping of a scrape");
     measure("parse, no labels", CAPTURE, rounds, ours_no_labels);
-    measure("scrape -> snapshot", CAPTURE, rounds / 4, mapper);
+    measure(
+        "scrape -> snapshot, full way",
+        CAPTURE,
+        rounds / 4,
+        mapper_full,
+    );
+    measure(
+        "scrape -> snapshot, known shape",
+        CAPTURE,
+        rounds / 4,
+        mapper,
+    );
     println!("-- the capture as served (prometheus-parse drops every name with ':')");
     let (ours_us, ours_n, ours_allocs) = measure("pmdallm parser", CAPTURE, rounds, ours);
     let (base_us, base_n, base_allocs) = measure("prometheus-parse", CAPTURE, rounds, baseline);

@@ -9,7 +9,10 @@
 //!   small blocking HTTP/1.1 client over one kept-alive connection, for plain `http://` to an
 //!   IP literal or `localhost`; reqwest on one shared tokio runtime for everything else (https,
 //!   host names);
-//! * `histogram.rs`: per-interval quantiles from bucket deltas.
+//! * `histogram.rs`: per-interval quantiles from bucket deltas;
+//! * `shape.rs`: the lines of the last scrape without their values, with what each sample line
+//!   came to (its [`Resolution`]): a scrape with the same lines is mapped from it, reading only
+//!   the values.
 //!
 //! Each configured endpoint is one [`Endpoint`] source. A scrape is mapped by [`Mapper`]:
 //! catalogued families (of every kind) become typed metrics with one instance per endpoint x
@@ -244,7 +247,35 @@ struct ScalarPut {
 struct Bucket {
     le: f64,
     id: u32,
-    text: String,
+    text: LeText,
+}
+
+/// A bucket's `le` as exposed. Real ones are short and held inline: recording a scrape's shape
+/// would otherwise allocate once per bucket line, most lines of a vLLM scrape.
+enum LeText {
+    Inline(u8, [u8; 22]),
+    Heap(Box<str>),
+}
+
+impl LeText {
+    fn new(s: &str) -> LeText {
+        let mut buf = [0u8; 22];
+        match buf.get_mut(..s.len()) {
+            Some(head) => {
+                head.copy_from_slice(s.as_bytes());
+                LeText::Inline(s.len() as u8, buf)
+            }
+            None => LeText::Heap(s.into()),
+        }
+    }
+
+    fn as_str(&self) -> &str {
+        match self {
+            // Whole UTF-8 text was copied in, so this cannot fail.
+            LeText::Inline(len, buf) => std::str::from_utf8(&buf[..*len as usize]).unwrap_or(""),
+            LeText::Heap(s) => s,
+        }
+    }
 }
 
 /// How a pass over a scrape treats instances.
@@ -623,9 +654,11 @@ impl Mapper {
             self.prev_instances = sigs;
         }
         // A shape is kept only as long as a body may be (see `Limits::retained_body_bytes`).
-        let shape = shape.finish(text);
-        if self.use_shapes && shape.size() <= self.limits.retained_body_bytes {
-            self.shape = Some(shape);
+        if self.use_shapes {
+            let shape = shape.finish(text);
+            if shape.size() <= self.limits.retained_body_bytes {
+                self.shape = Some(shape);
+            }
         }
         Ok(snap)
     }
@@ -727,7 +760,7 @@ impl Mapper {
                         Some(Bucket {
                             le,
                             id,
-                            text: text.into_owned(),
+                            text: LeText::new(&text),
                         })
                     }),
                     _ => None,

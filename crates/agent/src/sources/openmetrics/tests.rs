@@ -481,3 +481,19 @@ fn a_scrape_of_a_known_shape_maps_as_the_full_way_does() {
     }
     assert_eq!(full.shape_hits(), 0);
 }
+
+#[test]
+fn bucket_bounds_keep_their_text_inline_or_not() {
+    for text in [
+        "0.005",
+        "+Inf",
+        "",
+        "1234567890.1234567890x",
+        "é",
+        &"9".repeat(40),
+    ] {
+        let le = LeText::new(text);
+        assert_eq!(le.as_str(), text);
+        assert_eq!(matches!(le, LeText::Inline(..)), text.len() <= 22, "{text}");
+    }
+}
