@@ -79,9 +79,11 @@ fn gpu_source_error(p: &PrivatePmcd) -> String {
 fn pminfo_reports_the_stub_table_with_units_and_labels() {
     let stub = NvmlStub::build("gpu-table");
     let p = PrivatePmcd::start("gpu-table", &stub.config());
-    // GPM values need two samples: wait for those.
+    // GPM values need two samples, and PCIe throughput a background measurement that the
+    // sample after it reports: wait for both.
     wait_until("GPU values", &p, Duration::from_secs(10), || {
         value(&p, "llm.gpu.prof.sm_active", "gpu0").is_some()
+            && p.values("llm.gpu.pcie.rx_throughput").len() == 3
     });
     let got = values_by_metric(&p.pminfo(&["-f", "llm.gpu"]));
     let want = expected();
