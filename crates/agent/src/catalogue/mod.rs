@@ -172,7 +172,7 @@ pub struct Metric {
 impl Metric {
     /// PMID without the domain, as `PMDA_PMID(cluster, item)` builds it.
     pub const fn local_pmid(&self) -> u32 {
-        ((self.cluster & 0xfff) << 10) | (self.item & 0x3ff)
+        pcp::pmid(0, self.cluster, self.item)
     }
 }
 

@@ -124,7 +124,7 @@ fn parse_dynamic_line(line: &str) -> Option<(u32, u32, DynamicMetric)> {
 
 /// PMID without the domain, as `PMDA_PMID(cluster, item)` builds it.
 fn local_pmid(cluster: u32, item: u32) -> u32 {
-    ((cluster & 0xfff) << 10) | (item & 0x3ff)
+    pcp::pmid(0, cluster, item)
 }
 
 impl Store {

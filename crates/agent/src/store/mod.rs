@@ -67,7 +67,7 @@ pub struct MetricView<'a> {
 impl MetricView<'_> {
     /// PMID without the domain, as `PMDA_PMID(cluster, item)` builds it.
     pub const fn local_pmid(&self) -> u32 {
-        ((self.cluster & 0xfff) << 10) | (self.item & 0x3ff)
+        pcp::pmid(0, self.cluster, self.item)
     }
 }
 
@@ -516,8 +516,7 @@ impl Store {
         log: &mut Vec<String>,
     ) -> Option<Key> {
         let MetricId { cluster, item } = id;
-        let local = ((cluster & 0xfff) << 10) | (item & 0x3ff);
-        let Some(&idx) = self.by_pmid.get(&local) else {
+        let Some(&idx) = self.by_pmid.get(&pcp::pmid(0, cluster, item)) else {
             self.note(
                 src,
                 log,
@@ -544,10 +543,7 @@ impl Store {
     }
 
     fn set(&mut self, cluster: u32, item: u32, inst: u32, v: Atom) {
-        if let Some(&idx) = self
-            .by_pmid
-            .get(&(((cluster & 0xfff) << 10) | (item & 0x3ff)))
-        {
+        if let Some(&idx) = self.by_pmid.get(&pcp::pmid(0, cluster, item)) {
             self.values[idx].insert(inst, Slot::Own(v));
         }
     }

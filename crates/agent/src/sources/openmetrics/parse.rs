@@ -197,8 +197,7 @@ pub enum Entry<'a> {
 /// Iterator over the entries of an exposition; comments and blank lines are skipped. After an
 /// error the iterator ends.
 pub struct Parser<'a> {
-    text: &'a str,
-    pos: usize,
+    lines: Lines<'a>,
     line: usize,
     done: bool,
 }
@@ -206,10 +205,35 @@ pub struct Parser<'a> {
 /// Parses `text`.
 pub fn parse(text: &str) -> Parser<'_> {
     Parser {
-        text,
-        pos: 0,
+        lines: lines(text),
         line: 0,
         done: false,
+    }
+}
+
+/// The lines of an exposition as the parser reads them: split at `\n`, each without one
+/// trailing `\r`; the last may lack its `\n`.
+pub fn lines(text: &str) -> Lines<'_> {
+    Lines { rest: text }
+}
+
+/// See [`lines`].
+pub struct Lines<'a> {
+    rest: &'a str,
+}
+
+impl<'a> Iterator for Lines<'a> {
+    type Item = &'a str;
+    fn next(&mut self) -> Option<&'a str> {
+        if self.rest.is_empty() {
+            return None;
+        }
+        let (line, rest) = match self.rest.find('\n') {
+            Some(i) => (&self.rest[..i], &self.rest[i + 1..]),
+            None => (self.rest, ""),
+        };
+        self.rest = rest;
+        Some(line.strip_suffix('\r').unwrap_or(line))
     }
 }
 
@@ -223,15 +247,9 @@ impl Parser<'_> {
 impl<'a> Iterator for Parser<'a> {
     type Item = Result<Entry<'a>, ParseError>;
     fn next(&mut self) -> Option<Self::Item> {
-        while !self.done && self.pos < self.text.len() {
-            let rest = &self.text[self.pos..];
-            let (line, advance) = match rest.find('\n') {
-                Some(i) => (&rest[..i], i + 1),
-                None => (rest, rest.len()),
-            };
-            self.pos += advance;
+        while !self.done {
+            let line = self.lines.next()?;
             self.line += 1;
-            let line = line.strip_suffix('\r').unwrap_or(line);
             match parse_line(line, self.line) {
                 Ok(None) => continue,
                 Ok(Some(Entry::Eof)) => {

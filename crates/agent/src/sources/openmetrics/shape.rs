@@ -48,22 +48,6 @@ impl<R> Default for ShapeRecorder<R> {
     }
 }
 
-/// The lines of `text` as the parser splits them: at `\n`, without one trailing `\r`.
-fn lines(text: &str) -> impl Iterator<Item = &str> {
-    let mut rest = text;
-    std::iter::from_fn(move || {
-        if rest.is_empty() {
-            return None;
-        }
-        let (line, next) = match rest.find('\n') {
-            Some(i) => (&rest[..i], &rest[i + 1..]),
-            None => (rest, ""),
-        };
-        rest = next;
-        Some(line.strip_suffix('\r').unwrap_or(line))
-    })
-}
-
 impl<R> ShapeRecorder<R> {
     /// Sample `s` was resolved to `r`.
     pub(super) fn sample(&mut self, s: &parse::Sample<'_>, r: R) {
@@ -91,7 +75,7 @@ impl<R> ShapeRecorder<R> {
         let mut keys = String::new();
         let mut out = Vec::new();
         let mut samples = self.samples.iter().peekable();
-        for (i, line) in lines(text).enumerate() {
+        for (i, line) in parse::lines(text).enumerate() {
             let n = i + 1;
             match samples.next_if(|(at, _)| *at == n) {
                 Some((_, value_at)) => {
