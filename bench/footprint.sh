@@ -63,11 +63,11 @@ per_thread() {
         printf '%s %s %s\n' "${t##*/}" "$(tr ' ' _ <"$t/comm")" "$(cut -d' ' -f1 "$t/schedstat")"
     done
 }
-# CPU per second by kind of thread between two per_thread listings (endpoint threads together)
+# CPU per second by thread between two per_thread listings (threads of one name together;
+# every endpoint is a task on the one I/O thread, "endpoints")
 by_thread() {
     awk -v secs="$3" 'FNR == NR {ns[$1] = $3; next}
-        {k = $2; sub(/^src-(vllm|lmcache|epp).*/, "endpoints", k);
-         d[k] += $3 - ns[$1]}
+        {d[$2] += $3 - ns[$1]}
         END {for (k in d) printf "%s %.3f\n", k, d[k] / secs / 1e6}' "$1" "$2" |
         sort -k2 -rn | awk '{printf "%s%s %s ms/s", (NR > 1 ? ", " : "      by thread: "), $1, $2}
             END {print ""}'
@@ -91,7 +91,7 @@ phase() {  # name, config
     th0=$(threads "$agent"); n0=$(cpu_ns "$agent"); per_thread "$agent" >"$dir/threads0"
     t0=$(cpu_ticks "$agent"); s0=$(samples_sum)
     if [ -n "${PERF_DATA:-}" ]; then  # also profile the phase (perf record -g, software clock)
-        perf record -q -F 2000 -g -p "$agent" -o "$PERF_DATA.${name// /_}" -- sleep "$secs" 2>/dev/null
+        perf record -q -F "${PERF_FREQ:-2000}" -g -p "$agent" -o "$PERF_DATA.${name// /_}" -- sleep "$secs" 2>/dev/null
     else
         sleep "$secs"
     fi

@@ -39,15 +39,16 @@ pub fn plan(config: &Config) -> Vec<Planned> {
             make: Box::new(move || crate::sources::membw::MembwSource::scheduled(&membw)),
         });
     }
-    // Prometheus endpoints of every kind: one source each, retried at their normal interval
-    // (back-off 1) so the first sample after an endpoint comes up is never delayed.
+    // Prometheus endpoints of every kind: one task each on the I/O thread, retried at their
+    // normal interval (back-off 1) so the first sample after an endpoint comes up is never
+    // delayed.
     for (kind, ep) in config.all_endpoints() {
         let mut ep = ep.clone();
         ep.line = 0; // moving a section in the file changes nothing
         out.push(Planned {
             name: ep.name.clone(),
             fingerprint: format!("{} {ep:?}", kind.name),
-            make: Box::new(move || Scheduled::new(Box::new(Endpoint::new(&ep)))),
+            make: Box::new(move || Scheduled::task(Box::new(Endpoint::new(&ep)))),
         });
     }
     crate::sources::progress::plan(config, &mut out);
@@ -83,7 +84,7 @@ pub fn discovered(config: &Config, found: &[discovery::Endpoint]) -> Vec<Planned
             Planned {
                 name: ep.name.clone(),
                 fingerprint: format!("discovered {ep:?}"),
-                make: Box::new(move || Scheduled::new(Box::new(Endpoint::new(&ep)))),
+                make: Box::new(move || Scheduled::task(Box::new(Endpoint::new(&ep)))),
             }
         })
         .collect()

@@ -1,9 +1,11 @@
-//! Data sources. Each source samples on its own thread, on its own schedule, and hands the
+//! Data sources. Each source samples on its own schedule, off the PCP thread, and hands the
 //! agent an immutable [`Snapshot`]; the PCP thread only ever reads the latest snapshot of each
 //! source, so a slow or hung source never delays a fetch.
 //!
 //! A source implements [`Source`]: a name (its instance in `llm.agent.source.*`), an interval,
-//! and `sample()`, which may block (NVML, HTTP) because it runs on the source's own thread.
+//! and `sample()`, which may block (NVML, perf, files) because it runs on the source's own
+//! thread. A source that only waits on sockets (a Prometheus endpoint) implements
+//! [`AsyncSource`] instead and runs as a task on the I/O thread all such sources share.
 
 pub mod discovery;
 pub mod gpu;
@@ -13,6 +15,8 @@ pub mod openmetrics;
 pub mod progress;
 pub mod scheduler;
 
+use std::future::Future;
+use std::pin::Pin;
 use std::time::Duration;
 
 /// A metric value. The variant must match the catalogue's declared type (checked when the
@@ -135,6 +139,29 @@ pub trait Source: Send + 'static {
     /// Take one sample. On `Err` the source's previous values are withdrawn (a fetch returns no
     /// values rather than stale ones) and the error is reported in `llm.agent.source.*`.
     fn sample(&mut self) -> Result<Snapshot, SourceError>;
+}
+
+/// One sample of an [`AsyncSource`], to be awaited on the I/O thread.
+pub type SampleFuture<'a> =
+    Pin<Box<dyn Future<Output = Result<Snapshot, SourceError>> + Send + 'a>>;
+
+/// A source whose sample waits only on sockets and timers: it runs as a task on the agent's
+/// one I/O thread ([`scheduler::io_runtime`]) with every other such source, not on a thread of
+/// its own. Sixteen endpoints then wake one thread once a second instead of sixteen threads
+/// twice each (for the timer and for the answer), which is most of what an endpoint costs
+/// (`bench/footprint.sh`). `sample` must never block: it awaits its I/O, and its CPU work
+/// (mapping a body whose size is bounded) holds the other tasks for that long only.
+pub trait AsyncSource: Send + 'static {
+    /// As [`Source::name`].
+    fn name(&self) -> &str;
+    /// As [`Source::limits`].
+    fn limits(&self) -> crate::config::Limits {
+        crate::config::Limits::default()
+    }
+    /// As [`Source::interval`]; tasks of one interval sample on the same ticks.
+    fn interval(&self) -> Duration;
+    /// Take one sample, as [`Source::sample`]; it should bound its own time (HTTP timeouts).
+    fn sample(&mut self) -> SampleFuture<'_>;
 }
 
 /// A stable 30-bit instance id derived from an instance name (FNV-1a), for instance domains

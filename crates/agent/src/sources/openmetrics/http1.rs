@@ -1,30 +1,31 @@
-//! A small blocking HTTP/1.1 client for the usual endpoint: plain `http://` to an IP literal
-//! (`127.0.0.1`, `[::1]`) or `localhost`, on the source's own thread.
+//! A small HTTP/1.1 client for the usual endpoint: plain `http://` to an IP literal
+//! (`127.0.0.1`, `[::1]`) or `localhost`, run as a task on the agent's I/O thread
+//! ([`crate::sources::scheduler::io_runtime`]) with every other endpoint.
 //!
 //! It does what a scrape needs and nothing more: one kept-alive connection per endpoint, one
 //! `GET`, a body framed by Content-Length, chunked transfer coding or the end of the connection.
-//! It skips what reqwest, hyper and the shared tokio runtime cost per scrape (a hand-off to the
-//! runtime thread and back, the connection pool, header maps): about half the agent's CPU per
-//! scrape of a vLLM endpoint. Every other URL (https, a host name to resolve, userinfo, a path
-//! that would need normalising) stays with reqwest (see `scrape.rs`), and so does a redirect to
-//! another endpoint.
+//! It skips what reqwest and hyper cost per scrape (the connection pool, header maps, their
+//! tasks): about half the agent's CPU per scrape of a vLLM endpoint. Every other URL (https, a
+//! host name to resolve, userinfo, a path that would need normalising) stays with reqwest (see
+//! `scrape.rs`), and so does a redirect to another endpoint.
 //!
 //! Nothing here can outlast the endpoint's timeout: the whole exchange (connect, request,
-//! answer to the end of its body) runs against one deadline, each system call being given the
-//! time left (`connect_timeout`, read and write timeouts). No name is resolved (`localhost` is
-//! 127.0.0.1, then ::1), so no DNS lookup can hang outside it. A hung endpoint blocks only the
-//! thread of its own source. Every size the endpoint controls is bounded: the response head
-//! ([`MAX_HEAD`]), a chunk-size line, the body ([`MAX_BODY`]).
+//! answer to the end of its body) runs against one deadline, each wait for the socket being
+//! bounded by the time left. No name is resolved (`localhost` is 127.0.0.1, then ::1), so no
+//! DNS lookup can hang outside it. The socket is non-blocking: a hung endpoint holds only its
+//! own task, never the I/O thread or another endpoint. Every size the endpoint controls is
+//! bounded: the response head ([`MAX_HEAD`]), a chunk-size line, the body ([`MAX_BODY`]).
 //!
 //! Error texts are those of the reqwest path for the same fault (`connection refused`,
 //! `timed out after N ms`, `HTTP 500 Internal Server Error`, `reading the body: ...`), so a
 //! source reads the same whichever client served it.
 
 use super::scrape::{ACCEPT, MAX_BODY};
-use std::io::{self, Read, Write};
-use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, TcpStream};
+use std::io;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::ops::Range;
 use std::time::{Duration, Instant};
+use tokio::net::TcpStream;
 
 /// Largest response head (status line and header fields), and largest chunked trailer.
 pub const MAX_HEAD: usize = 64 << 10;
@@ -198,15 +199,50 @@ fn left(deadline: Instant) -> io::Result<Duration> {
     }
 }
 
-/// One read, given the time left before `deadline`.
-fn read_by(stream: &mut TcpStream, buf: &mut [u8], deadline: Instant) -> io::Result<usize> {
+/// `io` if it completes before `deadline`, else a timeout error.
+async fn by<T>(deadline: Instant, io: impl Future<Output = io::Result<T>>) -> io::Result<T> {
+    let deadline = tokio::time::Instant::from_std(deadline);
+    match tokio::time::timeout_at(deadline, io).await {
+        Ok(r) => r,
+        Err(_) => Err(io::ErrorKind::TimedOut.into()),
+    }
+}
+
+/// One read before `deadline`: what is already there, else once the socket is readable.
+async fn read_by(stream: &TcpStream, buf: &mut [u8], deadline: Instant) -> io::Result<usize> {
     loop {
-        stream.set_read_timeout(Some(left(deadline)?))?;
-        match stream.read(buf) {
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+        match stream.try_read(buf) {
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    io::ErrorKind::WouldBlock | io::ErrorKind::Interrupted
+                ) => {}
             r => return r,
         }
+        left(deadline)?;
+        by(deadline, stream.readable()).await?;
     }
+}
+
+/// Writes all of `data` before `deadline`.
+async fn write_by(stream: &TcpStream, mut data: &[u8], deadline: Instant) -> io::Result<()> {
+    while !data.is_empty() {
+        match stream.try_write(data) {
+            Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
+            Ok(n) => data = &data[n..],
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    io::ErrorKind::WouldBlock | io::ErrorKind::Interrupted
+                ) =>
+            {
+                left(deadline)?;
+                by(deadline, stream.writable()).await?;
+            }
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(())
 }
 
 /// What was in a response head.
@@ -350,10 +386,13 @@ struct Conn {
 impl Conn {
     /// Connects to the first address that accepts, within the deadline. When none does, the
     /// error of the first (for `localhost`, that of 127.0.0.1).
-    fn open(addrs: &[SocketAddr], deadline: Instant) -> Result<Conn, Fail> {
+    async fn open(addrs: &[SocketAddr], deadline: Instant) -> Result<Conn, Fail> {
         let mut first = None;
         for addr in addrs {
-            let result = left(deadline).and_then(|t| TcpStream::connect_timeout(addr, t));
+            let result = match left(deadline) {
+                Ok(_) => by(deadline, TcpStream::connect(*addr)).await,
+                Err(e) => Err(e),
+            };
             match result {
                 Ok(stream) => {
                     stream.set_nodelay(true).map_err(head_fail)?;
@@ -386,7 +425,7 @@ impl Conn {
 
     /// Reads more into the buffer, growing it while the unread bytes stay under `limit`;
     /// Ok(0) at the end of the connection. The caller checks `pending() < limit` first.
-    fn fill(&mut self, deadline: Instant, limit: usize) -> io::Result<usize> {
+    async fn fill(&mut self, deadline: Instant, limit: usize) -> io::Result<usize> {
         if self.start == self.end {
             self.start = 0;
             self.end = 0;
@@ -403,14 +442,19 @@ impl Conn {
                 return Err(io::Error::other("read buffer full"));
             }
         }
-        let n = read_by(&mut self.stream, &mut self.buf[self.end..], deadline)?;
+        let n = read_by(&self.stream, &mut self.buf[self.end..], deadline).await?;
         self.end += n;
         Ok(n)
     }
 
     /// Reads up to the end of the next line (at most `limit` bytes with its end) and returns
     /// where it is in `buf`, without its line end; the line is consumed. Errors are body errors.
-    fn line(&mut self, deadline: Instant, limit: usize, what: &str) -> Result<Range<usize>, Fail> {
+    async fn line(
+        &mut self,
+        deadline: Instant,
+        limit: usize,
+        what: &str,
+    ) -> Result<Range<usize>, Fail> {
         let mut scanned = 0;
         loop {
             let pending = &self.buf[self.start..self.end];
@@ -430,7 +474,7 @@ impl Conn {
                     "reading the body: {what} longer than {limit} bytes"
                 )));
             }
-            match self.fill(deadline, limit) {
+            match self.fill(deadline, limit).await {
                 Ok(0) => return Err(Fail::Msg(SHORT_BODY.into())),
                 Ok(_) => {}
                 Err(e) => return Err(body_fail(e)),
@@ -440,16 +484,13 @@ impl Conn {
 
     /// Writes the request, reads the answer: Ok(None) with the body in `body`, or Ok(Some(url))
     /// for a redirect. The connection is left fit for another request only when `reusable`.
-    fn exchange(
+    async fn exchange(
         &mut self,
         request: &[u8],
         deadline: Instant,
         body: &mut Vec<u8>,
     ) -> Result<Answer, Fail> {
-        let written = left(deadline).and_then(|t| {
-            self.stream.set_write_timeout(Some(t))?;
-            self.stream.write_all(request)
-        });
+        let written = write_by(&self.stream, request, deadline).await;
         match written {
             Ok(()) => {}
             Err(e) if is_timeout(&e) => return Err(Fail::Timeout),
@@ -457,7 +498,7 @@ impl Conn {
         }
         let mut interim = 0;
         let head = loop {
-            let head = self.read_head(deadline, interim == 0)?;
+            let head = self.read_head(deadline, interim == 0).await?;
             if (100..200).contains(&head.status) && head.status != 101 && interim < MAX_INTERIM {
                 interim += 1;
                 continue;
@@ -481,19 +522,19 @@ impl Conn {
         let to_close = if head.status == 204 {
             false
         } else if head.chunked {
-            self.read_chunked(deadline, body)?;
+            self.read_chunked(deadline, body).await?;
             false
         } else if head.other_coding {
-            self.read_to_close(deadline, body)?;
+            self.read_to_close(deadline, body).await?;
             true
         } else if let Some(n) = head.content_length {
             if n > MAX_BODY as u64 {
                 return Err(too_large());
             }
-            self.read_len(n as usize, deadline, body)?;
+            self.read_len(n as usize, deadline, body).await?;
             false
         } else {
-            self.read_to_close(deadline, body)?;
+            self.read_to_close(deadline, body).await?;
             true
         };
         let reusable = head.minor == 1 && !head.close && !to_close && self.pending() == 0;
@@ -502,7 +543,7 @@ impl Conn {
 
     /// Reads a response head. `first`: nothing of this answer has come yet, so the end of the
     /// connection now is [`Fail::Closed`].
-    fn read_head(&mut self, deadline: Instant, first: bool) -> Result<Head, Fail> {
+    async fn read_head(&mut self, deadline: Instant, first: bool) -> Result<Head, Fail> {
         let mut scanned = 0;
         loop {
             let pending = &self.buf[self.start..self.end];
@@ -519,7 +560,7 @@ impl Conn {
                 )));
             }
             let nothing_yet = first && scanned == 0;
-            match self.fill(deadline, MAX_HEAD) {
+            match self.fill(deadline, MAX_HEAD).await {
                 Ok(0) if nothing_yet => return Err(Fail::Closed(CLOSED.into())),
                 Ok(0) => return Err(Fail::Msg(CLOSED.into())),
                 Ok(_) => {}
@@ -541,7 +582,12 @@ impl Conn {
 
     /// Appends exactly `n` bytes of body: what is buffered, then the rest straight into `body`
     /// when it is large, else through the buffer (a chunk-size line often follows a chunk).
-    fn read_len(&mut self, n: usize, deadline: Instant, body: &mut Vec<u8>) -> Result<(), Fail> {
+    async fn read_len(
+        &mut self,
+        n: usize,
+        deadline: Instant,
+        body: &mut Vec<u8>,
+    ) -> Result<(), Fail> {
         let take = n.min(self.pending());
         body.extend_from_slice(&self.buf[self.start..self.start + take]);
         self.start += take;
@@ -551,7 +597,7 @@ impl Conn {
             let end = at + need;
             body.resize(end, 0);
             while at < end {
-                match read_by(&mut self.stream, &mut body[at..end], deadline) {
+                match read_by(&self.stream, &mut body[at..end], deadline).await {
                     Ok(k) if k > 0 => at += k,
                     got => {
                         body.truncate(at);
@@ -562,7 +608,7 @@ impl Conn {
             return Ok(());
         }
         while need > 0 {
-            match self.fill(deadline, BUF) {
+            match self.fill(deadline, BUF).await {
                 Ok(0) => return Err(Fail::Msg(SHORT_BODY.into())),
                 Ok(_) => {}
                 Err(e) => return Err(body_fail(e)),
@@ -576,9 +622,11 @@ impl Conn {
     }
 
     /// Reads a chunked body and its trailer.
-    fn read_chunked(&mut self, deadline: Instant, body: &mut Vec<u8>) -> Result<(), Fail> {
+    async fn read_chunked(&mut self, deadline: Instant, body: &mut Vec<u8>) -> Result<(), Fail> {
         loop {
-            let line = self.line(deadline, MAX_CHUNK_LINE, "a chunk-size line")?;
+            let line = self
+                .line(deadline, MAX_CHUNK_LINE, "a chunk-size line")
+                .await?;
             let size = chunk_size(&self.buf[line]).ok_or_else(|| {
                 Fail::Msg("reading the body: invalid chunk size line".to_string())
             })?;
@@ -588,8 +636,8 @@ impl Conn {
             if size > (MAX_BODY - body.len()) as u64 {
                 return Err(too_large());
             }
-            self.read_len(size as usize, deadline, body)?;
-            let end = self.line(deadline, MAX_CHUNK_LINE, "a chunk's end")?;
+            self.read_len(size as usize, deadline, body).await?;
+            let end = self.line(deadline, MAX_CHUNK_LINE, "a chunk's end").await?;
             if !end.is_empty() {
                 return Err(Fail::Msg(
                     "reading the body: a chunk longer than its size".to_string(),
@@ -599,7 +647,7 @@ impl Conn {
         // The trailer: fields up to an empty line, ignored.
         let mut trailer = 0;
         loop {
-            let line = self.line(deadline, MAX_HEAD, "the trailer")?;
+            let line = self.line(deadline, MAX_HEAD, "the trailer").await?;
             if line.is_empty() {
                 return Ok(());
             }
@@ -614,7 +662,7 @@ impl Conn {
     }
 
     /// Reads the body to the end of the connection.
-    fn read_to_close(&mut self, deadline: Instant, body: &mut Vec<u8>) -> Result<(), Fail> {
+    async fn read_to_close(&mut self, deadline: Instant, body: &mut Vec<u8>) -> Result<(), Fail> {
         if self.pending() > MAX_BODY {
             return Err(too_large());
         }
@@ -630,7 +678,7 @@ impl Conn {
             let at = body.len();
             let room = (body.capacity() - at).min(READ_STEP).min(MAX_BODY + 1 - at);
             body.resize(at + room, 0);
-            let got = read_by(&mut self.stream, &mut body[at..], deadline);
+            let got = read_by(&self.stream, &mut body[at..], deadline).await;
             body.truncate(at + *got.as_ref().unwrap_or(&0));
             match got {
                 Ok(0) => return Ok(()),
@@ -691,7 +739,7 @@ impl Client {
     }
 
     /// GETs the URL into `body` (cleared first), everything within `timeout`.
-    pub fn get(
+    pub async fn get(
         &mut self,
         token: Option<&str>,
         timeout: Duration,
@@ -713,7 +761,9 @@ impl Client {
                 &self.request,
                 deadline,
                 body,
-            ) {
+            )
+            .await
+            {
                 Ok(None) => return Ok(()),
                 Ok(Some(location)) => {
                     body.clear();
@@ -769,7 +819,7 @@ fn write_request(out: &mut Vec<u8>, host: &str, path: &str, token: Option<&str>)
 
 /// One request on the kept connection, or a new one; on a kept connection the server closed,
 /// once more on a new one. Ok(Some(location)) for a redirect.
-fn attempt(
+async fn attempt(
     conn: &mut Option<Conn>,
     addrs: &[SocketAddr],
     request: &[u8],
@@ -779,10 +829,10 @@ fn attempt(
     for retry in [false, true] {
         let c = match conn {
             Some(c) => c,
-            None => conn.insert(Conn::open(addrs, deadline)?),
+            None => conn.insert(Conn::open(addrs, deadline).await?),
         };
         let kept = c.answers > 0;
-        match c.exchange(request, deadline, body) {
+        match c.exchange(request, deadline, body).await {
             Ok(Answer::Body { reusable }) => {
                 if !reusable {
                     *conn = None;
@@ -809,7 +859,8 @@ fn attempt(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::net::TcpListener;
+    use std::io::{Read, Write};
+    use std::net::{TcpListener, TcpStream};
     use std::sync::Arc;
     use std::sync::atomic::{AtomicUsize, Ordering};
 
@@ -873,7 +924,7 @@ mod tests {
 
     fn get_with(c: &mut Client, token: Option<&str>, timeout: Duration) -> Result<String, Error> {
         let mut body = b"left over".to_vec();
-        c.get(token, timeout, &mut body)?;
+        crate::sources::scheduler::io_runtime().block_on(c.get(token, timeout, &mut body))?;
         Ok(String::from_utf8(body).unwrap())
     }
 

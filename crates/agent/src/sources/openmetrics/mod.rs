@@ -33,8 +33,8 @@ use crate::catalogue::{self, Indom, Semantics, Type};
 use crate::config::types::Limits;
 use crate::fast_hash::{Fast, FastMap};
 use crate::sources::{
-    DynamicMetric, IndomInstances, Instance, MetricId, Snapshot, Source, SourceError, Value,
-    stable_instance_id,
+    AsyncSource, DynamicMetric, IndomInstances, Instance, MetricId, SampleFuture, Snapshot,
+    SourceError, Value, stable_instance_id,
 };
 use config::EndpointConfig;
 use kinds::KINDS;
@@ -1080,18 +1080,10 @@ impl Endpoint {
     }
 }
 
-impl Source for Endpoint {
-    fn name(&self) -> &str {
-        &self.name
-    }
-    fn interval(&self) -> Duration {
-        self.interval
-    }
-    fn limits(&self) -> Limits {
-        self.limits
-    }
-    fn sample(&mut self) -> Result<Snapshot, SourceError> {
-        let result = match self.scraper.fetch() {
+impl Endpoint {
+    /// One scrape, mapped.
+    async fn scrape(&mut self) -> Result<Snapshot, SourceError> {
+        let result = match self.scraper.fetch().await {
             Ok(body) => self
                 .mapper
                 .map(body)
@@ -1104,6 +1096,21 @@ impl Source for Endpoint {
             self.mapper.forget_instances(); // the agent withdraws them
         }
         result
+    }
+}
+
+impl AsyncSource for Endpoint {
+    fn name(&self) -> &str {
+        &self.name
+    }
+    fn interval(&self) -> Duration {
+        self.interval
+    }
+    fn limits(&self) -> Limits {
+        self.limits
+    }
+    fn sample(&mut self) -> SampleFuture<'_> {
+        Box::pin(self.scrape())
     }
 }
 

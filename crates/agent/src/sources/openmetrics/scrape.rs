@@ -1,13 +1,10 @@
-//! The HTTP side of a scrape. Plain `http://` to an IP literal or `localhost` (the usual vLLM on
-//! the node) goes through the small blocking client of `http1.rs`, on the source's own thread,
-//! over one kept-alive connection; everything else through reqwest on one tokio runtime shared
-//! by every endpoint source. Both bound the whole exchange by the endpoint's timeout and give
-//! the same error texts.
-//!
-//! The runtime is a current-thread runtime driven by its own thread ("llm-http"); each source
-//! thread calls `Handle::block_on` with the whole request (connect, headers, body) bounded by
-//! the endpoint's timeout, so a hung endpoint blocks only its own source thread, never the PCP
-//! thread and never another endpoint. Bodies are capped at [`MAX_BODY`] bytes.
+//! The HTTP side of a scrape, awaited by the endpoint's task on the I/O thread
+//! ([`crate::sources::scheduler::io_runtime`]). Plain `http://` to an IP literal or `localhost`
+//! (the usual vLLM on the node) goes through the small client of `http1.rs`, over one
+//! kept-alive connection; everything else through reqwest. Both bound the whole exchange
+//! (connect, headers, body) by the endpoint's timeout and give the same error texts; both wait
+//! without blocking, so a hung endpoint holds only its own task, never the PCP thread and never
+//! another endpoint. Bodies are capped at [`MAX_BODY`] bytes.
 //!
 //! `https://` goes through the system's OpenSSL (reqwest's native-tls): the system trust
 //! store and crypto policy apply, and an endpoint's `ca_file` adds the CAs of a private PKI
@@ -16,29 +13,12 @@
 use super::http1;
 use crate::sources::SourceError;
 use std::path::{Path, PathBuf};
-use std::sync::OnceLock;
 use std::time::Duration;
 
 /// Largest body accepted (vLLM's /metrics is ~45 KB idle, a few hundred KB with many LoRAs).
 pub const MAX_BODY: usize = 16 << 20;
 /// What we ask for: the text format every vLLM serves (see docs/vllm.md).
 pub const ACCEPT: &str = "text/plain;version=0.0.4";
-
-fn runtime() -> &'static tokio::runtime::Handle {
-    static HANDLE: OnceLock<tokio::runtime::Handle> = OnceLock::new();
-    HANDLE.get_or_init(|| {
-        let rt = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .expect("build the HTTP runtime");
-        let handle = rt.handle().clone();
-        std::thread::Builder::new()
-            .name("llm-http".into())
-            .spawn(move || rt.block_on(std::future::pending::<()>()))
-            .expect("spawn the HTTP runtime thread");
-        handle
-    })
-}
 
 /// A URL as it may be shown: userinfo and every query value replaced by `***`, so a password or
 /// an access token in `url` never reaches a label, an error text or the log
@@ -288,10 +268,10 @@ impl Scraper {
 
     /// GETs the endpoint; errors say what failed, prefixed with the redacted URL. The body
     /// stays in the scraper's buffer until the next fetch.
-    pub fn fetch(&mut self) -> Result<&str, SourceError> {
+    pub async fn fetch(&mut self) -> Result<&str, SourceError> {
         let mut body = std::mem::take(&mut self.body);
         body.clear();
-        let result = self.fetch_raw(&mut body);
+        let result = self.fetch_raw(&mut body).await;
         self.body = body;
         match result {
             Ok(()) => std::str::from_utf8(&self.body).map_err(|e| {
@@ -318,15 +298,16 @@ impl Scraper {
         }
     }
 
-    fn fetch_raw(&mut self, body: &mut Vec<u8>) -> Result<(), SourceError> {
+    async fn fetch_raw(&mut self, body: &mut Vec<u8>) -> Result<(), SourceError> {
         let url = &self.shown;
-        // Read on every scrape (tokens rotate); the contents are never logged.
+        // Read on every scrape (tokens rotate); the contents are never logged. A small local
+        // file, read without leaving the I/O thread.
         let read_token = |t: &TokenFile| t.read().map_err(|e| SourceError(format!("{url}: {e}")));
         let mut token = None;
         let mut limit = self.timeout;
         if let Some(direct) = &mut self.direct {
             token = self.token_file.as_ref().map(read_token).transpose()?;
-            match direct.get(token.as_deref(), self.timeout, body) {
+            match direct.get(token.as_deref(), self.timeout, body).await {
                 Ok(()) => return Ok(()),
                 Err(http1::Error::Failed(m)) => return Err(SourceError(format!("{url}: {m}"))),
                 // Redirected to another endpoint: reqwest follows, in the time left.
@@ -345,9 +326,7 @@ impl Scraper {
             Some(t) => Some(t),
             None => self.token_file.as_ref().map(read_token).transpose()?,
         };
-        // The timer must be created inside the runtime's context, hence the async block.
-        let result =
-            runtime().block_on(async { tokio::time::timeout(limit, self.get(token, body)).await });
+        let result = tokio::time::timeout(limit, self.get(token, body)).await;
         match result {
             Err(_) => Err(SourceError(format!(
                 "{url}: timed out after {} ms",
@@ -420,6 +399,13 @@ mod tests {
     use std::sync::mpsc;
     use std::time::Instant;
 
+    impl Scraper {
+        /// [`Scraper::fetch`], waited for on the I/O runtime.
+        fn fetch_now(&mut self) -> Result<&str, SourceError> {
+            crate::sources::scheduler::io_runtime().block_on(self.fetch())
+        }
+    }
+
     /// A one-request server: sends the request head it received to `tx`, then answers `body`
     /// (or never answers when `body` is None).
     fn server(body: Option<&'static str>) -> (String, mpsc::Receiver<String>) {
@@ -458,7 +444,7 @@ mod tests {
         let token = std::env::temp_dir().join(format!("pmdallm-token-{}", std::process::id()));
         std::fs::write(&token, "s3cret\n").unwrap();
         let mut s = Scraper::new(&url, Duration::from_secs(5), Some(token.clone()));
-        assert_eq!(s.fetch().unwrap(), "a 1\n");
+        assert_eq!(s.fetch_now().unwrap(), "a 1\n");
         let head = rx.recv().unwrap().to_ascii_lowercase();
         assert!(
             head.contains("accept: text/plain;version=0.0.4\r\n"),
@@ -510,14 +496,14 @@ mod tests {
         let (ok, _rx2) = server(Some("b 2\n"));
         let slow = std::thread::spawn(move || {
             Scraper::new(&hung, Duration::from_secs(3), None)
-                .fetch()
+                .fetch_now()
                 .map(str::to_string)
         });
         std::thread::sleep(Duration::from_millis(200));
         let t = Instant::now();
         assert_eq!(
             Scraper::new(&ok, Duration::from_secs(3), None)
-                .fetch()
+                .fetch_now()
                 .unwrap(),
             "b 2\n"
         );
@@ -555,7 +541,7 @@ mod tests {
         drop(l);
         let url = format!("http://user:PW123@127.0.0.1:{port}/metrics?access_token=TOK456");
         let err = Scraper::new(&url, Duration::from_secs(2), None)
-            .fetch()
+            .fetch_now()
             .unwrap_err();
         assert_eq!(
             err.0,
@@ -628,7 +614,7 @@ mod tests {
         base
     }
 
-    /// The blocking client and reqwest (taken for a URL with userinfo) say the same of each
+    /// The small client and reqwest (taken for a URL with userinfo) say the same of each
     /// fault, after the URL.
     #[test]
     fn both_clients_word_each_fault_alike() {
@@ -637,7 +623,7 @@ mod tests {
         std::fs::write(&token, "a\nb\n").unwrap();
         let run = |url: &str, timeout: u64, token: Option<PathBuf>| {
             let mut s = Scraper::new(url, Duration::from_millis(timeout), token);
-            let r = s.fetch().map(str::to_string);
+            let r = s.fetch_now().map(str::to_string);
             (s.direct.is_some(), r)
         };
         for (path, timeout, token) in [
@@ -682,7 +668,7 @@ mod tests {
         let url = format!("http://{}/metrics", l.local_addr().unwrap());
         drop(l);
         let err = Scraper::new(&url, Duration::from_secs(2), None)
-            .fetch()
+            .fetch_now()
             .unwrap_err();
         assert_eq!(err.0, format!("{url}: connection refused"));
     }
