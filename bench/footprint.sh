@@ -57,19 +57,21 @@ hz=$(getconf CLK_TCK)
 # when its threads changed, and uses the ticks then.
 cpu_ns() { cat /proc/"$1"/task/*/schedstat 2>/dev/null | awk '{s += $1} END {printf "%d\n", s}'; }
 threads() { ls /proc/"$1"/task | sort | tr '\n' ' '; }
-# "TID NAME NS" for each thread
+# "TID NAME NS SWITCHES" for each thread (SWITCHES: the times it went to sleep, i.e. its
+# wake-ups, voluntary_ctxt_switches)
 per_thread() {
     for t in /proc/"$1"/task/*; do
-        printf '%s %s %s\n' "${t##*/}" "$(tr ' ' _ <"$t/comm")" "$(cut -d' ' -f1 "$t/schedstat")"
+        printf '%s %s %s %s\n' "${t##*/}" "$(tr ' ' _ <"$t/comm")" "$(cut -d' ' -f1 "$t/schedstat")" \
+            "$(awk '/^voluntary_ctxt_switches/ {print $2}' "$t/status")"
     done
 }
 # CPU per second by thread between two per_thread listings (threads of one name together;
 # every endpoint is a task on the one I/O thread, "endpoints")
 by_thread() {
-    awk -v secs="$3" 'FNR == NR {ns[$1] = $3; next}
-        {d[$2] += $3 - ns[$1]}
-        END {for (k in d) printf "%s %.3f\n", k, d[k] / secs / 1e6}' "$1" "$2" |
-        sort -k2 -rn | awk '{printf "%s%s %s ms/s", (NR > 1 ? ", " : "      by thread: "), $1, $2}
+    awk -v secs="$3" 'FNR == NR {ns[$1] = $3; sw[$1] = $4; next}
+        {d[$2] += $3 - ns[$1]; w[$2] += $4 - sw[$1]}
+        END {for (k in d) printf "%s %.3f %.1f\n", k, d[k] / secs / 1e6, w[k] / secs}' "$1" "$2" |
+        sort -k2 -rn | awk '{printf "%s%s %s ms/s (%s wake-ups/s)", (NR > 1 ? ", " : "      by thread: "), $1, $2, $3}
             END {print ""}'
 }
 

@@ -305,6 +305,8 @@ pub struct Mapper {
     extra_labels: Vec<(String, String)>,
     /// The last scrape's shape, and a buffer for the values read along it.
     shape: Option<Shape<Resolution>>,
+    /// The puts of the last scrape mapped, while `shape` is its shape.
+    put_memo: Option<PutMemo>,
     shape_values: Vec<f64>,
     /// (values, histogram series) of the last scrape, to size the next one's maps.
     last_sizes: (usize, usize),
@@ -312,8 +314,10 @@ pub struct Mapper {
     /// current counts of one (see [`recycle`]).
     bucket_pool: Vec<BucketVec>,
     hist_scratch: Vec<(f64, f64)>,
-    /// Scrapes mapped along a known shape (for tests and benchmarks).
+    /// Scrapes mapped along a known shape (for tests and benchmarks), and those of them whose
+    /// puts stopped following the last scrape's (which a known shape should never do).
     shape_hits: u64,
+    replay_misses: u64,
     /// Whether to keep shapes (off only to compare both ways in tests).
     use_shapes: bool,
 }
@@ -357,6 +361,25 @@ fn to_value(ty: Type, v: f64) -> Option<Value> {
     }
 }
 
+/// The (metric, instance) a value is put to.
+type ValueKey = (MetricId, u32);
+
+/// Marks a put that was the first to its key, in [`PutMemo::slots`].
+const FIRST_PUT: u32 = 1 << 31;
+
+/// The puts of the last scrape, in the order they were made: a scrape of the same shape makes
+/// the same puts in the same order (their values aside), so the next one finds each put's slot
+/// here instead of hashing its key into a table it builds afresh (which was, with cold
+/// caches, a tenth of the agent's CPU). Interval quantiles, whose presence depends on values,
+/// are kept apart ([`Builder::quantiles`]) and not memoized.
+#[derive(Default)]
+struct PutMemo {
+    /// For each put, its key's position in `keys`, with [`FIRST_PUT`] for the first put to it.
+    slots: Vec<u32>,
+    /// The keys in the order of their first put.
+    keys: Vec<ValueKey>,
+}
+
 /// Collects instances and combined values while a scrape is mapped.
 #[derive(Default)]
 struct Builder {
@@ -364,8 +387,17 @@ struct Builder {
     seen: std::collections::HashSet<(u32, u32), Fast>,
     sigs: Vec<InstanceSig>,
     instances: BTreeMap<u32, BTreeMap<u32, Instance>>,
-    values: FastMap<(MetricId, u32), (f64, Type)>,
-    order: Vec<(MetricId, u32)>,
+    /// Values put, in the order of their keys' first put (`memo.keys`).
+    values: Vec<(f64, Type)>,
+    /// Where each key's value is, unless the puts follow `replay` (then built only if they
+    /// stop following it).
+    index: FastMap<ValueKey, u32>,
+    /// The last scrape's puts, while this one's follow them.
+    replay: Option<PutMemo>,
+    /// This scrape's puts (the next one's replay).
+    memo: PutMemo,
+    /// Interval quantiles: (metric, instance, value), each key put once.
+    quantiles: Vec<(MetricId, u32, f64)>,
     /// Unknown families, each as its own metric under llm.other (see catalogue::DYNAMIC_ROOT).
     dynamic: BTreeMap<String, DynamicMetric>,
     dynamic_values: Vec<(String, u32, Value)>,
@@ -409,15 +441,65 @@ impl Builder {
             });
         id
     }
+    /// Puts `v` to (metric, inst): the first put sets it (and its type), later ones add to it
+    /// (`sum`) or replace it.
     fn put(&mut self, metric: MetricId, inst: u32, v: f64, ty: Type, sum: bool) {
-        match self.values.get_mut(&(metric, inst)) {
-            Some(old) if sum => old.0 += v,
-            Some(old) => old.0 = v,
-            None => {
-                self.values.insert((metric, inst), (v, ty));
-                self.order.push((metric, inst));
+        let key = (metric, inst);
+        let (slot, first) = match self.replayed_slot(key) {
+            Some(found) => found,
+            None => self.indexed_slot(key),
+        };
+        self.memo
+            .slots
+            .push(slot | if first { FIRST_PUT } else { 0 });
+        if first {
+            self.memo.keys.push(key);
+            self.values.push((v, ty));
+        } else if sum {
+            self.values[slot as usize].0 += v;
+        } else {
+            self.values[slot as usize].0 = v;
+        }
+    }
+
+    /// The slot of `key` and whether this is its first put, from the last scrape's puts if
+    /// this one still follows them; when it stops following them, the index is built from the
+    /// keys put so far and the replay dropped.
+    fn replayed_slot(&mut self, key: ValueKey) -> Option<(u32, bool)> {
+        let replay = self.replay.as_ref()?;
+        let call = self.memo.slots.len();
+        if let Some(&m) = replay.slots.get(call) {
+            let slot = m & !FIRST_PUT;
+            let first = m & FIRST_PUT != 0;
+            let keys = if first { &replay.keys } else { &self.memo.keys };
+            let in_order = !first || slot as usize == self.memo.keys.len();
+            if in_order && keys.get(slot as usize) == Some(&key) {
+                return Some((slot, first));
             }
         }
+        self.replay = None;
+        self.index = (0u32..)
+            .zip(&self.memo.keys)
+            .map(|(slot, key)| (*key, slot))
+            .collect();
+        None
+    }
+
+    /// The slot of `key` by the index, and whether this is its first put.
+    fn indexed_slot(&mut self, key: ValueKey) -> (u32, bool) {
+        let next = self.memo.keys.len() as u32;
+        match self.index.entry(key) {
+            std::collections::hash_map::Entry::Occupied(e) => (*e.get(), false),
+            std::collections::hash_map::Entry::Vacant(e) => {
+                e.insert(next);
+                (next, true)
+            }
+        }
+    }
+
+    /// An interval quantile (one per metric and instance).
+    fn put_quantile(&mut self, metric: MetricId, inst: u32, v: f64) {
+        self.quantiles.push((metric, inst, v));
     }
     /// A series of a family the catalogue does not know, as the metric `llm.other.<kind>.<name>`.
     fn put_dynamic(
@@ -457,16 +539,23 @@ the name is remembered across agent restarts. Units are as the exporter defines 
         self.dynamic_values.push((full, inst, value));
     }
 
-    fn finish(self) -> Snapshot {
+    /// The snapshot, and the puts made (the next scrape's replay).
+    fn finish(self) -> (Snapshot, PutMemo) {
         let mut snap = Snapshot {
             dynamic_metrics: self.dynamic.into_values().collect(),
             dynamic_values: self.dynamic_values,
             ..Snapshot::default()
         };
-        for key in &self.order {
-            let (v, ty) = self.values[key];
-            if let Some(value) = to_value(ty, v) {
+        snap.values
+            .reserve(self.memo.keys.len() + self.quantiles.len());
+        for (key, (v, ty)) in self.memo.keys.iter().zip(&self.values) {
+            if let Some(value) = to_value(*ty, *v) {
                 snap.put(key.0, key.1, value);
+            }
+        }
+        for (metric, inst, v) in self.quantiles {
+            if let Some(value) = to_value(Type::Double, v) {
+                snap.put(metric, inst, value);
             }
         }
         snap.indoms = self
@@ -477,7 +566,7 @@ the name is remembered across agent restarts. Units are as the exporter defines 
                 instances: m.into_values().collect(),
             })
             .collect();
-        snap
+        (snap, self.memo)
     }
 }
 
@@ -492,11 +581,13 @@ impl Mapper {
             prev_instances: Vec::new(),
             extra_labels: Vec::new(),
             shape: None,
+            put_memo: None,
             shape_values: Vec::new(),
             last_sizes: (0, 0),
             bucket_pool: Vec::new(),
             hist_scratch: Vec::new(),
             shape_hits: 0,
+            replay_misses: 0,
             use_shapes: true,
         }
     }
@@ -522,6 +613,12 @@ impl Mapper {
     /// How many scrapes were mapped along the shape of the one before.
     pub fn shape_hits(&self) -> u64 {
         self.shape_hits
+    }
+
+    /// How many scrapes of a known shape did not make the puts of the one before (for tests:
+    /// they are still mapped right, only slower).
+    pub fn replay_misses(&self) -> u64 {
+        self.replay_misses
     }
 
     /// Map every scrape the full way (to compare both ways).
@@ -643,13 +740,14 @@ impl Mapper {
         if let Some(snap) = self.map_known_shape(text) {
             return Ok(snap);
         }
-        let (mut snap, mut sigs, shape) = self.map_pass(text, Instances::Sign)?;
+        self.put_memo = None;
+        let (mut snap, mut sigs, shape, memo) = self.map_pass(text, Instances::Sign)?;
         sigs.sort_unstable();
         if sigs == self.prev_instances {
             snap.instances_unchanged = true;
         } else {
             // The instance set changed: a second pass builds names and labels.
-            let (built, _, _) = self.map_pass(text, Instances::Build)?;
+            let (built, ..) = self.map_pass(text, Instances::Build)?;
             snap.indoms = built.indoms;
             self.prev_instances = sigs;
         }
@@ -658,6 +756,7 @@ impl Mapper {
             let shape = shape.finish(text);
             if shape.size() <= self.limits.retained_body_bytes {
                 self.shape = Some(shape);
+                self.put_memo = Some(memo);
             }
         }
         Ok(snap)
@@ -674,10 +773,15 @@ impl Mapper {
         }
         // Sized as the last scrape was: growing the maps was a fifth of this path's time.
         let (n_values, n_hists) = self.last_sizes;
+        let replay = self.put_memo.take().unwrap_or_default();
         let mut b = Builder {
             mode: Instances::Known,
-            values: FastMap::with_capacity_and_hasher(n_values, Fast::default()),
-            order: Vec::with_capacity(n_values),
+            values: Vec::with_capacity(n_values),
+            memo: PutMemo {
+                slots: Vec::with_capacity(replay.slots.len()),
+                keys: Vec::with_capacity(n_values),
+            },
+            replay: Some(replay),
             ..Builder::default()
         };
         let mut hists: FastMap<(usize, u32), HistAcc> =
@@ -690,12 +794,18 @@ impl Mapper {
         self.bucket_pool = pool;
         let n_hists = hists.len();
         self.finish_hists(hists, resolutions, &mut b, true);
-        self.last_sizes = (b.order.len(), n_hists);
+        self.last_sizes = (b.values.len(), n_hists);
         let refused = std::mem::take(&mut b.refused);
-        let mut snap = b.finish();
+        let followed = b
+            .replay
+            .as_ref()
+            .is_some_and(|r| r.slots.len() == b.memo.slots.len());
+        let (mut snap, memo) = b.finish();
         self.note_refused(&mut snap, refused);
         snap.instances_unchanged = true;
         self.shape = Some(shape);
+        self.put_memo = Some(memo);
+        self.replay_misses += u64::from(!followed);
         self.shape_values = values;
         self.shape_hits += 1;
         Some(snap)
@@ -886,7 +996,15 @@ impl Mapper {
         &mut self,
         text: &str,
         mode: Instances,
-    ) -> Result<(Snapshot, Vec<InstanceSig>, ShapeRecorder<Resolution>), String> {
+    ) -> Result<
+        (
+            Snapshot,
+            Vec<InstanceSig>,
+            ShapeRecorder<Resolution>,
+            PutMemo,
+        ),
+        String,
+    > {
         let t = tables();
         let mut b = Builder {
             mode,
@@ -921,13 +1039,13 @@ impl Mapper {
         let n_hists = hists.len();
         self.finish_hists(hists, shape.resolutions(), &mut b, mode != Instances::Build);
         if mode == Instances::Sign {
-            self.last_sizes = (b.order.len(), n_hists);
+            self.last_sizes = (b.values.len(), n_hists);
         }
         let sigs = std::mem::take(&mut b.sigs);
         let refused = std::mem::take(&mut b.refused);
-        let mut snap = b.finish();
+        let (mut snap, memo) = b.finish();
         self.note_refused(&mut snap, refused);
-        Ok((snap, sigs, shape))
+        Ok((snap, sigs, shape, memo))
     }
 
     /// Puts each histogram's sum, count and buckets, and (`advance`) its interval quantiles,
@@ -1006,7 +1124,7 @@ impl Mapper {
                 if let Some(d) = histogram::delta(prev, cur) {
                     for (q, item) in hist::QUANTILES {
                         if let Some(v) = histogram::quantile(q, &d) {
-                            b.put(id(item), inst, v, Type::Double, false);
+                            b.put_quantile(id(item), inst, v);
                         }
                     }
                 }

@@ -480,6 +480,62 @@ fn a_scrape_of_a_known_shape_maps_as_the_full_way_does() {
         }
     }
     assert_eq!(full.shape_hits(), 0);
+    assert_eq!(shaped.replay_misses(), 0, "known shapes make the same puts");
+}
+
+/// The puts of a builder (key, value, sum) and the values it ends with, by key.
+fn put_all(b: &mut Builder, puts: &[(u32, f64, bool)]) -> Vec<(MetricId, u32, Value)> {
+    for (item, v, sum) in puts {
+        b.put(MetricId::new(9, *item), 0, *v, Type::Double, *sum);
+    }
+    let (snap, memo) = std::mem::take(b).finish();
+    b.replay = Some(memo);
+    let mut values = snap.values;
+    values.sort_by_key(|v| v.0);
+    values
+}
+
+#[test]
+fn puts_that_stop_following_the_last_scrapes_are_still_summed_right() {
+    let first = [
+        (1, 1.0, true),
+        (2, 2.0, true),
+        (1, 10.0, true),
+        (3, 3.0, false),
+    ];
+    let mut b = Builder::default();
+    let want = |puts: &[(u32, f64, bool)]| put_all(&mut Builder::default(), puts);
+    assert_eq!(put_all(&mut b, &first), want(&first));
+    // The same puts: followed to the end.
+    assert_eq!(put_all(&mut b, &first), want(&first));
+    // Other puts: an earlier key again, a new one, one missing, one replaced.
+    for other in [
+        vec![
+            (1, 1.0, true),
+            (3, 5.0, true),
+            (1, 1.0, true),
+            (2, 7.0, false),
+        ],
+        vec![(2, 4.0, true), (1, 1.0, true)],
+        vec![(1, 1.0, true), (1, 5.0, true), (2, 2.0, true)],
+        vec![
+            (1, 1.0, true),
+            (2, 2.0, true),
+            (1, 3.0, false),
+            (4, 4.0, true),
+            (4, 1.0, true),
+        ],
+        vec![],
+    ] {
+        let mut b = Builder::default();
+        put_all(&mut b, &first);
+        assert_eq!(put_all(&mut b, &other), want(&other), "{other:?}");
+        assert_eq!(
+            put_all(&mut b, &first),
+            want(&first),
+            "{other:?} then the first"
+        );
+    }
 }
 
 #[test]
