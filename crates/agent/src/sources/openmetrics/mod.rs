@@ -27,6 +27,7 @@ pub mod kinds;
 pub mod parse;
 pub mod scrape;
 mod shape;
+mod slots;
 
 use crate::catalogue::hist::{self, HistFamily};
 use crate::catalogue::{self, Indom, Semantics, Type};
@@ -39,6 +40,7 @@ use crate::sources::{
 use config::EndpointConfig;
 use kinds::KINDS;
 use shape::{Shape, ShapeRecorder};
+use slots::Slots;
 use std::collections::{BTreeMap, HashMap};
 use std::sync::OnceLock;
 use std::time::Duration;
@@ -305,11 +307,9 @@ pub struct Mapper {
     extra_labels: Vec<(String, String)>,
     /// The last scrape's shape, and a buffer for the values read along it.
     shape: Option<Shape<Resolution>>,
-    /// The puts of the last scrape mapped, while `shape` is its shape.
-    put_memo: Option<PutMemo>,
+    /// What the last scrape's mapping met, while `shape` is its shape.
+    memo: Option<ShapeMemo>,
     shape_values: Vec<f64>,
-    /// (values, histogram series) of the last scrape, to size the next one's maps.
-    last_sizes: (usize, usize),
     /// Emptied bucket vectors for the next scrape's histogram series, and a buffer for the
     /// current counts of one (see [`recycle`]).
     bucket_pool: Vec<BucketVec>,
@@ -364,20 +364,20 @@ fn to_value(ty: Type, v: f64) -> Option<Value> {
 /// The (metric, instance) a value is put to.
 type ValueKey = (MetricId, u32);
 
-/// Marks a put that was the first to its key, in [`PutMemo::slots`].
-const FIRST_PUT: u32 = 1 << 31;
+/// A histogram series while a scrape is mapped: (family index in the tables, instance id).
+type HistKey = (usize, u32);
 
-/// The puts of the last scrape, in the order they were made: a scrape of the same shape makes
-/// the same puts in the same order (their values aside), so the next one finds each put's slot
-/// here instead of hashing its key into a table it builds afresh (which was, with cold
-/// caches, a tenth of the agent's CPU). Interval quantiles, whose presence depends on values,
-/// are kept apart ([`Builder::quantiles`]) and not memoized.
+/// What a scrape's mapping met, for the next scrape of its shape to follow (`slots.rs`).
+struct ShapeMemo {
+    puts: slots::Memo<ValueKey>,
+    hists: slots::Memo<HistKey>,
+}
+
+/// The histogram series of one scrape, by slot.
 #[derive(Default)]
-struct PutMemo {
-    /// For each put, its key's position in `keys`, with [`FIRST_PUT`] for the first put to it.
-    slots: Vec<u32>,
-    /// The keys in the order of their first put.
-    keys: Vec<ValueKey>,
+struct Hists<'a> {
+    slots: Slots<HistKey>,
+    accs: Vec<HistAcc<'a>>,
 }
 
 /// Collects instances and combined values while a scrape is mapped.
@@ -387,15 +387,9 @@ struct Builder {
     seen: std::collections::HashSet<(u32, u32), Fast>,
     sigs: Vec<InstanceSig>,
     instances: BTreeMap<u32, BTreeMap<u32, Instance>>,
-    /// Values put, in the order of their keys' first put (`memo.keys`).
+    /// Values put, by the slot of their (metric, instance) in `slots`.
     values: Vec<(f64, Type)>,
-    /// Where each key's value is, unless the puts follow `replay` (then built only if they
-    /// stop following it).
-    index: FastMap<ValueKey, u32>,
-    /// The last scrape's puts, while this one's follow them.
-    replay: Option<PutMemo>,
-    /// This scrape's puts (the next one's replay).
-    memo: PutMemo,
+    slots: Slots<ValueKey>,
     /// Interval quantiles: (metric, instance, value), each key put once.
     quantiles: Vec<(MetricId, u32, f64)>,
     /// Unknown families, each as its own metric under llm.other (see catalogue::DYNAMIC_ROOT).
@@ -444,56 +438,10 @@ impl Builder {
     /// Puts `v` to (metric, inst): the first put sets it (and its type), later ones add to it
     /// (`sum`) or replace it.
     fn put(&mut self, metric: MetricId, inst: u32, v: f64, ty: Type, sum: bool) {
-        let key = (metric, inst);
-        let (slot, first) = match self.replayed_slot(key) {
-            Some(found) => found,
-            None => self.indexed_slot(key),
-        };
-        self.memo
-            .slots
-            .push(slot | if first { FIRST_PUT } else { 0 });
-        if first {
-            self.memo.keys.push(key);
-            self.values.push((v, ty));
-        } else if sum {
-            self.values[slot as usize].0 += v;
-        } else {
-            self.values[slot as usize].0 = v;
-        }
-    }
-
-    /// The slot of `key` and whether this is its first put, from the last scrape's puts if
-    /// this one still follows them; when it stops following them, the index is built from the
-    /// keys put so far and the replay dropped.
-    fn replayed_slot(&mut self, key: ValueKey) -> Option<(u32, bool)> {
-        let replay = self.replay.as_ref()?;
-        let call = self.memo.slots.len();
-        if let Some(&m) = replay.slots.get(call) {
-            let slot = m & !FIRST_PUT;
-            let first = m & FIRST_PUT != 0;
-            let keys = if first { &replay.keys } else { &self.memo.keys };
-            let in_order = !first || slot as usize == self.memo.keys.len();
-            if in_order && keys.get(slot as usize) == Some(&key) {
-                return Some((slot, first));
-            }
-        }
-        self.replay = None;
-        self.index = (0u32..)
-            .zip(&self.memo.keys)
-            .map(|(slot, key)| (*key, slot))
-            .collect();
-        None
-    }
-
-    /// The slot of `key` by the index, and whether this is its first put.
-    fn indexed_slot(&mut self, key: ValueKey) -> (u32, bool) {
-        let next = self.memo.keys.len() as u32;
-        match self.index.entry(key) {
-            std::collections::hash_map::Entry::Occupied(e) => (*e.get(), false),
-            std::collections::hash_map::Entry::Vacant(e) => {
-                e.insert(next);
-                (next, true)
-            }
+        match self.slots.slot((metric, inst)) {
+            (_, true) => self.values.push((v, ty)),
+            (slot, false) if sum => self.values[slot].0 += v,
+            (slot, false) => self.values[slot].0 = v,
         }
     }
 
@@ -539,16 +487,16 @@ the name is remembered across agent restarts. Units are as the exporter defines 
         self.dynamic_values.push((full, inst, value));
     }
 
-    /// The snapshot, and the puts made (the next scrape's replay).
-    fn finish(self) -> (Snapshot, PutMemo) {
+    /// The snapshot, and the puts met (for the next scrape to follow).
+    fn finish(self) -> (Snapshot, slots::Memo<ValueKey>) {
         let mut snap = Snapshot {
             dynamic_metrics: self.dynamic.into_values().collect(),
             dynamic_values: self.dynamic_values,
             ..Snapshot::default()
         };
         snap.values
-            .reserve(self.memo.keys.len() + self.quantiles.len());
-        for (key, (v, ty)) in self.memo.keys.iter().zip(&self.values) {
+            .reserve(self.values.len() + self.quantiles.len());
+        for (key, (v, ty)) in self.slots.keys().iter().zip(&self.values) {
             if let Some(value) = to_value(*ty, *v) {
                 snap.put(key.0, key.1, value);
             }
@@ -566,7 +514,7 @@ the name is remembered across agent restarts. Units are as the exporter defines 
                 instances: m.into_values().collect(),
             })
             .collect();
-        (snap, self.memo)
+        (snap, self.slots.into_memo())
     }
 }
 
@@ -581,9 +529,8 @@ impl Mapper {
             prev_instances: Vec::new(),
             extra_labels: Vec::new(),
             shape: None,
-            put_memo: None,
+            memo: None,
             shape_values: Vec::new(),
-            last_sizes: (0, 0),
             bucket_pool: Vec::new(),
             hist_scratch: Vec::new(),
             shape_hits: 0,
@@ -740,7 +687,7 @@ impl Mapper {
         if let Some(snap) = self.map_known_shape(text) {
             return Ok(snap);
         }
-        self.put_memo = None;
+        self.memo = None;
         let (mut snap, mut sigs, shape, memo) = self.map_pass(text, Instances::Sign)?;
         sigs.sort_unstable();
         if sigs == self.prev_instances {
@@ -756,7 +703,7 @@ impl Mapper {
             let shape = shape.finish(text);
             if shape.size() <= self.limits.retained_body_bytes {
                 self.shape = Some(shape);
-                self.put_memo = Some(memo);
+                self.memo = Some(memo);
             }
         }
         Ok(snap)
@@ -771,40 +718,39 @@ impl Mapper {
             self.shape_values = values;
             return None; // the full way records the new shape
         }
-        // Sized as the last scrape was: growing the maps was a fifth of this path's time.
-        let (n_values, n_hists) = self.last_sizes;
-        let replay = self.put_memo.take().unwrap_or_default();
+        // A memo is kept with every shape; the default is only a safe answer to a bug.
+        let memo = self.memo.take().unwrap_or(ShapeMemo {
+            puts: Default::default(),
+            hists: Default::default(),
+        });
         let mut b = Builder {
             mode: Instances::Known,
-            values: Vec::with_capacity(n_values),
-            memo: PutMemo {
-                slots: Vec::with_capacity(replay.slots.len()),
-                keys: Vec::with_capacity(n_values),
-            },
-            replay: Some(replay),
+            values: Vec::with_capacity(memo.puts.len()),
+            slots: Slots::following(memo.puts),
             ..Builder::default()
         };
-        let mut hists: FastMap<(usize, u32), HistAcc> =
-            FastMap::with_capacity_and_hasher(n_hists, Fast::default());
+        let mut hists = Hists {
+            accs: Vec::with_capacity(memo.hists.len()),
+            slots: Slots::following(memo.hists),
+        };
         let mut pool = std::mem::take(&mut self.bucket_pool);
         let resolutions = shape.resolutions();
         for (index, (r, v)) in resolutions.iter().zip(&values).enumerate() {
             Self::apply(r, index, *v, None, &mut b, &mut hists, &mut pool);
         }
         self.bucket_pool = pool;
-        let n_hists = hists.len();
-        self.finish_hists(hists, resolutions, &mut b, true);
-        self.last_sizes = (b.values.len(), n_hists);
+        let hists_followed = hists.slots.followed();
+        let hist_memo = self.finish_hists(hists, resolutions, &mut b, true);
         let refused = std::mem::take(&mut b.refused);
-        let followed = b
-            .replay
-            .as_ref()
-            .is_some_and(|r| r.slots.len() == b.memo.slots.len());
-        let (mut snap, memo) = b.finish();
+        let followed = hists_followed && b.slots.followed();
+        let (mut snap, put_memo) = b.finish();
         self.note_refused(&mut snap, refused);
         snap.instances_unchanged = true;
         self.shape = Some(shape);
-        self.put_memo = Some(memo);
+        self.memo = Some(ShapeMemo {
+            puts: put_memo,
+            hists: hist_memo,
+        });
         self.replay_misses += u64::from(!followed);
         self.shape_values = values;
         self.shape_hits += 1;
@@ -939,7 +885,7 @@ impl Mapper {
         v: f64,
         first: Option<parse::Sample<'a>>,
         b: &mut Builder,
-        hists: &mut FastMap<(usize, u32), HistAcc<'a>>,
+        hists: &mut Hists<'a>,
         pool: &mut Vec<BucketVec>,
     ) {
         match r {
@@ -954,13 +900,17 @@ impl Mapper {
                 }
             }
             Resolution::Hist { key, part, bucket } => {
-                let acc = hists.entry(*key).or_insert_with(|| HistAcc {
-                    inst: key.1,
-                    first,
-                    buckets: pool.pop().unwrap_or_default(),
-                    sum: None,
-                    count: None,
-                });
+                let (slot, new) = hists.slots.slot(*key);
+                if new {
+                    hists.accs.push(HistAcc {
+                        inst: key.1,
+                        first,
+                        buckets: pool.pop().unwrap_or_default(),
+                        sum: None,
+                        count: None,
+                    });
+                }
+                let acc = &mut hists.accs[slot];
                 match part {
                     HistPart::Sum => *acc.sum.get_or_insert(0.0) += v,
                     HistPart::Count => *acc.count.get_or_insert(0.0) += v,
@@ -1001,7 +951,7 @@ impl Mapper {
             Snapshot,
             Vec<InstanceSig>,
             ShapeRecorder<Resolution>,
-            PutMemo,
+            ShapeMemo,
         ),
         String,
     > {
@@ -1010,7 +960,7 @@ impl Mapper {
             mode,
             ..Builder::default()
         };
-        let mut hists: FastMap<(usize, u32), HistAcc> = FastMap::default();
+        let mut hists = Hists::default();
         let mut family_type: (&str, parse::Kind) = ("", parse::Kind::Untyped);
         let mut shape = ShapeRecorder::default();
         let mut parser = parse::parse(text);
@@ -1036,31 +986,35 @@ impl Mapper {
             Self::apply(&r, index, s.value, Some(s), &mut b, &mut hists, pool);
             shape.sample(&s, r);
         }
-        let n_hists = hists.len();
-        self.finish_hists(hists, shape.resolutions(), &mut b, mode != Instances::Build);
-        if mode == Instances::Sign {
-            self.last_sizes = (b.values.len(), n_hists);
-        }
+        let hist_memo =
+            self.finish_hists(hists, shape.resolutions(), &mut b, mode != Instances::Build);
         let sigs = std::mem::take(&mut b.sigs);
         let refused = std::mem::take(&mut b.refused);
-        let (mut snap, memo) = b.finish();
+        let (mut snap, put_memo) = b.finish();
         self.note_refused(&mut snap, refused);
+        let memo = ShapeMemo {
+            puts: put_memo,
+            hists: hist_memo,
+        };
         Ok((snap, sigs, shape, memo))
     }
 
     /// Puts each histogram's sum, count and buckets, and (`advance`) its interval quantiles,
     /// moving the quantile state on. `resolutions`: the scrape's, which name the buckets.
+    /// Returns the series met, for the next scrape to follow.
     fn finish_hists(
         &mut self,
-        hists: FastMap<(usize, u32), HistAcc>,
+        hists: Hists,
         resolutions: &[Resolution],
         b: &mut Builder,
         advance: bool,
-    ) {
+    ) -> slots::Memo<HistKey> {
         let t = tables();
-        let mut seen = Vec::with_capacity(hists.len());
+        let Hists { slots, accs } = hists;
+        let mut seen = Vec::with_capacity(accs.len());
         // In a fixed order: several families share an instance, the first one names it.
-        let mut hists: Vec<((usize, u32), HistAcc)> = hists.into_iter().collect();
+        let keys = slots.keys().iter().copied();
+        let mut hists: Vec<(HistKey, HistAcc)> = keys.zip(accs).collect();
         hists.sort_unstable_by_key(|(k, _)| *k);
         for ((i, _), mut acc) in hists {
             let h = t.hists[i];
@@ -1136,6 +1090,7 @@ impl Mapper {
         if advance {
             self.prev.retain(|k, _| seen.contains(k));
         }
+        slots.into_memo()
     }
 
     /// Says in the snapshot how many series were refused, with an example.

@@ -489,7 +489,7 @@ fn put_all(b: &mut Builder, puts: &[(u32, f64, bool)]) -> Vec<(MetricId, u32, Va
         b.put(MetricId::new(9, *item), 0, *v, Type::Double, *sum);
     }
     let (snap, memo) = std::mem::take(b).finish();
-    b.replay = Some(memo);
+    b.slots = slots::Slots::following(memo);
     let mut values = snap.values;
     values.sort_by_key(|v| v.0);
     values
